@@ -1,0 +1,30 @@
+// star: commands whose machinery is not built yet. Each says so plainly and exits 1;
+// none pretends to work. A command moves out of this file when it is implemented.
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/commands.h"
+
+int cli_wants_help(int argc, char **argv) {
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) return 1;
+    return 0;
+}
+
+static int unavailable(const char *name, const char *what, int argc, char **argv) {
+    if (cli_wants_help(argc, argv)) {
+        printf("usage: star %s ...\n\n%s\nThis command is not available in this build yet.\n", name, what);
+        return 0;
+    }
+    fprintf(stderr, "star: error: 'star %s' is not available in this build yet (%s)\n", name, what);
+    return 1;
+}
+
+int cmd_search(int argc, char **argv) { return unavailable("search", "run an architecture search", argc, argv); }
+int cmd_genome(int argc, char **argv) { return unavailable("genome", "explore the genome space", argc, argv); }
+int cmd_front(int argc, char **argv) { return unavailable("front", "print the Pareto front of a run", argc, argv); }
+int cmd_train(int argc, char **argv) { return unavailable("train", "train one architecture", argc, argv); }
+int cmd_eval(int argc, char **argv) { return unavailable("eval", "evaluate an architecture", argc, argv); }
+int cmd_generate(int argc, char **argv) { return unavailable("generate", "sample from a checkpoint", argc, argv); }
+int cmd_bench(int argc, char **argv) { return unavailable("bench", "measure an architecture's speed", argc, argv); }
+int cmd_export(int argc, char **argv) { return unavailable("export", "export an architecture", argc, argv); }

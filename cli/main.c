@@ -1,0 +1,35 @@
+// star: command-line front end. `star <command> [args]`; each command lives in its own
+// cli/cmd_<name>.c and prints its own --help.
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/commands.h"
+
+static const star_command commands[] = {
+    {"search", "run an architecture search from a YAML config (or --resume a run)", cmd_search},
+    {"genome", "random|check|decode|mutate|cross|stats: explore the genome space", cmd_genome},
+    {"front", "print the Pareto front of a run", cmd_front},
+    {"train", "train one architecture", cmd_train},
+    {"eval", "evaluate an architecture (--suite mad|text)", cmd_eval},
+    {"generate", "sample bytes from a checkpoint", cmd_generate},
+    {"bench", "tokens per second and memory of an architecture", cmd_bench},
+    {"export", "export an architecture from a run", cmd_export},
+};
+
+static void usage(FILE *f) {
+    fprintf(f, "usage: star <command> [options]   (star <command> --help for each)\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(argv[1], commands[i].name)) return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "star: error: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return 2;
+}

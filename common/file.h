@@ -1,0 +1,20 @@
+// star: files that survive a crash. A whole file is replaced atomically (temporary
+// file in the same directory, fsync, rename, fsync of the directory); an archive line
+// is appended with one write and fsync'd, so a reader sees either all of it or none.
+#ifndef STAR_COMMON_FILE_H
+#define STAR_COMMON_FILE_H
+
+#include <stddef.h>
+
+#include "common/error.h"
+
+int file_write_atomic(const char *path, const void *data, size_t n, star_error *err);
+int file_append_line(const char *path, const char *line, star_error *err);  // adds '\n'
+// Reads a whole file into a NUL-terminated buffer the caller frees.
+int file_read_all(const char *path, char **out, size_t *len, star_error *err);
+int file_exists(const char *path);
+int dir_create(const char *path, star_error *err);  // mkdir -p
+// Joins a and b with '/' into out (fails if it does not fit).
+int path_join(char *out, size_t cap, const char *a, const char *b, star_error *err);
+
+#endif
