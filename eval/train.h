@@ -1,0 +1,51 @@
+// star: training one model: AdamW (decay on matrices only), linear warm-up then cosine
+// decay to min_lr_frac * lr, global gradient-norm clipping; loss checked every step so a
+// diverging candidate stops at once with its reason.
+#ifndef STAR_EVAL_TRAIN_H
+#define STAR_EVAL_TRAIN_H
+
+#include <stdint.h>
+
+#include "common/error.h"
+#include "eval/batch.h"
+#include "eval/model.h"
+
+// Where batches come from: text, .bin shards or a MAD task, behind one interface.
+typedef struct data_source {
+    int vocab;      // tokens are < vocab
+    int is_bytes;   // 1 for byte-level text: report bits per byte
+    // Fills b (b->B, b->T set by the caller) with the next training batch.
+    int (*train_batch)(void *ctx, token_batch *b, star_error *err);
+    // Number of validation batches of shape (B, T), and the i-th one (deterministic).
+    int (*val_count)(void *ctx, int B, int T);
+    int (*val_batch)(void *ctx, int i, token_batch *b, star_error *err);
+    void *ctx;
+} data_source;
+
+typedef struct train_params {
+    int steps, batch, seq_len;
+    double lr, min_lr_frac, warmup_steps, weight_decay, clip, beta1, beta2, eps;
+    int val_batches;        // how many validation batches to score at the end (0 = all)
+    double time_limit_s;    // 0 = none: stop and fail when exceeded
+    int log_every;          // 0 = quiet
+} train_params;
+
+void train_params_default(train_params *p);
+
+typedef struct train_result {
+    int ok;                 // 0: diverged or failed; reason says why
+    char reason[256];
+    int steps_done;
+    double train_loss;      // mean of the last 10% of steps
+    double val_loss;        // nats per token over scored positions
+    double bits_per_byte;   // val_loss / ln 2 for byte data, else 0
+    double accuracy;        // argmax == target over scored validation positions
+    double wall_s, tokens_per_s;
+} train_result;
+
+int train_run(model *m, const data_source *data, const train_params *p, train_result *r, star_error *err);
+// Scores the validation set: loss and accuracy (no gradients).
+int evaluate_validation(model *m, const data_source *data, int B, int T, int max_batches, train_result *r,
+                        star_error *err);
+
+#endif

@@ -1,0 +1,22 @@
+// star search: what is optimized. A problem evaluates a batch of candidates at once (the
+// driver hands it every new candidate of a generation together, so an evaluator can
+// spread them over processes). For each individual it fills f[0..n_obj) (minimized),
+// cv (0 when feasible: the sum of normalized excesses over the hard limits) and, for a
+// candidate that could not be evaluated, status = INDIVIDUAL_FAILED with a reason
+// (individual_set_failed). Returning -1 stops the whole search: keep that for faults
+// of the evaluator itself, not of one candidate.
+#ifndef STAR_SEARCH_PROBLEM_H
+#define STAR_SEARCH_PROBLEM_H
+
+#include "common/error.h"
+#include "search/individual.h"
+
+typedef struct problem {
+    const char *name;
+    int n_obj;          // 1..SEARCH_MAX_OBJ
+    int n_constraints;  // informative; the problem folds them into cv
+    void *ctx;
+    int (*evaluate_batch)(void *ctx, individual **inds, int n, star_error *err);
+} problem;
+
+#endif
