@@ -20,7 +20,6 @@ static int unavailable(const char *name, const char *what, int argc, char **argv
     return 1;
 }
 
-int cmd_search(int argc, char **argv) { return unavailable("search", "run an architecture search", argc, argv); }
 int cmd_genome(int argc, char **argv) { return unavailable("genome", "explore the genome space", argc, argv); }
 int cmd_front(int argc, char **argv) { return unavailable("front", "print the Pareto front of a run", argc, argv); }
 int cmd_train(int argc, char **argv) { return unavailable("train", "train one architecture", argc, argv); }

@@ -62,4 +62,13 @@ typedef struct genome_dims {
     int vocab;  // vocabulary size
 } genome_dims;
 
+// A genome of depth 0 with every class's operator and featurizer genome at its
+// default and every byte past the depth zero (genomes are compared and copied as bytes
+// by the search, so unused LIV slots are kept zero by every genome operation).
+void genome_clear(genome *g);
+// Zeroes the LIV slots past g->depth.
+void genome_zero_tail(genome *g);
+// Same depth, LIV genes, operator and featurizer genomes (bytes past the depth ignored).
+int genome_equal(const genome *a, const genome *b);
+
 #endif

@@ -56,9 +56,11 @@ void run_log(const char *dir, const char *fmt, ...) {
 }
 
 // Progress: one live line on a terminal, plain lines otherwise (one per generation).
-static void progress(run_state *s, int final_line) {
+static void progress(run_state *s, int gen, int final_line) {
     const run_spec *sp = s->spec;
     if (sp->quiet) return;
+    int every = sp->params.generations / 20 > 1 ? sp->params.generations / 20 : 1;
+    if (!s->tty && (!final_line || (gen % every != 0 && gen != sp->params.generations))) return;
     int total_gens = sp->params.generations + 1;
     long per_gen = sp->params.pop_size;
     long expected = per_gen * total_gens;
@@ -70,7 +72,7 @@ static void progress(run_state *s, int final_line) {
     for (int i = 0; i < sp->n_obj && off < sizeof best; i++)
         off += (size_t)snprintf(best + off, sizeof best - off, " %s %.4g", sp->obj_names[i], s->best[i]);
     char line[1024];
-    snprintf(line, sizeof line, "gen %d/%d  evals %ld done, ~%ld left  best:%s  ~%.0fs left", s->gen,
+    snprintf(line, sizeof line, "gen %d/%d  evals %ld done, ~%ld left  best:%s  ~%.0fs left", gen,
              total_gens - 1, s->n_eval, left, best, per_eval * (double)left);
     if (s->tty) {
         fprintf(stderr, "\r\033[K%s%s", line, final_line ? "\n" : "");
@@ -106,7 +108,7 @@ static int archived_evaluate(void *ctx, individual **inds, int n, star_error *er
         if (individual_feasible(inds[i]))
             for (int k = 0; k < sp->n_obj; k++)
                 if (inds[i]->f[k] < s->best[k]) s->best[k] = inds[i]->f[k];
-        progress(s, 0);
+        progress(s, s->gen, 0);
     }
     return 0;
 }
@@ -234,8 +236,8 @@ static int on_generation(void *ctx, int gen, const individual *pop, int n, star_
     for (int i = 0; i < n; i++) n_front += pop[i].rank == 0 && individual_feasible(&pop[i]);
     run_log(sp->dir, "generation %d done: %ld evaluations in the archive, front of %d, hypervolume %.6f", gen,
             s->n_eval, n_front, hv);
+    progress(s, gen, 1);
     s->gen = gen + 1;
-    progress(s, 1);
     return 0;
 }
 

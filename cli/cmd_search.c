@@ -1,0 +1,146 @@
+// star search CONFIG [--set key=value]... | star search --resume DIR
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "cli/front_print.h"
+#include "common/file.h"
+#include "config/config.h"
+#include "eval/arch_search.h"
+#include "search/real_vector.h"
+#include "search/run.h"
+#include "search/test_problems.h"
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "usage: star search CONFIG.yaml [--set key.path=value]... [--quiet]\n"
+            "       star search --resume RUN_DIR [--quiet]\n\n"
+            "Runs the search a config describes (docs/config.md) into its run.dir: the resolved\n"
+            "config, archive.jsonl (every evaluation), generations/ (population and front of each\n"
+            "generation), checkpoint.json and log.txt. --resume continues a run from its directory;\n"
+            "everything already measured is read back, nothing is measured twice. Ends by printing\n"
+            "the front.\n");
+}
+
+static void write_real_vector(void *ctx, const void *x, json_writer *w) {
+    const int *n_var = ctx;
+    const double *v = x;
+    jw_arr_begin(w);
+    for (int i = 0; i < *n_var; i++) jw_double(w, v[i]);
+    jw_arr_end(w);
+}
+
+static int run_test_problem(const star_config *cfg, run_spec *spec, int resume, star_error *err) {
+    test_problem tp;
+    if (test_problem_init(&tp, config_problem_name(cfg->problem.kind), cfg->problem.n_obj, err) != 0) return -1;
+    real_vector_space space;
+    if (real_vector_space_init(&space, cfg->problem.n_var, err) != 0) return -1;
+    representation rep = real_vector_representation(&space);
+    problem prob = test_problem_problem(&tp);
+    static const char *const names[SEARCH_MAX_OBJ] = {"f1", "f2", "f3", "f4", "f5", "f6", "f7", "f8"};
+    int n_var = cfg->problem.n_var;
+    spec->rep = &rep;
+    spec->prob = &prob;
+    spec->obj_names = names;
+    spec->n_obj = prob.n_obj;
+    for (int k = 0; k < prob.n_obj; k++) spec->hv_ref[k] = 1.1;
+    spec->write_x = write_real_vector;
+    spec->ctx = &n_var;
+    search_result res;
+    if (run_search(spec, resume, &res, err) != 0) return -1;
+    front_print_population(stdout, res.pop, res.n, spec->obj_names, spec->n_obj, NULL, NULL);
+    search_result_free(&res);
+    return 0;
+}
+
+static int run_architectures(const star_config *cfg, run_spec *spec, int resume, star_error *err) {
+    arch_search *as;
+    if (arch_search_create(cfg, &as, err) != 0) return -1;
+    arch_search_fill_spec(as, spec);
+    search_result res;
+    int rc = run_search(spec, resume, &res, err);
+    if (rc == 0) {
+        front_print_population(stdout, res.pop, res.n, spec->obj_names, spec->n_obj, spec->write_x, spec->ctx);
+        search_result_free(&res);
+    }
+    arch_search_free(as);
+    return rc;
+}
+
+int cmd_search(int argc, char **argv) {
+    const char *config_path = NULL, *resume_dir = NULL;
+    const char *sets[CONFIG_MAX_SETS];
+    int n_sets = 0, quiet = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            usage(stdout);
+            return 0;
+        } else if (!strcmp(argv[i], "--resume") && i + 1 < argc) {
+            resume_dir = argv[++i];
+        } else if (!strcmp(argv[i], "--set") && i + 1 < argc) {
+            if (n_sets == CONFIG_MAX_SETS) {
+                fprintf(stderr, "star search: error: at most %d --set overrides\n", CONFIG_MAX_SETS);
+                return 2;
+            }
+            sets[n_sets++] = argv[++i];
+        } else if (!strncmp(argv[i], "--set=", 6)) {
+            if (n_sets < CONFIG_MAX_SETS) sets[n_sets++] = argv[i] + 6;
+        } else if (!strcmp(argv[i], "--quiet")) {
+            quiet = 1;
+        } else if (argv[i][0] == '-') {
+            fprintf(stderr, "star search: error: unknown option '%s'\n", argv[i]);
+            usage(stderr);
+            return 2;
+        } else if (!config_path) {
+            config_path = argv[i];
+        } else {
+            fprintf(stderr, "star search: error: unexpected argument '%s'\n", argv[i]);
+            return 2;
+        }
+    }
+    if (!!config_path == !!resume_dir) {
+        usage(stderr);
+        return 2;
+    }
+    if (resume_dir && n_sets) {
+        fprintf(stderr, "star search: error: --set cannot change a run being resumed (its config.yaml is fixed)\n");
+        return 2;
+    }
+    star_error err;
+    memset(&err, 0, sizeof err);
+    char resumed_config[4096];
+    if (resume_dir) {
+        if (path_join(resumed_config, sizeof resumed_config, resume_dir, "config.yaml", &err) != 0) goto fail;
+        if (!file_exists(resumed_config)) {
+            STAR_FAIL(&err, "%s: not a run directory (no config.yaml)", resume_dir);
+            goto fail;
+        }
+        config_path = resumed_config;
+    }
+    star_config cfg;
+    if (config_load(config_path, sets, n_sets, &cfg, &err) != 0) goto fail;
+    if (resume_dir) snprintf(cfg.run.dir, sizeof cfg.run.dir, "%s", resume_dir);
+    char *resolved = NULL;
+    if (config_write_resolved(&cfg, &resolved) != 0) {
+        STAR_FAIL(&err, "%s: the config cannot be written back", config_path);
+        goto fail;
+    }
+    const algorithm *alg = algorithm_by_name(config_algorithm_name(cfg.algorithm.kind));
+    run_spec spec = {.dir = cfg.run.dir, .resolved_config = resolved, .alg = alg, .quiet = quiet};
+    spec.params.pop_size = cfg.algorithm.population;
+    spec.params.generations = cfg.algorithm.generations;
+    spec.params.crossover_rate = cfg.algorithm.crossover_rate;
+    spec.params.mutation_rate = 1.0;  // per-gene rates live in the representation
+    spec.params.seed = cfg.run.seed;
+    for (int k = 0; k < SEARCH_MAX_OBJ; k++) spec.hv_ref[k] = NAN;
+    int rc = cfg.problem.enabled ? run_test_problem(&cfg, &spec, resume_dir != NULL, &err)
+                                 : run_architectures(&cfg, &spec, resume_dir != NULL, &err);
+    free(resolved);
+    if (rc != 0) goto fail;
+    return 0;
+fail:
+    star_error_print(&err);
+    return 1;
+}
