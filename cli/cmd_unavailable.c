@@ -20,9 +20,7 @@ static int unavailable(const char *name, const char *what, int argc, char **argv
     return 1;
 }
 
-int cmd_genome(int argc, char **argv) { return unavailable("genome", "explore the genome space", argc, argv); }
 int cmd_front(int argc, char **argv) { return unavailable("front", "print the Pareto front of a run", argc, argv); }
-int cmd_train(int argc, char **argv) { return unavailable("train", "train one architecture", argc, argv); }
 int cmd_eval(int argc, char **argv) { return unavailable("eval", "evaluate an architecture", argc, argv); }
 int cmd_generate(int argc, char **argv) { return unavailable("generate", "sample from a checkpoint", argc, argv); }
 int cmd_bench(int argc, char **argv) { return unavailable("bench", "measure an architecture's speed", argc, argv); }

@@ -1,9 +1,263 @@
+// star: the architecture search's representation and problem (eval/arch_search.h).
 #include "eval/arch_search.h"
 
-int arch_search_create(const star_config *cfg, arch_search **out, star_error *err) {
-    (void)cfg;
-    *out = NULL;
-    return STAR_FAIL(err, "architecture search is not available in this build yet (genome layer missing)");
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/json.h"
+#include "eval/quality.h"
+#include "genome/genome_canonical.h"
+#include "genome/genome_check.h"
+#include "genome/genome_stats.h"
+#include "genome/genome_string.h"
+#include "genome/genome_yaml.h"
+#include "genome/space.h"
+#include "genome/variation.h"
+
+// The metrics of one evaluation, kept for the archive line written right after it.
+typedef struct arch_metrics {
+    uint64_t hash;
+    int trained;
+    quality_result q;
+    arch_stats stats;
+} arch_metrics;
+
+struct arch_search {
+    star_config cfg;
+    genome_space space;
+    genome_mutation_rates rates;
+    representation rep;
+    problem prob;
+    const char *obj_names[SEARCH_MAX_OBJ];
+    genome seeds[CONFIG_MAX_SEEDS];
+    const void *seed_ptrs[CONFIG_MAX_SEEDS];
+    int n_seeds;
+    arch_metrics last;  // metrics of the last evaluation (the archive asks right after)
+};
+
+static int rep_sample(void *ctx, pcg32 *rng, void *x, star_error *err) {
+    arch_search *as = ctx;
+    genome_random(&as->space, rng, x);
+    return 0;
 }
-void arch_search_free(arch_search *as) { (void)as; }
-void arch_search_fill_spec(arch_search *as, run_spec *spec) { (void)as; (void)spec; }
+
+static int rep_crossover(void *ctx, pcg32 *rng, const void *a, const void *b, void *child, star_error *err) {
+    arch_search *as = ctx;
+    genome_crossover(a, b, as->cfg.algorithm.crossover_points, &as->space, rng, child);
+    return 0;
+}
+
+static int rep_mutate(void *ctx, pcg32 *rng, void *x, star_error *err) {
+    arch_search *as = ctx;
+    genome_mutate(x, &as->space, &as->rates, rng);
+    return 0;
+}
+
+static int rep_repair(void *ctx, pcg32 *rng, void *x, star_error *err) {
+    arch_search *as = ctx;
+    genome_space_repair(x, &as->space, rng);
+    return 0;
+}
+
+static uint64_t rep_hash(void *ctx, const void *x) {
+    arch_search *as = ctx;
+    return genome_hash(x, as->space.dims);
+}
+
+static uint64_t eval_seed(void *ctx, uint64_t hash) {
+    arch_search *as = ctx;
+    // A genome's training seed depends on the run seed and the genome alone, never on
+    // when or where it is evaluated: a resumed or distributed run trains it identically.
+    // 63 bits, so the archive's JSON integer holds it exactly as written.
+    return ((as->cfg.run.seed * 0x9E3779B97F4A7C15ULL) ^ hash) & 0x7FFFFFFFFFFFFFFFULL;
+}
+
+static void write_x(void *ctx, const void *x, json_writer *w) {
+    arch_search *as = ctx;
+    genome c;
+    genome_canonical(x, as->space.dims, &c);
+    char buf[4096];
+    if (genome_to_string(&c, buf, sizeof buf) < 0) snprintf(buf, sizeof buf, "(genome too long to print)");
+    jw_str(w, buf);
+}
+
+static void write_metrics(void *ctx, uint64_t hash, json_writer *w) {
+    arch_search *as = ctx;
+    const arch_metrics *mt = &as->last;
+    if (mt->hash != hash) return;
+    jw_kv_int(w, "params", mt->stats.params);
+    jw_kv_int(w, "flops_per_token", mt->stats.flops_per_token);
+    if (!mt->trained) return;
+    const quality_result *q = &mt->q;
+    jw_kv_double(w, "val_loss", q->quality);
+    jw_kv_double(w, "accuracy", q->accuracy);
+    if (as->cfg.evaluation.data.kind == CONFIG_DATA_TEXT) jw_kv_double(w, "bits_per_byte", q->bits_per_byte);
+    jw_kv_double(w, "train_loss", q->train_loss);
+    jw_kv_double(w, "tokens_per_s", q->tokens_per_s);
+    jw_kv_double(w, "train_s", q->wall_s);
+    if (q->n_tasks > 1 || as->cfg.evaluation.data.kind == CONFIG_DATA_MAD) {
+        jw_key(w, "tasks");
+        jw_obj_begin(w);
+        for (int t = 0; t < q->n_tasks; t++) {
+            jw_key(w, q->task[t]);
+            jw_obj_begin(w);
+            jw_kv_double(w, "val_loss", q->task_loss[t]);
+            jw_kv_double(w, "accuracy", q->task_accuracy[t]);
+            jw_obj_end(w);
+        }
+        jw_obj_end(w);
+    }
+}
+
+static double objective_stat(const config_objective *o, const arch_stats *st) {
+    switch (o->kind) {
+    case CONFIG_OBJ_PARAMS: return (double)st->params;
+    case CONFIG_OBJ_CACHE_BYTES: return (double)st->cache_bytes;
+    case CONFIG_OBJ_FLOPS: return (double)st->flops_per_token;
+    default: return NAN;
+    }
+}
+
+// Evaluates one genome: the closed-form objectives first; training only for a
+// candidate within every hard limit that needs no training.
+static int evaluate_one(arch_search *as, individual *ind, star_error *err) {
+    const star_config *cfg = &as->cfg;
+    const genome *g = ind->x;
+    arch a;
+    if (genome_resolve(g, as->space.dims, &a, err) != 0) return star_error_prefix(err, "resolving a candidate");
+    memset(&as->last, 0, sizeof as->last);
+    as->last.hash = ind->hash;
+    ind->cv = 0;
+    char why[256] = "";
+    int need_quality = 0;
+    for (int k = 0; k < cfg->n_objectives; k++) {
+        const config_objective *o = &cfg->objectives[k];
+        if (o->kind == CONFIG_OBJ_QUALITY) {
+            need_quality = 1;
+            ind->f[k] = INFINITY;
+            continue;
+        }
+        arch_stats st;
+        int bytes = o->dtype == CONFIG_DTYPE_FP32 ? 4 : 2;
+        arch_stats_compute(&a, o->context, bytes, &st);
+        if (k == 0 || o->kind == CONFIG_OBJ_PARAMS) as->last.stats = st;
+        ind->f[k] = objective_stat(o, &st);
+        if (o->has_max && ind->f[k] > o->max) {
+            ind->cv += (ind->f[k] - o->max) / (o->max > 0 ? o->max : 1);
+            size_t n = strlen(why);
+            snprintf(why + n, sizeof why - n, "%s%s %.4g > max %.4g", n ? "; " : "", config_objective_name(o->kind),
+                     ind->f[k], o->max);
+        }
+    }
+    if (as->last.stats.params == 0) arch_stats_compute(&a, 4096, 2, &as->last.stats);
+    if (ind->cv > 0) {
+        snprintf(ind->reason, sizeof ind->reason, "%s (not trained)", why);
+        return 0;
+    }
+    if (!need_quality) return 0;
+    quality_result *q = &as->last.q;
+    if (quality_evaluate(cfg, &a, eval_seed(as, ind->hash), 0, q, err) != 0) return -1;
+    as->last.trained = 1;
+    if (!q->ok) {
+        individual_set_failed(ind, "%s", q->reason);
+        return 0;
+    }
+    for (int k = 0; k < cfg->n_objectives; k++) {
+        const config_objective *o = &cfg->objectives[k];
+        if (o->kind != CONFIG_OBJ_QUALITY) continue;
+        ind->f[k] = q->quality;
+        if (o->has_max && q->quality > o->max) {
+            ind->cv += (q->quality - o->max) / (o->max > 0 ? o->max : 1);
+            snprintf(ind->reason, sizeof ind->reason, "quality %.4g > max %.4g", q->quality, o->max);
+        }
+    }
+    return 0;
+}
+
+static int evaluate_batch(void *ctx, individual **inds, int n, star_error *err) {
+    for (int i = 0; i < n; i++)
+        if (evaluate_one(ctx, inds[i], err) != 0) return -1;
+    return 0;
+}
+
+int arch_search_create(const star_config *cfg, arch_search **out, star_error *err) {
+    *out = NULL;
+    if (cfg->evaluation.backend != CONFIG_BACKEND_CPU)
+        return STAR_FAIL(err, "evaluation.backend: %s is not available in this build (use cpu)",
+                         config_backend_name(cfg->evaluation.backend));
+    if (cfg->evaluation.fidelity.n_rungs > 1)
+        return STAR_FAIL(err, "evaluation.fidelity: multi-fidelity rungs are not available yet; remove the key "
+                              "(every candidate then trains budget.steps)");
+    arch_search *as = calloc(1, sizeof *as);
+    if (!as) return STAR_FAIL(err, "out of memory");
+    as->cfg = *cfg;
+    genome_space *sp = &as->space;
+    sp->classes = 0;
+    for (int i = 0; i < cfg->space.n_classes; i++) sp->classes |= GENOME_CLASS_BIT(cfg->space.classes[i]);
+    sp->depth_min = cfg->space.depth_min;
+    sp->depth_max = cfg->space.depth_max;
+    sp->dims.width = cfg->space.width;
+    sp->dims.vocab = cfg->space.vocab;
+    sp->allow_featurizer_sharing = cfg->space.share_featurizer;
+    sp->allow_feature_group_sharing = cfg->space.share_feature_group;
+    if (genome_space_check(sp, err) != 0) goto fail;
+    const config_mutation *mu = &cfg->algorithm.mutation;
+    as->rates = (genome_mutation_rates){.backbone = mu->backbone, .op = mu->op, .featurizer = mu->featurizer,
+                                        .norm = mu->norm, .insert = mu->insert, .del = mu->del};
+    for (int i = 0; i < cfg->algorithm.n_seed_with; i++) {
+        genome *g = &as->seeds[as->n_seeds];
+        if (genome_load_file(cfg->algorithm.seed_with[i], g, NULL, err) != 0) {
+            star_error_prefix(err, "algorithm.seed_with[%d]", i);
+            goto fail;
+        }
+        if (genome_in_space(g, sp, err) != 0) {
+            star_error_prefix(err, "algorithm.seed_with[%d] %s is outside the search space", i,
+                              cfg->algorithm.seed_with[i]);
+            goto fail;
+        }
+        as->seed_ptrs[as->n_seeds] = g;
+        as->n_seeds++;
+    }
+    for (int k = 0; k < cfg->n_objectives; k++) as->obj_names[k] = config_objective_name(cfg->objectives[k].kind);
+    as->rep = (representation){.name = "genome",
+                               .size = sizeof(genome),
+                               .ctx = as,
+                               .sample = rep_sample,
+                               .crossover = rep_crossover,
+                               .mutate = rep_mutate,
+                               .repair = rep_repair,
+                               .hash = rep_hash};
+    as->prob = (problem){.name = "architecture",
+                         .n_obj = cfg->n_objectives,
+                         .n_constraints = 0,
+                         .ctx = as,
+                         .evaluate_batch = evaluate_batch};
+    quality_set_threads(cfg->evaluation.threads);
+    *out = as;
+    return 0;
+fail:
+    free(as);
+    return -1;
+}
+
+void arch_search_free(arch_search *as) { free(as); }
+
+void arch_search_fill_spec(arch_search *as, run_spec *spec) {
+    spec->rep = &as->rep;
+    spec->prob = &as->prob;
+    spec->obj_names = as->obj_names;
+    spec->n_obj = as->cfg.n_objectives;
+    spec->params.n_obj = as->cfg.n_objectives;
+    spec->params.seeds = as->seed_ptrs;
+    spec->params.n_seeds = as->n_seeds < spec->params.pop_size ? as->n_seeds : spec->params.pop_size;
+    for (int k = 0; k < as->cfg.n_objectives; k++) {
+        const config_objective *o = &as->cfg.objectives[k];
+        spec->hv_ref[k] = o->has_max ? o->max : NAN;
+    }
+    spec->write_x = write_x;
+    spec->write_metrics = write_metrics;
+    spec->eval_seed = eval_seed;
+    spec->ctx = as;
+}

@@ -76,11 +76,12 @@ static int check_sharing(const genome *g, star_error *err) {
                              i + 1, 5 * i + 1, 5 * i + 5, liv_class_name(c));
         int o = s.tie_to[i];
         if (o >= 0 && s.kv_from[o] >= 0 && s.kv_from[i] < 0)
-            return STAR_FAIL(err,
-                             "LIV %d (position %d-%d) gene 'featurizer_strategy': allele 2 ties it to LIV %d, which "
-                             "reuses the memory groups of LIV %d and has no weights for them, while LIV %d computes its "
-                             "own (a tied LIV whose owner reuses memory must reuse memory too)",
-                             i + 1, 5 * i + 1, 5 * i + 5, o + 1, s.kv_from[o] + 1, i + 1);
+            return STAR_FAIL(
+                err,
+                "LIV %d (position %d-%d) gene 'featurizer_strategy': allele 2 ties it to LIV %d, which "
+                "reuses the memory groups of LIV %d and has no weights for them, while LIV %d computes its "
+                "own (a tied LIV whose owner reuses memory must reuse memory too)",
+                i + 1, 5 * i + 1, 5 * i + 5, o + 1, s.kv_from[o] + 1, i + 1);
     }
     return 0;
 }

@@ -67,7 +67,8 @@ static void test_class_genes(void) {
 
     // A fixed gene (GMemless featurization) must be 1 even for a class the genome does not use.
     g.op[LIV_GMEMLESS - 1][OP_FEATURIZATION] = 2;
-    expect_rule(&g, "operator genome of GMemless (o9 gene 1 'featurization'): allele 2, but the gene is fixed", NULL, 1);
+    expect_rule(&g, "operator genome of GMemless (o9 gene 1 'featurization'): allele 2, but the gene is fixed", NULL,
+                1);
 
     g.feat[LIV_SA2 - 1][1][FZ_REPEAT] = 4;
     expect_rule(&g, "featurizer genome of SA-2 (f2 slot 2 'K', gene 4 'repeat'): allele 4 out of range 1..3", NULL, 1);

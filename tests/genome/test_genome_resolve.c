@@ -23,7 +23,8 @@ static void test_defaults(void) {
     CHECK(sa1->cls == LIV_SA1 && sa1->inner == 256 && sa1->head_dim == 64 && sa1->n_heads == 4);
     CHECK(sa1->n_kv_heads == 4 && sa1->window == 0 && sa1->out_dense == 1 && sa1->norm == NORM_PRE);
     for (int s = 0; s < 3; s++)
-        CHECK(sa1->feat[s].present && sa1->feat[s].dim == 256 && sa1->feat[s].conv_len == 0 && sa1->feat[s].groups == 1);
+        CHECK(sa1->feat[s].present && sa1->feat[s].dim == 256 && sa1->feat[s].conv_len == 0 &&
+              sa1->feat[s].groups == 1);
     CHECK(sa2->n_heads == 4 && sa2->n_kv_heads == 1);  // repeat 4
     CHECK(sa2->feat[0].dim == 256 && sa2->feat[1].dim == 64 && sa2->feat[2].dim == 64);
     CHECK(sa3->window == 128 && sa3->head_dim == 64);

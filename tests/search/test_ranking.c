@@ -66,6 +66,18 @@ static void test_sort_and_crowding(void) {
     CHECK_NEAR(q[1].crowding, 3.0 / 4 + 3.0 / 4, 1e-12);
     CHECK_NEAR(q[2].crowding, 3.0 / 4 + 2.0 / 4, 1e-12);
 
+    // A repeated objective vector gets 0 and leaves the others' gaps as if it were not
+    // there: (1,2) twice between (0,4) and (4,0) is one interior point, crowding 1 + 1.
+    individual d[4] = {point(0, 4, 0), point(1, 2, 0), point(4, 0, 0), point(1, 2, 0)};
+    crowding_distance(d, idx, 4, 2);
+    CHECK(isinf(d[0].crowding) && isinf(d[2].crowding));
+    CHECK_NEAR(d[1].crowding, 2.0, 1e-12);
+    CHECK(d[3].crowding == 0.0);
+    // Two distinct vectors and a copy: both distinct ones are extremes, the copy is 0.
+    individual e[3] = {point(0, 1, 0), point(1, 0, 0), point(0, 1, 0)};
+    crowding_distance(e, idx, 3, 2);
+    CHECK(isinf(e[0].crowding) && isinf(e[1].crowding) && e[2].crowding == 0.0);
+
     // Infeasible members rank after every feasible one, ordered by cv.
     individual mix[5] = {point(9, 9, 0), point(0, 0, 0.3), point(0, 0, 0.1), point(1, 1, 0), point(5, 5, 0.1)};
     population_rank(mix, 5, 2);
@@ -106,6 +118,29 @@ static void test_survival(void) {
     CHECK(rank_crowding_survive(pool, 3, 6, 5, 2, &rng, keep, &err) == 0);
     CHECK(keep[4] == 0);  // the whole front, then the dominated point, not the infeasible one
     CHECK(rank_crowding_survive(pool, 3, 6, 7, 2, &rng, keep, &err) == -1);
+
+    // Pruning: six points on the line f0 + f1 = 10 at f0 = 0, 2, 5, 5.1, 8.2, 10; keep 4.
+    // Crowding computed once ranks 5 (3.1/5) and 5.1 (3.2/5) lowest, and a one-shot cut
+    // would drop both, leaving the hole 2..8.2. Pruning drops 5, recomputes (2: 5.1/5,
+    // 5.1: 6.2/5, 8.2: 4.9/5) and drops 8.2: the survivors are 0, 2, 5.1, 10.
+    const double line[6] = {5.1, 0, 8.2, 2, 10, 5};
+    individual lp[6];
+    for (int i = 0; i < 6; i++) lp[i] = point(line[i], 10 - line[i], 0);
+    CHECK(rank_crowding_survive(lp, 3, 6, 4, 2, &rng, keep, &err) == 0);
+    int kept[6] = {0};
+    for (int i = 0; i < 4; i++) kept[keep[i]]++;
+    CHECK_MSG(kept[0] && kept[1] && kept[3] && kept[4] && !kept[2] && !kept[5], "kept %d %d %d %d", keep[0], keep[1],
+              keep[2], keep[3]);
+
+    // A repeated objective vector goes first, the later copy of the two: pool (0,4)
+    // (2,2) (3.6,0.4) (3.8,0.2) (4,0) and a copy of (2,2), keep 5. Counting the copy as a
+    // point would rate both copies (1.0 and 0.8) above (3.8,0.2) (0.2) and keep them.
+    individual dp[6] = {point(0, 4, 0),     point(2, 2, 0), point(3.6, 0.4, 0),
+                        point(3.8, 0.2, 0), point(4, 0, 0), point(2, 2, 0)};
+    CHECK(rank_crowding_survive(dp, 5, 6, 5, 2, &rng, keep, &err) == 0);
+    int kd[6] = {0};
+    for (int i = 0; i < 5; i++) kd[keep[i]]++;
+    CHECK(kd[0] && kd[1] && kd[2] && kd[3] && kd[4] && !kd[5]);
 
     // GA: 4 parents + 2 offspring, keep 4: the two best parents and both offspring,
     // however poor the offspring.

@@ -1,0 +1,121 @@
+// star train ARCH [--data FILE | --bin PATTERN | --mad TASK] [--tokens N] ... [--save DIR]
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/arch_args.h"
+#include "cli/commands.h"
+#include "common/json.h"
+#include "eval/checkpoint.h"
+#include "eval/data_open.h"
+#include "eval/model.h"
+#include "eval/quality.h"
+#include "eval/train.h"
+
+static void usage(FILE *f) {
+    fprintf(f, "usage: star train ARCH (--data FILE | --bin PATTERN | --mad TASK) [options]\n\n"
+               "Trains one architecture and scores it on held-out data: validation loss in nats\n"
+               "per token, bits per byte for byte-level text, accuracy on the scored positions.\n"
+               "--save DIR writes a checkpoint (weights in safetensors, the optimizer, the genome);\n"
+               "--from DIR starts from one.\n\n%s",
+            arch_args_help);
+}
+
+// Opens the data the options name (exactly one kind).
+int cli_open_data(const arch_args *a, data_handle *h, data_source *src, star_error *err) {
+    int kinds = !!a->data + !!a->bin + !!a->mad;
+    if (kinds != 1) return STAR_FAIL(err, "name exactly one of --data, --bin, --mad");
+    data_kind kind = a->data ? DATA_TEXT : a->bin ? DATA_BIN : DATA_MAD;
+    const char *what = a->data ? a->data : a->bin ? a->bin : a->mad;
+    if (kind == DATA_MAD && strchr(what, ',')) return STAR_FAIL(err, "star train takes one MAD task (star eval --suite mad runs several)");
+    return data_open(h, kind, what, a->seq_len, a->dims.vocab, a->seed, src, err);
+}
+
+int cmd_train(int argc, char **argv) {
+    arch_args a;
+    arch_args_defaults(&a);
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            usage(stdout);
+            return 0;
+        }
+        int r = arch_args_option(&a, argc, argv, &i);
+        if (r < 0) return 2;
+        if (r > 0) continue;
+        if (argv[i][0] == '-' || a.arch_arg) {
+            fprintf(stderr, "star train: error: unexpected argument '%s'\n", argv[i]);
+            usage(stderr);
+            return 2;
+        }
+        a.arch_arg = argv[i];
+    }
+    star_error err;
+    memset(&err, 0, sizeof err);
+    model *m = NULL;
+    data_handle h;
+    memset(&h, 0, sizeof h);
+    int rc = 1;
+    if (arch_args_load(&a, &err) != 0) goto out;
+    quality_set_threads(a.threads);
+    data_source src;
+    if (cli_open_data(&a, &h, &src, &err) != 0) goto out;
+    model_options mo = {.max_batch = a.batch, .max_seq = h.seq_len, .seed = a.seed};
+    if (model_create(&a.a, mo, &m, &err) != 0) goto out;
+    if (a.from && checkpoint_load(a.from, m, NULL, &err) != 0) goto out;
+    train_params tp;
+    train_params_default(&tp);
+    tp.steps = a.steps;
+    tp.batch = a.batch;
+    tp.seq_len = h.seq_len;
+    tp.lr = a.lr;
+    tp.warmup_steps = a.warmup;
+    tp.weight_decay = a.weight_decay;
+    tp.clip = a.clip;
+    tp.log_every = a.log_every ? a.log_every : (a.json ? 0 : (a.steps >= 10 ? a.steps / 10 : 1));
+    tp.val_batches = 0;
+    train_result r;
+    if (train_run(m, &src, &tp, &r, &err) != 0) goto out;
+    if (a.save) {
+        if (checkpoint_save(a.save, m, NULL, a.genome_string, r.steps_done, &err) != 0)
+            goto out;
+    }
+    size_t params = model_param_count(m);
+    if (a.json) {
+        json_writer w;
+        jw_init(&w);
+        jw_obj_begin(&w);
+        jw_kv_str(&w, "genome", a.genome_string);
+        jw_kv_int(&w, "width", a.dims.width);
+        jw_kv_int(&w, "vocab", a.dims.vocab);
+        jw_kv_int(&w, "params", (int64_t)params);
+        jw_kv_bool(&w, "ok", r.ok);
+        jw_kv_str(&w, "reason", r.reason);
+        jw_kv_int(&w, "steps", r.steps_done);
+        jw_kv_int(&w, "tokens", (int64_t)r.steps_done * a.batch * h.seq_len);
+        jw_kv_double(&w, "train_loss", r.train_loss);
+        jw_kv_double(&w, "val_loss", r.val_loss);
+        if (src.is_bytes) jw_kv_double(&w, "bits_per_byte", r.bits_per_byte);
+        jw_kv_double(&w, "accuracy", r.accuracy);
+        jw_kv_double(&w, "tokens_per_s", r.tokens_per_s);
+        jw_kv_double(&w, "wall_s", r.wall_s);
+        jw_obj_end(&w);
+        printf("%s\n", w.buf);
+        jw_free(&w);
+    } else if (r.ok) {
+        printf("%s: %zu params, %d steps in %.1f s (%.0f tokens/s)\n", a.genome_string, params, r.steps_done, r.wall_s,
+               r.tokens_per_s);
+        printf("validation loss %.4f nats/token", r.val_loss);
+        if (src.is_bytes) printf(", %.4f bits/byte", r.bits_per_byte);
+        printf(", accuracy %.4f\n", r.accuracy);
+    }
+    if (!r.ok) {
+        STAR_FAIL(&err, "training failed: %s", r.reason);
+        goto out;
+    }
+    rc = 0;
+out:
+    if (rc) star_error_print(&err);
+    model_free(m);
+    data_close(&h);
+    return rc;
+}

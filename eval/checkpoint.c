@@ -1,0 +1,140 @@
+#include "eval/checkpoint.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/file.h"
+#include "eval/safetensors.h"
+#include "genome/genome.h"
+
+
+static int add_tensor(st_writer *w, const char *name, const param_tensor *t, const real *data, star_error *err) {
+    int64_t shape[4];
+    for (int i = 0; i < t->ndim; i++) shape[i] = t->shape[i];
+    return st_writer_add(w, name, ST_F32, t->ndim, shape, data, err);
+}
+
+int checkpoint_save(const char *dir, model *m, const adamw_state *opt, const char *genome_string, long step,
+                    star_error *err) {
+    if (dir_create(dir, err) != 0) return -1;
+    const arch *a = model_arch(m);
+    char path[4096], buf[64];
+    st_writer *w = st_writer_create();
+    int rc = 0, nt = model_n_tensors(m);
+    for (int i = 0; i < nt && rc == 0; i++) {
+        const param_tensor *t = model_tensor(m, i);
+        rc = add_tensor(w, t->name, t, t->data, err);
+    }
+    if (rc == 0) rc = st_writer_add_metadata(w, "genome", genome_string, err);
+    snprintf(buf, sizeof buf, "%d", a->dims.width);
+    if (rc == 0) rc = st_writer_add_metadata(w, "width", buf, err);
+    snprintf(buf, sizeof buf, "%d", a->dims.vocab);
+    if (rc == 0) rc = st_writer_add_metadata(w, "vocab", buf, err);
+    snprintf(buf, sizeof buf, "%ld", step);
+    if (rc == 0) rc = st_writer_add_metadata(w, "step", buf, err);
+    snprintf(buf, sizeof buf, "%d", STAR_GENE_TABLE_VERSION);
+    if (rc == 0) rc = st_writer_add_metadata(w, "gene_table_version", buf, err);
+    if (rc == 0) rc = path_join(path, sizeof path, dir, "model.safetensors", err);
+    if (rc == 0) rc = st_writer_write(w, path, err);
+    st_writer_free(w);
+    if (rc != 0 || !opt) return rc;
+
+    w = st_writer_create();
+    size_t off = 0;
+    for (int i = 0; i < nt && rc == 0; i++) {
+        const param_tensor *t = model_tensor(m, i);
+        char name[128];
+        snprintf(name, sizeof name, "m.%s", t->name);
+        rc = add_tensor(w, name, t, opt->m + off, err);
+        snprintf(name, sizeof name, "v.%s", t->name);
+        if (rc == 0) rc = add_tensor(w, name, t, opt->v + off, err);
+        off += t->numel;
+    }
+    snprintf(buf, sizeof buf, "%ld", opt->t);
+    if (rc == 0) rc = st_writer_add_metadata(w, "adamw_t", buf, err);
+    if (rc == 0) rc = path_join(path, sizeof path, dir, "optimizer.safetensors", err);
+    if (rc == 0) rc = st_writer_write(w, path, err);
+    st_writer_free(w);
+    return rc;
+}
+
+static int meta_long(st_file *f, const char *path, const char *key, long lo, long hi, long *out, star_error *err) {
+    const char *v = st_file_metadata(f, key);
+    if (!v) return STAR_FAIL(err, "%s: metadata '%s' is missing", path, key);
+    char *end;
+    errno = 0;
+    long x = strtol(v, &end, 10);
+    if (end == v || *end || errno || x < lo || x > hi)
+        return STAR_FAIL(err, "%s: metadata '%s' = '%s' is not an integer in [%ld, %ld]", path, key, v, lo, hi);
+    *out = x;
+    return 0;
+}
+
+int checkpoint_read_info(const char *dir, checkpoint_info *info, star_error *err) {
+    char path[4096];
+    if (path_join(path, sizeof path, dir, "model.safetensors", err) != 0) return -1;
+    st_file *f;
+    if (st_file_open(path, &f, err) != 0) return -1;
+    memset(info, 0, sizeof *info);
+    long width, vocab, version;
+    int rc = meta_long(f, path, "width", 1, 1 << 20, &width, err);
+    if (rc == 0) rc = meta_long(f, path, "vocab", 2, 1 << 24, &vocab, err);
+    if (rc == 0) rc = meta_long(f, path, "step", 0, 1L << 40, &info->step, err);
+    if (rc == 0) rc = meta_long(f, path, "gene_table_version", 0, 1 << 20, &version, err);
+    if (rc == 0 && version != STAR_GENE_TABLE_VERSION)
+        rc = STAR_FAIL(err, "%s: written with gene table version %ld, this star reads version %d", path, version,
+                       STAR_GENE_TABLE_VERSION);
+    const char *g = st_file_metadata(f, "genome");
+    if (rc == 0 && (!g || strlen(g) >= sizeof info->genome))
+        rc = STAR_FAIL(err, "%s: metadata 'genome' is missing or too long", path);
+    if (rc == 0) {
+        snprintf(info->genome, sizeof info->genome, "%s", g);
+        info->width = (int)width;
+        info->vocab = (int)vocab;
+    }
+    st_file_close(f);
+    return rc;
+}
+
+static int load_into(st_file *f, const char *path, const char *name, const param_tensor *t, real *dst, star_error *err) {
+    const st_tensor_info *ti = st_file_find(f, name);
+    if (!ti) return STAR_FAIL(err, "%s: tensor '%s' is missing", path, name);
+    int same = ti->ndim == t->ndim;
+    for (int d = 0; same && d < t->ndim; d++) same = ti->shape[d] == t->shape[d];
+    if (!same) return STAR_FAIL(err, "%s: tensor '%s' does not have the model's shape", path, name);
+    return st_file_read_f32(f, name, dst, t->numel, err);
+}
+
+int checkpoint_load(const char *dir, model *m, adamw_state *opt, star_error *err) {
+    char path[4096];
+    if (path_join(path, sizeof path, dir, "model.safetensors", err) != 0) return -1;
+    st_file *f;
+    if (st_file_open(path, &f, err) != 0) return -1;
+    int rc = 0, nt = model_n_tensors(m);
+    for (int i = 0; i < nt && rc == 0; i++) {
+        param_tensor *t = model_tensor(m, i);
+        rc = load_into(f, path, t->name, t, t->data, err);
+    }
+    if (rc == 0 && st_file_count(f) != nt)
+        rc = STAR_FAIL(err, "%s: holds %d tensors, the model has %d", path, st_file_count(f), nt);
+    st_file_close(f);
+    if (rc != 0 || !opt) return rc;
+    if (path_join(path, sizeof path, dir, "optimizer.safetensors", err) != 0) return -1;
+    if (!file_exists(path)) return 0;
+    if (st_file_open(path, &f, err) != 0) return -1;
+    size_t off = 0;
+    for (int i = 0; i < nt && rc == 0; i++) {
+        param_tensor *t = model_tensor(m, i);
+        char name[128];
+        snprintf(name, sizeof name, "m.%s", t->name);
+        rc = load_into(f, path, name, t, opt->m + off, err);
+        snprintf(name, sizeof name, "v.%s", t->name);
+        if (rc == 0) rc = load_into(f, path, name, t, opt->v + off, err);
+        off += t->numel;
+    }
+    if (rc == 0) rc = meta_long(f, path, "adamw_t", 0, 1L << 40, &opt->t, err);
+    st_file_close(f);
+    return rc;
+}

@@ -1,0 +1,102 @@
+#include "eval/quality.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+#include <cblas.h>
+
+#include "eval/data_open.h"
+#include "eval/model.h"
+#include "eval/train.h"
+
+void quality_set_threads(int threads) {
+#ifdef _OPENMP
+    if (threads > 0) omp_set_num_threads(threads);
+    int n = omp_get_max_threads();
+#else
+    int n = threads > 0 ? threads : 1;
+#endif
+    (void)n;
+    // OpenBLAS runs single-threaded inside the OpenMP threads of operators/matmul.c: at
+    // the sizes of a search its own thread pool spins against OpenMP's (measured 2x
+    // slower on 2 cores than one BLAS thread per OpenMP thread).
+    openblas_set_num_threads(1);
+}
+
+static void train_params_from(const star_config *cfg, int steps, int T, train_params *p) {
+    const config_budget *bu = &cfg->evaluation.budget;
+    train_params_default(p);
+    p->steps = steps > 0 ? steps : bu->steps;
+    p->batch = bu->batch;
+    p->seq_len = T;
+    p->lr = bu->lr;
+    // The warm-up is the budget's, cut to a tenth of a shorter rung.
+    p->warmup_steps = bu->warmup < p->steps ? bu->warmup : p->steps / 10;
+    p->weight_decay = bu->weight_decay;
+    p->clip = bu->clip;
+    p->val_batches = (QUALITY_VAL_SEQUENCES + p->batch - 1) / p->batch;
+    p->time_limit_s = (double)cfg->evaluation.time_limit_s;
+}
+
+// Trains one model on one data source and scores it.
+static int train_one(const star_config *cfg, const arch *a, const data_source *src, uint64_t seed, int steps, int T,
+                     train_result *r, star_error *err) {
+    model_options mo = {.max_batch = cfg->evaluation.budget.batch,
+                        .max_seq = T,
+                        .seed = seed,
+                        .memory_limit_bytes = (size_t)cfg->evaluation.memory_limit_mb * 1048576u};
+    model *m;
+    star_error merr;
+    if (model_create(a, mo, &m, &merr) != 0) {
+        // Out of memory is the candidate's failure, not the search's.
+        memset(r, 0, sizeof *r);
+        snprintf(r->reason, sizeof r->reason, "%s", merr.msg);
+        return 0;
+    }
+    train_params tp;
+    train_params_from(cfg, steps, T, &tp);
+    int rc = train_run(m, src, &tp, r, err);
+    model_free(m);
+    return rc;
+}
+
+int quality_evaluate(const star_config *cfg, const arch *a, uint64_t seed, int steps, quality_result *out,
+                     star_error *err) {
+    memset(out, 0, sizeof *out);
+    const config_data *data = &cfg->evaluation.data;
+    int n = data->kind == CONFIG_DATA_MAD ? data->n_mad : 1;
+    if (n > QUALITY_MAX_TASKS) n = QUALITY_MAX_TASKS;
+    out->ok = 1;
+    for (int i = 0; i < n; i++) {
+        data_kind kind = data->kind == CONFIG_DATA_MAD ? DATA_MAD : data->kind == CONFIG_DATA_TEXT ? DATA_TEXT : DATA_BIN;
+        const char *what = kind == DATA_MAD ? config_mad_task_name(data->mad[i]) : data->path;
+        data_handle h;
+        data_source src;
+        if (data_open(&h, kind, what, cfg->evaluation.budget.seq_len, a->dims.vocab, seed, &src, err) != 0)
+            return star_error_prefix(err, "evaluation.data");
+        train_result r;
+        int rc = train_one(cfg, a, &src, seed, steps, h.seq_len, &r, err);
+        data_close(&h);
+        if (rc != 0) return -1;
+        snprintf(out->task[i], sizeof out->task[i], "%s", kind == DATA_MAD ? what : kind == DATA_TEXT ? "text" : "bin");
+        out->n_tasks = i + 1;
+        if (!r.ok) {
+            out->ok = 0;
+            snprintf(out->reason, sizeof out->reason, "%s%s%s", kind == DATA_MAD ? what : "", kind == DATA_MAD ? ": " : "",
+                     r.reason);
+            return 0;
+        }
+        out->task_loss[i] = r.val_loss;
+        out->task_accuracy[i] = r.accuracy;
+        out->quality += r.val_loss / n;
+        out->accuracy += r.accuracy / n;
+        out->bits_per_byte += r.bits_per_byte / n;
+        out->train_loss += r.train_loss / n;
+        out->tokens_per_s += r.tokens_per_s / n;
+        out->wall_s += r.wall_s;
+    }
+    return 0;
+}

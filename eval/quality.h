@@ -1,0 +1,41 @@
+// star: the quality objective: train the model an architecture builds on the config's
+// data for the configured budget and score it on held-out data. Quality is the
+// validation loss in nats per scored token (for MAD: averaged over the tasks, each
+// trained as its own model as MAD does); accuracy and, for bytes, bits per byte are
+// reported beside it. A candidate that diverges, runs out of its memory limit or of
+// its time is not an error: the result says ok = 0 and why.
+#ifndef STAR_EVAL_QUALITY_H
+#define STAR_EVAL_QUALITY_H
+
+#include <stdint.h>
+
+#include "common/error.h"
+#include "config/config.h"
+#include "genome/arch.h"
+
+#define QUALITY_MAX_TASKS 8
+// Validation set scored at the end of each training: at most this many sequences.
+#define QUALITY_VAL_SEQUENCES 256
+
+typedef struct quality_result {
+    int ok;
+    char reason[256];
+    double quality;        // mean validation loss (nats per token)
+    double accuracy;       // mean accuracy over scored validation positions
+    double bits_per_byte;  // byte data only
+    double train_loss;
+    double tokens_per_s;
+    double wall_s;
+    int n_tasks;
+    char task[QUALITY_MAX_TASKS][48];
+    double task_loss[QUALITY_MAX_TASKS], task_accuracy[QUALITY_MAX_TASKS];
+} quality_result;
+
+// steps: the training length (a fidelity rung, or the budget's steps when <= 0).
+int quality_evaluate(const star_config *cfg, const arch *a, uint64_t seed, int steps, quality_result *out,
+                     star_error *err);
+
+// Sets OpenMP and OpenBLAS threads from evaluation.threads (0 = all cores).
+void quality_set_threads(int threads);
+
+#endif
