@@ -132,7 +132,7 @@ static void test_examples(void) {
     star_error err = {0};
     int rc = config_load("configs/quickstart.yaml", NULL, 0, &c, &err);
     CHECK_MSG(rc == 0, "%s", err.msg);
-    CHECK(c.space.width == 64 && c.space.depth_min == 2 && c.space.depth_max == 6);
+    CHECK(c.space.width == 64 && c.space.depth_min == 2 && c.space.depth_max == 8);
     CHECK(c.algorithm.population == 8 && c.algorithm.generations == 4);
     CHECK(c.n_objectives == 3 && c.objectives[1].has_max && c.objectives[1].max == 1e6);
     CHECK(c.objectives[2].kind == CONFIG_OBJ_CACHE_BYTES && c.objectives[2].context == 1024);
