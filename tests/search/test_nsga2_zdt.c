@@ -1,6 +1,11 @@
-// NSGA-II on ZDT1 (population 100, 250 generations, as in Deb et al. 2002) must reach
-// 99% of the hypervolume of the true front (reference point (1.1, 1.1)); NSGA-II must
-// beat the GA and random search at equal evaluations on a shorter run.
+// NSGA-II on ZDT1 and ZDT2 with population 100 and 250 generations (Deb et al. 2002),
+// seeds 1..3, hypervolume against that of the true front (reference point (1.1, 1.1)):
+//   ZDT1 >= 99%   (seeds reach 99.29..99.40%; 100 points can reach at most 99.47%)
+//   ZDT2 >= 98.8% (seeds reach 98.90..99.01%; 100 points can reach at most 99.19%,
+//                  and textbook NSGA-II with one-shot crowding reaches about 98.65%:
+//                  see docs/search.md)
+// and both ends of the ZDT2 front survive. NSGA-II must also beat the GA and random
+// search at equal evaluations on a shorter run.
 #include <stdlib.h>
 #include <time.h>
 
@@ -10,7 +15,12 @@
 #include "search/test_problems.h"
 #include "tests/test_util.h"
 
-static double run_hv(const char *alg_name, const char *prob_name, int pop, int gens, uint64_t seed, long *n_eval) {
+typedef struct outcome {
+    double hv, f1_min, f1_max;
+    long n_eval;
+} outcome;
+
+static int run(const char *alg_name, const char *prob_name, int pop, int gens, uint64_t seed, outcome *o) {
     star_error err;
     test_problem tp;
     real_vector_space space;
@@ -23,11 +33,18 @@ static double run_hv(const char *alg_name, const char *prob_name, int pop, int g
         star_error_print(&err);
         return -1;
     }
-    double ref[2] = {1.1, 1.1}, v = -1;
-    if (population_hypervolume(res.pop, res.n, 2, ref, &v, &err)) v = -1;
-    if (n_eval) *n_eval = tp.n_evaluations;
+    double ref[2] = {1.1, 1.1};
+    int rc = population_hypervolume(res.pop, res.n, 2, ref, &o->hv, &err);
+    o->f1_min = 1e300;
+    o->f1_max = -1e300;
+    for (int i = 0; i < res.n; i++) {
+        if (res.pop[i].rank != 0) continue;
+        if (res.pop[i].f[0] < o->f1_min) o->f1_min = res.pop[i].f[0];
+        if (res.pop[i].f[0] > o->f1_max) o->f1_max = res.pop[i].f[0];
+    }
+    o->n_eval = tp.n_evaluations;
     search_result_free(&res);
-    return v;
+    return rc;
 }
 
 static double front_hv(const char *prob_name) {
@@ -41,23 +58,38 @@ static double front_hv(const char *prob_name) {
     return v;
 }
 
+static void check_full_run(const char *prob_name, double min_ratio) {
+    double best = front_hv(prob_name);
+    CHECK(best > 0);
+    for (uint64_t seed = 1; seed <= 3; seed++) {
+        clock_t t0 = clock();
+        outcome o;
+        int rc = run("nsga2", prob_name, 100, 250, seed, &o);
+        CHECK(rc == 0);
+        if (rc) continue;
+        double ratio = o.hv / best;
+        printf("%s nsga2 seed %d: hv %.6f of %.6f (%.2f%%), f1 in [%.4f, %.4f], %ld evaluations, %.2f s\n", prob_name,
+               (int)seed, o.hv, best, 100 * ratio, o.f1_min, o.f1_max, o.n_eval,
+               (double)(clock() - t0) / CLOCKS_PER_SEC);
+        CHECK_MSG(ratio >= min_ratio, "%s seed %d: hv ratio %.4f%% < %.2f%%", prob_name, (int)seed, 100 * ratio,
+                  100 * min_ratio);
+        CHECK(o.n_eval <= 100 + 250 * 100);
+        // Both ends of the front are found and kept (infinite crowding at the extremes).
+        CHECK_MSG(o.f1_min < 1e-3 && o.f1_max > 0.999, "%s seed %d: front spans f1 [%g, %g]", prob_name, (int)seed,
+                  o.f1_min, o.f1_max);
+    }
+}
+
 int main(void) {
-    clock_t t0 = clock();
-    long n_eval = 0;
-    double best = front_hv("zdt1");
-    double v = run_hv("nsga2", "zdt1", 100, 250, 1, &n_eval);
-    printf("zdt1 nsga2: hv %.6f of %.6f (%.2f%%), %ld evaluations, %.2f s\n", v, best, 100 * v / best, n_eval,
-           (double)(clock() - t0) / CLOCKS_PER_SEC);
-    CHECK_MSG(v >= 0.99 * best, "hv %.6f < 99%% of %.6f", v, best);
-    CHECK(n_eval <= 100 + 250 * 100);
+    check_full_run("zdt1", 0.99);
+    check_full_run("zdt2", 0.988);
 
     // Shorter: NSGA-II ahead of the plain GA and of random search.
-    long e_nsga2, e_ga, e_random;
-    double h_nsga2 = run_hv("nsga2", "zdt1", 40, 60, 2, &e_nsga2);
-    double h_ga = run_hv("ga", "zdt1", 40, 60, 2, &e_ga);
-    double h_random = run_hv("random", "zdt1", 40, 60, 2, &e_random);
-    printf("zdt1, 40 x 60: nsga2 %.4f, ga %.4f, random %.4f\n", h_nsga2, h_ga, h_random);
-    CHECK(h_nsga2 > h_ga && h_nsga2 > h_random);
-    CHECK(h_random >= 0 && h_ga >= 0);
+    outcome n, g, r;
+    CHECK(run("nsga2", "zdt1", 40, 60, 2, &n) == 0);
+    CHECK(run("ga", "zdt1", 40, 60, 2, &g) == 0);
+    CHECK(run("random", "zdt1", 40, 60, 2, &r) == 0);
+    printf("zdt1, 40 x 60: nsga2 %.4f, ga %.4f, random %.4f\n", n.hv, g.hv, r.hv);
+    CHECK(n.hv > g.hv && n.hv > r.hv);
     TEST_END();
 }

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# star search survives SIGKILL: a run killed mid-generation (twice) and resumed ends
+# with exactly the archive and fronts of an uninterrupted run with the same seed
+# (apart from wall times). Once with trained quality, once on params and cache bytes
+# under a hard constraint.
+set -u
+star=${1:-build/star}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail=0
+pass=0
+check() { if eval "$2"; then pass=$((pass + 1)); else echo "FAIL: $1"; fail=$((fail + 1)); fi; }
+
+# Lines of an archive or generation file with the wall times taken out.
+strip() { sed -E 's/"wall_s":[-0-9.eE+]+//; s/"tokens_per_s":[-0-9.eE+]+//; s/"train_s":[-0-9.eE+]+//' "$1"; }
+
+# kill_after DIR N: waits until DIR's archive has >= N lines, then SIGKILLs the search.
+run_and_kill() {
+  local n=$1; shift
+  "$star" "$@" --quiet >/dev/null 2>&1 &
+  local pid=$! waited=0
+  while [ "$(cat "$dir/archive.jsonl" 2>/dev/null | wc -l)" -lt "$n" ] && kill -0 $pid 2>/dev/null && [ $waited -lt 600 ]; do
+    sleep 0.02; waited=$((waited + 1))
+  done
+  kill -9 $pid 2>/dev/null
+  wait $pid 2>/dev/null
+}
+
+compare_runs() {  # name dirA dirB
+  check "$1: archives equal" "diff <(strip $2/archive.jsonl) <(strip $3/archive.jsonl) >/dev/null"
+  check "$1: no evaluation lost or repeated" "[ \$(wc -l < $2/archive.jsonl) -eq \$(wc -l < $3/archive.jsonl) ]"
+  check "$1: hashes unique" "[ \$(grep -o '\"hash\":\"[0-9a-f]*\"' $3/archive.jsonl | sort | uniq -d | wc -l) -eq 0 ]"
+  local last; last=$(ls $2/generations | tail -1)
+  check "$1: final generation equal" "diff <(strip $2/generations/$last) <(strip $3/generations/$last) >/dev/null"
+  check "$1: run marked complete" "grep -q '\"complete\":true' $3/checkpoint.json"
+}
+
+# 1. Trained quality (tiny budget), three objectives, a hard limit on params.
+sets=(--set evaluation.threads=1 --set space.width=32 --set space.depth.min=2 --set space.depth.max=4
+      --set algorithm.population=6 --set algorithm.generations=3 --set algorithm.seed_with=[]
+      --set evaluation.budget.steps=4 --set evaluation.budget.batch=2 --set evaluation.budget.seq_len=40
+      --set evaluation.budget.warmup=1 --set objectives.1.max=60000)
+"$star" search configs/quickstart.yaml --set run.dir=$tmp/a "${sets[@]}" --quiet >/dev/null 2>&1
+check "uninterrupted run succeeds" "[ -s $tmp/a/archive.jsonl ]"
+dir=$tmp/b
+run_and_kill 5 search configs/quickstart.yaml --set run.dir=$tmp/b "${sets[@]}"
+check "first kill left a partial archive" "[ \$(wc -l < $tmp/b/archive.jsonl) -lt \$(wc -l < $tmp/a/archive.jsonl) ]"
+run_and_kill 12 search --resume $tmp/b
+"$star" search --resume $tmp/b --quiet >/dev/null 2>&1
+check "resume exits 0" "[ $? -eq 0 ]"
+compare_runs trained $tmp/a $tmp/b
+
+# 2. No training: params and cache bytes under a hard constraint, many generations.
+sets=(--set 'objectives=[{name: params, max: 50000}, {name: cache_bytes, context: 1024}]'
+      --set algorithm.population=40 --set algorithm.generations=30 --set algorithm.seed_with=[])
+"$star" search configs/quickstart.yaml --set run.dir=$tmp/c "${sets[@]}" --quiet >/dev/null 2>&1
+check "closed-form run succeeds" "[ -s $tmp/c/archive.jsonl ]"
+check "infeasible candidates recorded with a reason" "grep -q 'params.*> max' $tmp/c/archive.jsonl"
+dir=$tmp/d
+run_and_kill 150 search configs/quickstart.yaml --set run.dir=$tmp/d "${sets[@]}"
+run_and_kill 400 search --resume $tmp/d
+"$star" search --resume $tmp/d --quiet >/dev/null 2>&1
+compare_runs closed-form $tmp/c $tmp/d
+
+# 3. Refusals: a second run into the same directory; a resume of a non-run.
+out=$("$star" search configs/quickstart.yaml --set run.dir=$tmp/c "${sets[@]}" --quiet 2>&1)
+check "a used run.dir is refused" "[ $? -ne 0 ] && echo \"\$out\" | grep -q -- '--resume'"
+out=$("$star" search --resume $tmp/nothing 2>&1)
+check "resume of a missing run is refused" "[ $? -ne 0 ] && echo \"\$out\" | grep -q 'not a run directory'"
+
+echo "$pass passed, $fail failed"
+[ $fail -eq 0 ]
