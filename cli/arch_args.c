@@ -143,3 +143,16 @@ int arch_args_load(arch_args *a, star_error *err) {
     if (a->warmup > a->steps) a->warmup = a->steps;
     return 0;
 }
+
+void arch_args_train_params(const arch_args *a, int T, train_params *tp) {
+    train_params_default(tp);
+    tp->steps = a->steps;
+    tp->batch = a->batch;
+    tp->seq_len = T;
+    tp->lr = a->lr;
+    tp->warmup_steps = a->warmup;
+    tp->weight_decay = a->weight_decay;
+    tp->clip = a->clip;
+    tp->log_every = a->log_every;
+    tp->val_batches = 0;
+}

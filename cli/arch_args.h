@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "common/error.h"
+#include "eval/train.h"
 #include "genome/arch.h"
 #include "genome/genome.h"
 
@@ -34,6 +35,9 @@ void arch_args_defaults(arch_args *a);
 int arch_args_option(arch_args *a, int argc, char **argv, int *i);
 // Loads the architecture: genome, dims, resolved arch. Fails naming the file/position.
 int arch_args_load(arch_args *a, star_error *err);
+// The trainer's parameters from the budget options, for sequences of T tokens
+// (log_every as given; validation: every batch).
+void arch_args_train_params(const arch_args *a, int T, train_params *tp);
 // Help text of the shared options.
 extern const char arch_args_help[];
 

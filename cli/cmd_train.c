@@ -54,6 +54,7 @@ int cmd_train(int argc, char **argv) {
     model *m = NULL;
     data_handle h;
     memset(&h, 0, sizeof h);
+    adamw_state opt = {0};
     int rc = 1;
     if (arch_args_load(&a, &err) != 0) goto out;
     quality_set_threads(a.threads);
@@ -61,22 +62,15 @@ int cmd_train(int argc, char **argv) {
     if (cli_open_data(&a, &h, &src, &err) != 0) goto out;
     model_options mo = {.max_batch = a.batch, .max_seq = h.seq_len, .seed = a.seed};
     if (model_create(&a.a, mo, &m, &err) != 0) goto out;
-    if (a.from && checkpoint_load(a.from, m, NULL, &err) != 0) goto out;
+    if (adamw_init(&opt, m, &err) != 0) goto out;
+    if (a.from && checkpoint_load(a.from, m, &opt, &err) != 0) goto out;
     train_params tp;
-    train_params_default(&tp);
-    tp.steps = a.steps;
-    tp.batch = a.batch;
-    tp.seq_len = h.seq_len;
-    tp.lr = a.lr;
-    tp.warmup_steps = a.warmup;
-    tp.weight_decay = a.weight_decay;
-    tp.clip = a.clip;
+    arch_args_train_params(&a, h.seq_len, &tp);
     tp.log_every = a.log_every ? a.log_every : (a.json ? 0 : (a.steps >= 10 ? a.steps / 10 : 1));
-    tp.val_batches = 0;
     train_result r;
-    if (train_run(m, &src, &tp, &r, &err) != 0) goto out;
+    if (train_run_with(m, &opt, &src, &tp, &r, &err) != 0) goto out;
     if (a.save) {
-        if (checkpoint_save(a.save, m, NULL, a.genome_string, r.steps_done, &err) != 0)
+        if (checkpoint_save(a.save, m, &opt, a.genome_string, opt.t, &err) != 0)
             goto out;
     }
     size_t params = model_param_count(m);
@@ -115,6 +109,7 @@ int cmd_train(int argc, char **argv) {
     rc = 0;
 out:
     if (rc) star_error_print(&err);
+    adamw_free(&opt);
     model_free(m);
     data_close(&h);
     return rc;

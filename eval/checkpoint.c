@@ -8,6 +8,8 @@
 #include "common/file.h"
 #include "eval/safetensors.h"
 #include "genome/genome.h"
+#include "genome/genome_string.h"
+#include "genome/genome_yaml.h"
 
 
 static int add_tensor(st_writer *w, const char *name, const param_tensor *t, const real *data, star_error *err) {
@@ -39,6 +41,17 @@ int checkpoint_save(const char *dir, model *m, const adamw_state *opt, const cha
     if (rc == 0) rc = path_join(path, sizeof path, dir, "model.safetensors", err);
     if (rc == 0) rc = st_writer_write(w, path, err);
     st_writer_free(w);
+    // The genome beside the weights, as a file star train and star generate read.
+    genome g;
+    if (rc == 0 && genome_parse(genome_string, &g, err) == 0) {
+        genome_dims dims = a->dims;
+        char *yaml = genome_yaml_write(&g, &dims);
+        rc = path_join(path, sizeof path, dir, "arch.yaml", err);
+        if (rc == 0) rc = file_write_atomic(path, yaml, strlen(yaml), err);
+        free(yaml);
+    } else if (rc == 0) {
+        rc = -1;
+    }
     if (rc != 0 || !opt) return rc;
 
     w = st_writer_create();

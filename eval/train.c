@@ -72,16 +72,19 @@ int evaluate_validation(model *m, const data_source *data, int B, int T, int max
 }
 
 int train_run(model *m, const data_source *data, const train_params *p, train_result *r, star_error *err) {
+    adamw_state opt;
+    if (adamw_init(&opt, m, err) != 0) return -1;
+    int rc = train_run_with(m, &opt, data, p, r, err);
+    adamw_free(&opt);
+    return rc;
+}
+
+int train_run_with(model *m, adamw_state *opt, const data_source *data, const train_params *p, train_result *r,
+                   star_error *err) {
     memset(r, 0, sizeof *r);
     double t0 = now_s();
     token_batch b;
     if (token_batch_alloc(&b, p->batch, p->seq_len, err) != 0) return -1;
-    int nt = model_n_tensors(m);
-    adamw_state opt;
-    if (adamw_init(&opt, m, err) != 0) {
-        token_batch_free(&b);
-        return -1;
-    }
     int tail_from = p->steps - (p->steps / 10 > 0 ? p->steps / 10 : 1);
     double tail_sum = 0;
     int tail_n = 0, rc = 0;
@@ -111,7 +114,7 @@ int train_run(model *m, const data_source *data, const train_params *p, train_re
             break;
         }
         double scale = (p->clip > 0 && gnorm > p->clip) ? p->clip / gnorm : 1.0;
-        adamw_step(&opt, m, lr_at(p, step), p->beta1, p->beta2, p->eps, p->weight_decay, scale);
+        adamw_step(opt, m, lr_at(p, step), p->beta1, p->beta2, p->eps, p->weight_decay, scale);
         if (step >= tail_from) {
             tail_sum += loss;
             tail_n++;
@@ -127,8 +130,6 @@ int train_run(model *m, const data_source *data, const train_params *p, train_re
             break;
         }
     }
-    (void)nt;
-    adamw_free(&opt);
     token_batch_free(&b);
     if (rc != 0) return -1;
     r->train_loss = tail_n ? tail_sum / tail_n : NAN;

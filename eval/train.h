@@ -9,6 +9,7 @@
 #include "common/error.h"
 #include "eval/batch.h"
 #include "eval/model.h"
+#include "eval/optimizer.h"
 
 // Where batches come from: text, .bin shards or a MAD task, behind one interface.
 typedef struct data_source {
@@ -44,6 +45,10 @@ typedef struct train_result {
 } train_result;
 
 int train_run(model *m, const data_source *data, const train_params *p, train_result *r, star_error *err);
+// The same with the caller's optimizer state (initialized with adamw_init, possibly
+// loaded from a checkpoint): training continues from its step and moments.
+int train_run_with(model *m, adamw_state *opt, const data_source *data, const train_params *p, train_result *r,
+                   star_error *err);
 // Scores the validation set: loss and accuracy (no gradients).
 int evaluate_validation(model *m, const data_source *data, int B, int T, int max_batches, train_result *r,
                         star_error *err);

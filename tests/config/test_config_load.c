@@ -133,11 +133,11 @@ static void test_examples(void) {
     int rc = config_load("configs/quickstart.yaml", NULL, 0, &c, &err);
     CHECK_MSG(rc == 0, "%s", err.msg);
     CHECK(c.space.width == 64 && c.space.depth_min == 2 && c.space.depth_max == 8);
-    CHECK(c.algorithm.population == 8 && c.algorithm.generations == 4);
+    CHECK(c.algorithm.population == 8 && c.algorithm.generations == 3);
     CHECK(c.n_objectives == 3 && c.objectives[1].has_max && c.objectives[1].max == 1e6);
     CHECK(c.objectives[2].kind == CONFIG_OBJ_CACHE_BYTES && c.objectives[2].context == 1024);
     CHECK(c.evaluation.data.kind == CONFIG_DATA_MAD && c.evaluation.data.n_mad == 2);
-    CHECK(c.evaluation.budget.steps == 150 && c.evaluation.budget.batch == 16 && c.evaluation.budget.seq_len == 64);
+    CHECK(c.evaluation.budget.steps == 120 && c.evaluation.budget.batch == 16 && c.evaluation.budget.seq_len == 64);
     CHECK(c.algorithm.n_seed_with == 1 && !strcmp(c.algorithm.seed_with[0], "configs/baselines/transformer.yaml"));
     rc = config_load("configs/zdt1.yaml", NULL, 0, &c, &err);
     CHECK_MSG(rc == 0, "%s", err.msg);
