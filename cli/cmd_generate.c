@@ -153,9 +153,11 @@ int cmd_generate(int argc, char **argv) {
     printf("\n");
     fflush(stdout);
     double dt = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
-    fprintf(stderr, "%s: %ld prompt + %ld sampled tokens; decode cache %zu bytes (fp32) at context %ld; %.0f tokens/s\n",
-            info.genome, (long)n_prompt, (long)tokens, decode_cache_bytes(d, (int)sizeof(real)), context,
-            dt > 0 ? tokens / dt : 0.0);
+    fprintf(stderr,
+            "%s: %ld prompt + %ld sampled tokens, %.0f tokens/s\n"
+            "decode cache: %zu bytes (fp32, as held) at context %ld; %zu bytes in bf16\n",
+            info.genome, (long)n_prompt, (long)tokens, dt > 0 ? tokens / dt : 0.0, decode_cache_bytes(d, (int)sizeof(real)),
+            context, decode_cache_bytes(d, 2));
     rc = EXIT_OK;
 out:
     if (rc != EXIT_OK) {

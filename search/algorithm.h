@@ -43,7 +43,8 @@ const char *algorithm_names(void);
 void tournament_select(const individual *pop, int n, pcg32 *rng, int *out_idx, int n_out);
 
 // (mu + lambda) survival of NSGA-II: rank the whole pool, keep whole fronts while they
-// fit, fill the rest from the splitting front by decreasing crowding distance.
+// fit, fill the rest by pruning the splitting front: drop its most crowded member,
+// recompute crowding, repeat (Kukkonen & Deb 2006); the extremes always stay.
 int rank_crowding_survive(individual *pool, int n_parents, int n_pool, int n_keep, int n_obj, pcg32 *rng,
                           int *keep_idx, star_error *err);
 

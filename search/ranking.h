@@ -20,7 +20,8 @@ int nondominated_sort(const individual *pop, int n, int n_obj, int *rank);
 
 // Crowding distance of the members idx[0..m) of one front, written to .crowding:
 // the extremes of every objective get +inf; interior points sum, over objectives, the
-// normalized gap between their neighbours.
+// normalized gap between their neighbours. A member repeating an earlier member's
+// objective vector gets 0 and is left out of the others' gaps.
 void crowding_distance(individual *pop, const int *idx, int m, int n_obj);
 
 // Sets rank and crowding of every member of pop (non-dominated sort + crowding per
