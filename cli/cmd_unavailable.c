@@ -21,5 +21,4 @@ static int unavailable(const char *name, const char *what, int argc, char **argv
 }
 
 int cmd_front(int argc, char **argv) { return unavailable("front", "print the Pareto front of a run", argc, argv); }
-int cmd_bench(int argc, char **argv) { return unavailable("bench", "measure an architecture's speed", argc, argv); }
 int cmd_export(int argc, char **argv) { return unavailable("export", "export an architecture", argc, argv); }

@@ -1,0 +1,274 @@
+// star bench ARCH [--backend cpu] [--width D --vocab V --batch B --seq-len T --steps N]
+//
+// Times full training steps (forward, backward, gradient norm, AdamW) of an
+// architecture on random tokens after a few warm-up steps, prints throughput and
+// memory, and appends one JSON line to bench/results/<backend>.jsonl so that speed-ups
+// and regressions stay on record (the line names the machine, the date and the threads).
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "cli/arch_args.h"
+#include "cli/commands.h"
+#include "common/file.h"
+#include "common/json.h"
+#include "common/pcg32.h"
+#include "eval/model.h"
+#include "eval/optimizer.h"
+#include "eval/quality.h"
+#include "genome/genome_stats.h"
+
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+#define BENCH_DEFAULT_STEPS 10
+#define BENCH_DEFAULT_RESULTS "bench/results/cpu.jsonl"
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "usage: star bench ARCH [--backend cpu] [--width D] [--vocab V] [--batch B] [--seq-len T]\n"
+            "                       [--steps N] [--warmup-steps N] [--threads N] [--seed S]\n"
+            "                       [--results FILE] [--json]\n\n"
+            "Times training steps (forward, backward, AdamW) of ARCH on random tokens after\n"
+            "--warmup-steps untimed ones (default 2) and prints tokens per second, ms per step,\n"
+            "parameters, the model's planned memory (weights, gradients, activations), the\n"
+            "optimizer's moments and the process's peak RSS. Appends one JSON line to\n"
+            "%s (relative to the current directory; --results FILE\n"
+            "elsewhere). --json prints the same object.\n\n"
+            "  ARCH                 a genome string or a genome / architecture YAML file\n"
+            "  --backend cpu        the engine to time (cpu; cuda is not part of this build)\n"
+            "  --width D, --vocab V model dimensions (default: the file's, else 128 / 256)\n"
+            "  --batch B            sequences per step (default 16)\n"
+            "  --seq-len T          tokens per sequence (default 128)\n"
+            "  --steps N            timed steps (default %d)\n"
+            "  --threads N          CPU threads (default: all cores)\n",
+            BENCH_DEFAULT_RESULTS, BENCH_DEFAULT_STEPS);
+}
+
+__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "star: error: star bench: ");
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\n(star bench --help for the options)\n");
+    va_end(ap);
+    return EXIT_USAGE;
+}
+
+typedef struct bench_result {
+    double tokens_per_s, ms_per_step;
+    size_t params, memory_bytes, optimizer_bytes;
+    long peak_rss_bytes;
+    int threads;
+    arch_stats stats;
+} bench_result;
+
+static double now_s(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+// The CPU's model name from /proc/cpuinfo ("unknown" where there is none).
+static void cpu_model(char *out, size_t cap) {
+    snprintf(out, cap, "unknown");
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (!f) return;
+    char line[512];
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, "model name", 10)) continue;
+        char *v = strchr(line, ':');
+        if (!v) continue;
+        v++;
+        while (*v == ' ' || *v == '\t') v++;
+        v[strcspn(v, "\n")] = '\0';
+        if (*v) snprintf(out, cap, "%s", v);
+        break;
+    }
+    fclose(f);
+}
+
+// One training step as train_run takes it: forward, backward, clipping, AdamW.
+static int train_step(model *m, adamw_state *opt, const token_batch *b, star_error *err) {
+    double loss;
+    if (model_forward(m, b, &loss, err) != 0) return -1;
+    model_zero_grad(m);
+    if (model_backward(m, err) != 0) return -1;
+    double gnorm = adamw_grad_norm(m);
+    adamw_step(opt, m, 1e-3, 0.9, 0.95, 1e-8, 0.1, gnorm > 1.0 ? 1.0 / gnorm : 1.0);
+    return 0;
+}
+
+static int run_bench(const arch_args *a, int warmup_steps, bench_result *r, star_error *err) {
+    memset(r, 0, sizeof *r);
+    token_batch b;
+    if (token_batch_alloc(&b, a->batch, a->seq_len, err) != 0) return -1;
+    pcg32 rng = pcg32_derive(a->seed, 0x62656e6368ull);  // "bench"
+    size_t n = (size_t)a->batch * a->seq_len;
+    for (size_t i = 0; i < n; i++) {
+        b.inputs[i] = (int32_t)pcg32_bounded(&rng, (uint32_t)a->dims.vocab);
+        b.targets[i] = (int32_t)pcg32_bounded(&rng, (uint32_t)a->dims.vocab);
+    }
+    model_options mo = {.max_batch = a->batch, .max_seq = a->seq_len, .seed = a->seed};
+    model *m = NULL;
+    adamw_state opt;
+    int opt_ready = 0, rc = -1;
+    if (model_create(&a->a, mo, &m, err) != 0) goto out;
+    if (adamw_init(&opt, m, err) != 0) goto out;
+    opt_ready = 1;
+    for (int s = 0; s < warmup_steps; s++)
+        if (train_step(m, &opt, &b, err) != 0) goto out;
+    double t0 = now_s();
+    for (int s = 0; s < a->steps; s++)
+        if (train_step(m, &opt, &b, err) != 0) goto out;
+    double dt = now_s() - t0;
+    r->ms_per_step = 1e3 * dt / a->steps;
+    r->tokens_per_s = dt > 0 ? (double)n * a->steps / dt : 0;
+    r->params = model_param_count(m);
+    r->memory_bytes = model_planned_bytes(m);
+    r->optimizer_bytes = opt.n * 2 * sizeof(real);
+    arch_stats_compute(&a->a, a->seq_len, (int)sizeof(real), &r->stats);
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) == 0) r->peak_rss_bytes = ru.ru_maxrss * 1024L;  // Linux: kilobytes
+#ifdef _OPENMP
+    r->threads = omp_get_max_threads();
+#else
+    r->threads = 1;
+#endif
+    rc = 0;
+out:
+    if (opt_ready) adamw_free(&opt);
+    model_free(m);
+    token_batch_free(&b);
+    return rc;
+}
+
+static void format_json(const arch_args *a, const char *backend, const bench_result *r, json_writer *w) {
+    char device[256], date[32];
+    cpu_model(device, sizeof device);
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    jw_obj_begin(w);
+    jw_kv_str(w, "arch", a->arch_arg);
+    jw_kv_str(w, "genome", a->genome_string);
+    jw_kv_str(w, "backend", backend);
+    jw_kv_int(w, "width", a->dims.width);
+    jw_kv_int(w, "vocab", a->dims.vocab);
+    jw_kv_int(w, "batch", a->batch);
+    jw_kv_int(w, "seq_len", a->seq_len);
+    jw_kv_int(w, "steps", a->steps);
+    jw_kv_double(w, "tokens_per_s", r->tokens_per_s);
+    jw_kv_double(w, "ms_per_step", r->ms_per_step);
+    jw_kv_int(w, "params", (int64_t)r->params);
+    jw_kv_int(w, "memory_bytes", (int64_t)r->memory_bytes);
+    jw_kv_int(w, "optimizer_bytes", (int64_t)r->optimizer_bytes);
+    jw_kv_int(w, "peak_rss_bytes", r->peak_rss_bytes);
+    jw_kv_int(w, "train_flops_per_token", r->stats.train_flops_per_token);
+    jw_kv_double(w, "gflops_per_s", 1e-9 * (double)r->stats.train_flops_per_token * r->tokens_per_s);
+    jw_kv_int(w, "threads", r->threads);
+    jw_kv_str(w, "device", device);
+    jw_kv_str(w, "date", date);
+    jw_obj_end(w);
+}
+
+// Appends the line to path, creating its directory.
+static int append_result(const char *path, const char *line, star_error *err) {
+    char dir[4096];
+    if (strlen(path) >= sizeof dir) return STAR_FAIL(err, "--results: the path is too long");
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash && slash != dir) {
+        *slash = '\0';
+        if (dir_create(dir, err) != 0) return -1;
+    }
+    return file_append_line(path, line, err);
+}
+
+int cmd_bench(int argc, char **argv) {
+    if (cli_wants_help(argc, argv)) {
+        usage(stdout);
+        return EXIT_OK;
+    }
+    arch_args a;
+    arch_args_defaults(&a);
+    a.steps = 0;  // 0: not given
+    const char *backend = "cpu", *results = BENCH_DEFAULT_RESULTS;
+    long warmup_steps = 2;
+    for (int i = 1; i < argc; i++) {
+        const char *o = argv[i];
+        if (!strcmp(o, "--backend") || !strcmp(o, "--results") || !strcmp(o, "--warmup-steps")) {
+            if (i + 1 >= argc) return usage_error("%s needs a value", o);
+            const char *v = argv[++i];
+            if (o[2] == 'b') {
+                backend = v;
+            } else if (o[2] == 'r') {
+                results = v;
+            } else {
+                char *end;
+                errno = 0;
+                warmup_steps = strtol(v, &end, 10);
+                if (end == v || *end || errno || warmup_steps < 0 || warmup_steps > 1000000)
+                    return usage_error("--warmup-steps: expected an integer in [0, 1000000], got '%s'", v);
+            }
+            continue;
+        }
+        int r = arch_args_option(&a, argc, argv, &i);
+        if (r < 0) return EXIT_USAGE;
+        if (r > 0) {
+            if (a.data || a.bin || a.mad || a.save || a.from || a.tokens)
+                return usage_error("%s is not a bench option (bench times random tokens)", o);
+            continue;
+        }
+        if (o[0] == '-') return usage_error("unknown option '%s'", o);
+        if (a.arch_arg) return usage_error("unexpected argument '%s' (one ARCH only)", o);
+        a.arch_arg = o;
+    }
+    if (!a.arch_arg) return usage_error("no architecture given (a genome string or a file)");
+    if (strcmp(backend, "cpu") && strcmp(backend, "cuda"))
+        return usage_error("--backend: expected cpu or cuda, got '%s'", backend);
+    if (!*results) return usage_error("--results: expected a file path");
+    star_error err;
+    memset(&err, 0, sizeof err);
+    if (!strcmp(backend, "cuda")) {
+        STAR_FAIL(&err, "--backend cuda: the CUDA backend is not available in this build (models run on the CPU "
+                        "reference only); use --backend cpu");
+        star_error_print(&err);
+        return EXIT_FAIL;
+    }
+    if (!a.steps) a.steps = BENCH_DEFAULT_STEPS;
+    quality_set_threads(a.threads);
+    bench_result r;
+    json_writer w;
+    jw_init(&w);
+    if (arch_args_load(&a, &err) != 0 || run_bench(&a, (int)warmup_steps, &r, &err) != 0) goto fail;
+    format_json(&a, backend, &r, &w);
+    if (append_result(results, w.buf, &err) != 0) goto fail;
+    if (a.json) {
+        printf("%s\n", w.buf);
+    } else {
+        printf("%s  (%s, width %d, vocab %d, batch %d x %d tokens, %d threads)\n", a.genome_string, backend,
+               a.dims.width, a.dims.vocab, a.batch, a.seq_len, r.threads);
+        printf("  tokens/s         %.0f\n", r.tokens_per_s);
+        printf("  ms/step          %.3f  (mean of %d steps after %ld warm-up)\n", r.ms_per_step, a.steps, warmup_steps);
+        printf("  params           %zu\n", r.params);
+        printf("  planned memory   %zu bytes (weights, gradients, activations)\n", r.memory_bytes);
+        printf("  optimizer        %zu bytes (AdamW moments)\n", r.optimizer_bytes);
+        printf("  peak RSS         %ld bytes\n", r.peak_rss_bytes);
+        printf("  GFLOP/s          %.2f  (%lld training FLOPs per token)\n",
+               1e-9 * (double)r.stats.train_flops_per_token * r.tokens_per_s, (long long)r.stats.train_flops_per_token);
+        printf("  appended to %s\n", results);
+    }
+    jw_free(&w);
+    return EXIT_OK;
+fail:
+    jw_free(&w);
+    star_error_print(&err);
+    return EXIT_FAIL;
+}
