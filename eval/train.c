@@ -1,5 +1,7 @@
 #include "eval/train.h"
 
+#include "common/timer.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,12 +10,6 @@
 
 #include "eval/optimizer.h"
 #include "operators/crossentropy.h"
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 void train_params_default(train_params *p) {
     memset(p, 0, sizeof *p);
@@ -82,7 +78,7 @@ int train_run(model *m, const data_source *data, const train_params *p, train_re
 int train_run_with(model *m, adamw_state *opt, const data_source *data, const train_params *p, train_result *r,
                    star_error *err) {
     memset(r, 0, sizeof *r);
-    double t0 = now_s();
+    double t0 = star_now_s();
     token_batch b;
     if (token_batch_alloc(&b, p->batch, p->seq_len, err) != 0) return -1;
     int tail_from = p->steps - (p->steps / 10 > 0 ? p->steps / 10 : 1);
@@ -123,7 +119,7 @@ int train_run_with(model *m, adamw_state *opt, const data_source *data, const tr
         if (p->log_every > 0 && (step % p->log_every == 0 || step == p->steps - 1))
             fprintf(stderr, "step %5d/%d  loss %.4f  lr %.2e  grad norm %.3f\n", step + 1, p->steps, loss, lr_at(p, step),
                     gnorm);
-        if (p->time_limit_s > 0 && now_s() - t0 > p->time_limit_s) {
+        if (p->time_limit_s > 0 && star_now_s() - t0 > p->time_limit_s) {
             r->ok = 0;
             snprintf(r->reason, sizeof r->reason, "time limit: %.0f s exceeded at step %d of %d", p->time_limit_s, step + 1,
                      p->steps);
@@ -133,7 +129,7 @@ int train_run_with(model *m, adamw_state *opt, const data_source *data, const tr
     token_batch_free(&b);
     if (rc != 0) return -1;
     r->train_loss = tail_n ? tail_sum / tail_n : NAN;
-    r->wall_s = now_s() - t0;
+    r->wall_s = star_now_s() - t0;
     r->tokens_per_s = r->wall_s > 0 ? (double)r->steps_done * p->batch * p->seq_len / r->wall_s : 0;
     if (!r->ok) return 0;
     if (evaluate_validation(m, data, p->batch, p->seq_len, p->val_batches, r, err) != 0) return -1;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "common/file.h"
+#include "common/timer.h"
 #include "search/archive.h"
 #include "search/fitness_cache.h"
 #include "search/hypervolume.h"
@@ -31,12 +32,6 @@ typedef struct run_state {
     double best[SEARCH_MAX_OBJ];
     int tty;
 } run_state;
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 void run_log(const char *dir, const char *fmt, ...) {
     char msg[2048], path[4096], line[2300];
@@ -88,9 +83,9 @@ static int archived_evaluate(void *ctx, individual **inds, int n, star_error *er
     run_state *s = ctx;
     const run_spec *sp = s->spec;
     for (int i = 0; i < n; i++) {
-        double t0 = now_s();
+        double t0 = star_now_s();
         if (sp->prob->evaluate_batch(sp->prob->ctx, &inds[i], 1, err) != 0) return -1;
-        double dt = now_s() - t0;
+        double dt = star_now_s() - t0;
         s->eval_seconds += dt;
         archive_record r = {.gen = s->gen,
                             .eval = s->n_eval,
@@ -246,7 +241,7 @@ int run_search(const run_spec *sp, int resume, search_result *result, star_error
     memset(&s, 0, sizeof s);
     s.spec = sp;
     s.tty = isatty(2);
-    s.t_start = now_s();
+    s.t_start = star_now_s();
     for (int k = 0; k < SEARCH_MAX_OBJ; k++) s.best[k] = INFINITY;
     fitness_cache_init(&s.stored);
     char path[4096];
@@ -281,7 +276,7 @@ int run_search(const run_spec *sp, int resume, search_result *result, star_error
     rc = search_run(&sp->params, sp->rep, &archived, sp->alg, &hooks, result, err);
     if (rc == 0) {
         run_log(sp->dir, "run complete: %ld evaluations in the archive, %ld made by this process in %.1f s", s.n_eval,
-                s.n_new, now_s() - s.t_start);
+                s.n_new, star_now_s() - s.t_start);
     } else {
         run_log(sp->dir, "run stopped: %s", err ? err->msg : "error");
     }
