@@ -20,6 +20,7 @@
 #include "common/file.h"
 #include "common/json.h"
 #include "common/pcg32.h"
+#include "common/timer.h"
 #include "eval/model.h"
 #include "eval/optimizer.h"
 #include "eval/quality.h"
@@ -67,12 +68,6 @@ typedef struct bench_result {
     int threads;
     arch_stats stats;
 } bench_result;
-
-static double now_s(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 // The CPU's model name from /proc/cpuinfo ("unknown" where there is none).
 static void cpu_model(char *out, size_t cap) {
@@ -123,10 +118,10 @@ static int run_bench(const arch_args *a, int warmup_steps, bench_result *r, star
     opt_ready = 1;
     for (int s = 0; s < warmup_steps; s++)
         if (train_step(m, &opt, &b, err) != 0) goto out;
-    double t0 = now_s();
+    double t0 = star_now_s();
     for (int s = 0; s < a->steps; s++)
         if (train_step(m, &opt, &b, err) != 0) goto out;
-    double dt = now_s() - t0;
+    double dt = star_now_s() - t0;
     r->ms_per_step = 1e3 * dt / a->steps;
     r->tokens_per_s = dt > 0 ? (double)n * a->steps / dt : 0;
     r->params = model_param_count(m);

@@ -10,11 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli/ckpt_model.h"
 #include "cli/commands.h"
 #include "common/pcg32.h"
+#include "common/timer.h"
 #include "eval/model.h"
 #include "eval/quality.h"
 
@@ -142,17 +142,15 @@ int cmd_generate(int argc, char **argv) {
         if (decode_step(m, d, tok, logits, &err) != 0) goto out;
     }
     pcg32 rng = pcg32_derive((uint64_t)seed, 0x67656e6572617465ull);  // "generate"
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    double t0 = star_now_s();
     for (long k = 0; k < (long)tokens; k++) {
         int tok = sample_token(logits, V, temperature, &rng);
         print_token(tok);
         if (k + 1 < (long)tokens && decode_step(m, d, tok, logits, &err) != 0) goto out;
     }
-    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double dt = star_now_s() - t0;
     printf("\n");
     fflush(stdout);
-    double dt = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
     fprintf(stderr,
             "%s: %ld prompt + %ld sampled tokens, %.0f tokens/s\n"
             "decode cache: %zu bytes (fp32, as held) at context %ld; %zu bytes in bf16\n",

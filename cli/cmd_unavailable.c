@@ -20,5 +20,4 @@ static int unavailable(const char *name, const char *what, int argc, char **argv
     return 1;
 }
 
-int cmd_front(int argc, char **argv) { return unavailable("front", "print the Pareto front of a run", argc, argv); }
 int cmd_export(int argc, char **argv) { return unavailable("export", "export an architecture", argc, argv); }

@@ -1,0 +1,75 @@
+// star: the gated product y = act(g) * u (SwiGLU with silu, GeGLU with gelu) and its
+// backward, as operators/glu.c. Memory-bound: each thread moves chunks of 8 values, in
+// 16-byte accesses when n % 8 == 0 and every pointer is 16-byte aligned. A thread reads
+// all of its chunk's inputs before writing, so outputs may alias inputs.
+#include "kernels/activation.cuh"
+#include "kernels/common.cuh"
+
+template <bool VEC>
+__global__ void glu_forward_kernel(floatX *y, const floatX *g, const floatX *u, long n, act_kind k) {
+    long chunks = (n + PACK - 1) / PACK;
+    for (long i = blockIdx.x * (long)blockDim.x + threadIdx.x; i < chunks; i += (long)gridDim.x * blockDim.x) {
+        long c = i * PACK;
+        float gv[PACK], uv[PACK], yv[PACK];
+        load_chunk<VEC>(gv, g, c, n);
+        load_chunk<VEC>(uv, u, c, n);
+#pragma unroll
+        for (int j = 0; j < PACK; j++) yv[j] = act_value_dev(k, gv[j]) * uv[j];
+        store_chunk<VEC>(y, yv, c, n);
+    }
+}
+
+template <bool VEC>
+__global__ void glu_backward_kernel(floatX *dg, floatX *du, const floatX *dy, const floatX *g, const floatX *u, long n,
+                                    act_kind k) {
+    long chunks = (n + PACK - 1) / PACK;
+    for (long i = blockIdx.x * (long)blockDim.x + threadIdx.x; i < chunks; i += (long)gridDim.x * blockDim.x) {
+        long c = i * PACK;
+        float gv[PACK], uv[PACK], dyv[PACK], acc[PACK];
+        load_chunk<VEC>(gv, g, c, n);
+        load_chunk<VEC>(uv, u, c, n);
+        load_chunk<VEC>(dyv, dy, c, n);
+        if (dg) {
+            load_chunk<VEC>(acc, dg, c, n);
+#pragma unroll
+            for (int j = 0; j < PACK; j++) acc[j] += dyv[j] * uv[j] * act_derivative_dev(k, gv[j]);
+            store_chunk<VEC>(dg, acc, c, n);
+        }
+        if (du) {
+            load_chunk<VEC>(acc, du, c, n);
+#pragma unroll
+            for (int j = 0; j < PACK; j++) acc[j] += dyv[j] * act_value_dev(k, gv[j]);
+            store_chunk<VEC>(du, acc, c, n);
+        }
+    }
+}
+
+static int glu_vec(long n, const void *a, const void *b, const void *c, const void *d, const void *e) {
+    return n % PACK == 0 && (!a || is_aligned16(a)) && (!b || is_aligned16(b)) && (!c || is_aligned16(c)) &&
+           (!d || is_aligned16(d)) && (!e || is_aligned16(e));
+}
+
+int glu_forward_cuda(floatX *y, const floatX *g, const floatX *u, long n, act_kind k, star_stream s, star_error *err) {
+    if (n <= 0) return 0;
+    const int threads = 256;
+    unsigned blocks = grid_for((n + PACK - 1) / PACK, threads);
+    if (glu_vec(n, y, g, u, NULL, NULL))
+        glu_forward_kernel<true><<<blocks, threads, 0, s>>>(y, g, u, n, k);
+    else
+        glu_forward_kernel<false><<<blocks, threads, 0, s>>>(y, g, u, n, k);
+    cudaCheck(cudaGetLastError(), err);
+    return 0;
+}
+
+int glu_backward_cuda(floatX *dg, floatX *du, const floatX *dy, const floatX *g, const floatX *u, long n, act_kind k,
+                      star_stream s, star_error *err) {
+    if (n <= 0 || (!dg && !du)) return 0;
+    const int threads = 256;
+    unsigned blocks = grid_for((n + PACK - 1) / PACK, threads);
+    if (glu_vec(n, dg, du, dy, g, u))
+        glu_backward_kernel<true><<<blocks, threads, 0, s>>>(dg, du, dy, g, u, n, k);
+    else
+        glu_backward_kernel<false><<<blocks, threads, 0, s>>>(dg, du, dy, g, u, n, k);
+    cudaCheck(cudaGetLastError(), err);
+    return 0;
+}

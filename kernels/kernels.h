@@ -1,0 +1,156 @@
+// star: the CUDA backend's C API (callable from C: eval/ and the tests).
+// Every function runs on the given stream (NULL: the default stream) without waiting for
+// the device unless it says so, and returns 0, or -1 with err naming the failing CUDA or
+// cuBLAS call and its file:line. A kernel's own run-time faults surface at the next
+// synchronizing call.
+//
+// Precision: activations, activation gradients and the compute copy of the weights are
+// floatX (bf16); every reduction accumulates in fp32 (fp64 for the loss mean and the
+// gradient norm); parameter gradients, master weights and AdamW moments are fp32; logits
+// and probabilities are fp32.
+// Semantics and layouts are those of the CPU operator of the same name in operators/
+// (the CUDA name adds _cuda). As on the CPU, every backward ACCUMULATES (+=) into its
+// gradients, except the loss, which overwrites dlogits.
+#ifndef STAR_KERNELS_KERNELS_H
+#define STAR_KERNELS_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/error.h"
+#include "genome/arch.h"      // act_kind
+#include "operators/adamw.h"  // adamw_hparams
+
+#ifdef __CUDACC__
+#include <cuda_bf16.h>
+typedef __nv_bfloat16 floatX;  // the CUDA path's compute precision
+#else
+typedef uint16_t floatX;  // the same two bytes (bf16 bit pattern); C code only moves them
+#endif
+
+typedef struct CUstream_st *star_stream;  // the same type as cudaStream_t
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// ---- Device, context, memory (kernels/device.cu) ---------------------------------------
+// Number of CUDA devices: 0, not an error, when there is no device or no driver.
+int star_cuda_device_count(int *count, star_error *err);
+
+// One device's context: makes the device current and holds the cuBLASLt handle and its
+// workspace (one stream at a time may use a context's matrix products).
+typedef struct star_cuda star_cuda;
+int star_cuda_create(star_cuda **out, int device, star_error *err);
+int star_cuda_destroy(star_cuda *ctx, star_error *err);  // NULL is fine
+
+int star_cuda_malloc(void **ptr, size_t bytes, star_error *err);
+int star_cuda_free(void *ptr, star_error *err);  // NULL is fine
+// Synchronous copies between host and device.
+int star_cuda_upload(void *dst, const void *src, size_t bytes, star_error *err);
+int star_cuda_download(void *dst, const void *src, size_t bytes, star_error *err);
+int star_cuda_memset(void *ptr, int byte, size_t bytes, star_stream s, star_error *err);
+int star_cuda_sync(star_stream s, star_error *err);
+
+// Element-wise conversions on the device (round to nearest even).
+int cast_f32_to_bf16_cuda(floatX *out, const float *in, long n, star_stream s, star_error *err);
+int cast_bf16_to_f32_cuda(float *out, const floatX *in, long n, star_stream s, star_error *err);
+
+// ---- Matrix products (kernels/matmul.cu), cuBLASLt, fp32 accumulation -------------------
+// out [N,OC] = inp [N,C] @ w [OC,C]^T   (overwrites out)
+int matmul_forward_cuda(star_cuda *ctx, floatX *out, const floatX *inp, const floatX *w, int N, int C, int OC,
+                        star_stream s, star_error *err);
+// The same product with an fp32 output (the logits for the loss).
+int matmul_forward_f32_cuda(star_cuda *ctx, float *out, const floatX *inp, const floatX *w, int N, int C, int OC,
+                            star_stream s, star_error *err);
+// dinp [N,C] += dout @ w;  dw [OC,C] (fp32) += dout^T @ inp   (either may be NULL)
+int matmul_backward_cuda(star_cuda *ctx, floatX *dinp, float *dw, const floatX *dout, const floatX *inp,
+                         const floatX *w, int N, int C, int OC, star_stream s, star_error *err);
+
+// ---- RMS normalization (kernels/rmsnorm.cu) --------------------------------------------
+// x, y [N,C]; w [C] or NULL for w = 1 (the per-head variant is N*H rows of hd channels);
+// rstd [N] fp32, saved for the backward. y may alias x.
+int rmsnorm_forward_cuda(floatX *y, float *rstd, const floatX *x, const floatX *w, long N, int C, star_stream s,
+                         star_error *err);
+// Fused residual add: sum = x + r (rounded to floatX), y = rmsnorm(sum). sum may alias x
+// or r. Its backward is rmsnorm_backward_cuda with x = sum, accumulating into the residual
+// stream's gradient (the add passes the gradient to x and r unchanged).
+int rmsnorm_residual_forward_cuda(floatX *sum, floatX *y, float *rstd, const floatX *x, const floatX *r,
+                                  const floatX *w, long N, int C, star_stream s, star_error *err);
+// dx += dL/dx; dw (fp32) += dL/dw; either may be NULL (dw NULL when w is NULL); dx must not
+// alias dy. dw is summed in a fixed order (deterministic) through scratch, which holds
+// rmsnorm_backward_scratch_floats(C) floats (NULL when dw is NULL).
+long rmsnorm_backward_scratch_floats(int C);
+int rmsnorm_backward_cuda(floatX *dx, float *dw, float *scratch, const floatX *dy, const floatX *x, const floatX *w,
+                          const float *rstd, long N, int C, star_stream s, star_error *err);
+
+// ---- Gated product, SwiGLU / GeGLU (kernels/glu.cu) ------------------------------------
+// y = act(g) * u over n values (y may alias g or u)
+int glu_forward_cuda(floatX *y, const floatX *g, const floatX *u, long n, act_kind k, star_stream s, star_error *err);
+// dg += dy * u * act'(g); du += dy * act(g)   (either may be NULL)
+int glu_backward_cuda(floatX *dg, floatX *du, const floatX *dy, const floatX *g, const floatX *u, long n, act_kind k,
+                      star_stream s, star_error *err);
+
+// ---- Rotary position embedding (kernels/rope.cu) ---------------------------------------
+// x, out [B,T,H,hd], hd even, positions pos0 + t. out may alias x.
+int rope_forward_cuda(floatX *out, const floatX *x, int B, int T, int H, int hd, int pos0, star_stream s,
+                      star_error *err);
+// dx += R(pos)^T dout   (dx must not alias dout)
+int rope_backward_cuda(floatX *dx, const floatX *dout, int B, int T, int H, int hd, int pos0, star_stream s,
+                       star_error *err);
+
+// ---- Token embedding (kernels/embedding.cu) --------------------------------------------
+// out [N,C] = table [V,C] rows at tokens [N] (device int32). Tokens are checked on the host
+// as data is read; here a token outside [0, V) gives a NaN row, never a read outside.
+int embedding_forward_cuda(floatX *out, const int32_t *tokens, const floatX *table, long N, int V, int C,
+                           star_stream s, star_error *err);
+// dtable [V,C] (fp32) += dout rows at their tokens, each token's rows added in position
+// order onto dtable's value: bit-identical to the CPU operator. Tokens outside [0, V) are
+// skipped. scratch holds embedding_backward_scratch_bytes(N, V) bytes.
+int embedding_backward_scratch_bytes(size_t *bytes, long N, int V, star_error *err);
+int embedding_backward_cuda(float *dtable, void *scratch, size_t scratch_bytes, const floatX *dout,
+                            const int32_t *tokens, long N, int V, int C, star_stream s, star_error *err);
+
+// ---- Softmax cross-entropy (kernels/crossentropy.cu) -----------------------------------
+// logits, probs [N,V] fp32 (probs may alias logits); targets [N] device int32, -1 = not
+// scored. losses [N] gets each position's loss (0 where not scored); *d_loss (device
+// double) the mean over scored positions (0 when none) and *d_count (device int) their
+// number. A target outside [-1, V) gives a NaN loss (targets are checked on the host).
+int crossentropy_forward_cuda(float *probs, float *losses, double *d_loss, int *d_count, const float *logits,
+                              const int32_t *targets, long N, int V, star_stream s, star_error *err);
+// OVERWRITES dlogits [N,V]: dloss * (probs - onehot(target)) / count on scored rows, 0 on
+// the others; d_count as written by the forward.
+int crossentropy_backward_cuda(floatX *dlogits, const float *probs, const int32_t *targets, const int *d_count,
+                               long N, int V, float dloss, star_stream s, star_error *err);
+// Forward and backward in one pass over the logits, no probs kept: losses, *d_loss and
+// *d_count as the forward writes them, dlogits as the backward does.
+int crossentropy_fused_cuda(floatX *dlogits, float *losses, double *d_loss, int *d_count, const float *logits,
+                            const int32_t *targets, long N, int V, float dloss, star_stream s, star_error *err);
+
+// ---- AdamW over a list of tensors (kernels/adamw.cu) -----------------------------------
+typedef struct adamw_tensor_cuda {
+    float *param;        // fp32 master weights [n]
+    const float *grad;   // fp32 gradient [n]
+    float *m, *v;        // fp32 moments [n]
+    floatX *param_bf16;  // compute copy, rewritten after each update, or NULL
+    long n;
+    int decay;  // 1: weight decay applies (matrices), 0: not (gains, biases)
+} adamw_tensor_cuda;
+// The list is uploaded once; each update is then one launch over all its tensors.
+typedef struct adamw_list_cuda adamw_list_cuda;
+int adamw_list_create_cuda(adamw_list_cuda **out, const adamw_tensor_cuda *tensors, int n_tensors, star_error *err);
+int adamw_list_destroy_cuda(adamw_list_cuda *list, star_error *err);  // NULL is fine
+// Global gradient norm over the list (fp64, fixed order), kept on the device with the clip
+// factor grad_clip_scale(norm, max_norm) for the next update.
+int grad_global_norm_cuda(adamw_list_cuda *list, double max_norm, star_stream s, star_error *err);
+// The norm from the last grad_global_norm_cuda (waits for the stream).
+int grad_global_norm_read_cuda(adamw_list_cuda *list, double *norm, star_stream s, star_error *err);
+// One step t >= 1 on every tensor, g = grad * grad_scale * (clip ? clip factor : 1).
+int adamw_update_cuda(adamw_list_cuda *list, long t, adamw_hparams hp, double grad_scale, int clip, star_stream s,
+                      star_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,171 @@
+// star: RMS normalization, as operators/rmsnorm.c: y = x * rstd * w with
+// rstd = 1 / sqrt(mean(x^2) + eps), and the fused residual variant that first forms
+// sum = x + r. One warp per row: lanes take chunks of 8 channels (16-byte accesses when
+// C % 8 == 0 and the pointers are aligned), the sum of squares is a warp reduction, and
+// the second pass re-reads the row (from cache) to write y.
+// Backward: dx = r g - x r^3 / C * sum(g x) with g = dy * w, one warp per row; dw sums
+// dy x rstd over rows in two deterministic steps: RMSNORM_DW_SPLITS fixed row ranges,
+// each reduced in a fixed order into scratch, then the ranges summed in order.
+#include "kernels/common.cuh"
+#include "operators/rmsnorm.h"  // RMSNORM_EPS
+
+#define RMSNORM_DW_SPLITS 64
+#define ROWS_PER_BLOCK 8  // warps per block in the row kernels
+
+__device__ __forceinline__ float round_bf16(float v) { return __bfloat162float(__float2bfloat16_rn(v)); }
+
+template <bool VEC, bool RESIDUAL>
+__global__ void rmsnorm_forward_kernel(floatX *sum, floatX *y, float *rstd, const floatX *x, const floatX *r,
+                                       const floatX *w, long N, int C) {
+    int lane = threadIdx.x % WARP_SIZE;
+    long row = blockIdx.x * (long)ROWS_PER_BLOCK + threadIdx.x / WARP_SIZE;
+    if (row >= N) return;
+    const floatX *xr = x + row * C;
+    floatX *yr = y + row * C;
+    floatX *sr = RESIDUAL ? sum + row * C : NULL;
+    float ss = 0.0f;
+    for (int c = lane * PACK; c < C; c += WARP_SIZE * PACK) {
+        float v[PACK];
+        load_chunk<VEC>(v, xr, c, C);
+        if (RESIDUAL) {
+            float rv[PACK];
+            load_chunk<VEC>(rv, r + row * C, c, C);
+#pragma unroll
+            for (int j = 0; j < PACK; j++) v[j] = round_bf16(v[j] + rv[j]);  // normalize what is stored
+            store_chunk<VEC>(sr, v, c, C);
+        }
+#pragma unroll
+        for (int j = 0; j < PACK; j++) ss += v[j] * v[j];
+    }
+    ss = warp_sum(ss);
+    float rs = 1.0f / sqrtf(ss / C + (float)RMSNORM_EPS);
+    if (lane == 0) rstd[row] = rs;
+    // Each lane re-reads only the chunks it wrote itself, so sum may alias x or r.
+    const floatX *src = RESIDUAL ? sr : xr;
+    for (int c = lane * PACK; c < C; c += WARP_SIZE * PACK) {
+        float v[PACK], wv[PACK];
+        load_chunk<VEC>(v, src, c, C);
+        if (w) load_chunk<VEC>(wv, w, c, C);
+#pragma unroll
+        for (int j = 0; j < PACK; j++) v[j] = v[j] * rs * (w ? wv[j] : 1.0f);
+        store_chunk<VEC>(yr, v, c, C);
+    }
+}
+
+template <bool VEC>
+__global__ void rmsnorm_backward_dx_kernel(floatX *dx, const floatX *dy, const floatX *x, const floatX *w,
+                                           const float *rstd, long N, int C) {
+    int lane = threadIdx.x % WARP_SIZE;
+    long row = blockIdx.x * (long)ROWS_PER_BLOCK + threadIdx.x / WARP_SIZE;
+    if (row >= N) return;
+    const floatX *xr = x + row * C, *dyr = dy + row * C;
+    floatX *dxr = dx + row * C;
+    float r = rstd[row];
+    float dot = 0.0f;
+    for (int c = lane * PACK; c < C; c += WARP_SIZE * PACK) {
+        float xv[PACK], dyv[PACK], wv[PACK];
+        load_chunk<VEC>(xv, xr, c, C);
+        load_chunk<VEC>(dyv, dyr, c, C);
+        if (w) load_chunk<VEC>(wv, w, c, C);
+#pragma unroll
+        for (int j = 0; j < PACK; j++) dot += dyv[j] * (w ? wv[j] : 1.0f) * xv[j];
+    }
+    dot = warp_sum(dot);
+    float k = dot * r * r * r / C;
+    for (int c = lane * PACK; c < C; c += WARP_SIZE * PACK) {
+        float xv[PACK], dyv[PACK], wv[PACK], acc[PACK];
+        load_chunk<VEC>(xv, xr, c, C);
+        load_chunk<VEC>(dyv, dyr, c, C);
+        load_chunk<VEC>(acc, dxr, c, C);
+        if (w) load_chunk<VEC>(wv, w, c, C);
+#pragma unroll
+        for (int j = 0; j < PACK; j++) acc[j] += r * dyv[j] * (w ? wv[j] : 1.0f) - k * xv[j];
+        store_chunk<VEC>(dxr, acc, c, C);
+    }
+}
+
+// Block (32, 8) over 32 channels and one row range: thread (tx, ty) sums rows ty, ty + 8,
+// ... of the range, then the 8 partial sums are added in ty order.
+__global__ void rmsnorm_dw_partial_kernel(float *scratch, const floatX *dy, const floatX *x, const float *rstd, long N,
+                                          int C) {
+    __shared__ float part[8][WARP_SIZE];
+    int tx = threadIdx.x, ty = threadIdx.y;
+    int c = blockIdx.x * WARP_SIZE + tx;
+    long per = (N + RMSNORM_DW_SPLITS - 1) / RMSNORM_DW_SPLITS;
+    long r0 = blockIdx.y * per, r1 = r0 + per < N ? r0 + per : N;
+    float acc = 0.0f;
+    if (c < C)
+        for (long n = r0 + ty; n < r1; n += 8)
+            acc += __bfloat162float(dy[n * C + c]) * __bfloat162float(x[n * C + c]) * rstd[n];
+    part[ty][tx] = acc;
+    __syncthreads();
+    if (ty == 0 && c < C) {
+        float s = 0.0f;
+        for (int k = 0; k < 8; k++) s += part[k][tx];
+        scratch[(long)blockIdx.y * C + c] = s;
+    }
+}
+
+__global__ void rmsnorm_dw_finish_kernel(float *dw, const float *scratch, int C) {
+    int c = blockIdx.x * blockDim.x + threadIdx.x;
+    if (c >= C) return;
+    float s = 0.0f;
+    for (int k = 0; k < RMSNORM_DW_SPLITS; k++) s += scratch[(long)k * C + c];
+    dw[c] += s;
+}
+
+static int rows_vec(int C, const void *a, const void *b, const void *c, const void *d) {
+    return C % PACK == 0 && (!a || is_aligned16(a)) && (!b || is_aligned16(b)) && (!c || is_aligned16(c)) &&
+           (!d || is_aligned16(d));
+}
+
+static unsigned row_blocks(long N) { return (unsigned)((N + ROWS_PER_BLOCK - 1) / ROWS_PER_BLOCK); }
+
+int rmsnorm_forward_cuda(floatX *y, float *rstd, const floatX *x, const floatX *w, long N, int C, star_stream s,
+                         star_error *err) {
+    if (N <= 0 || C <= 0) return 0;
+    dim3 threads(ROWS_PER_BLOCK * WARP_SIZE);
+    if (rows_vec(C, y, x, w, NULL))
+        rmsnorm_forward_kernel<true, false><<<row_blocks(N), threads, 0, s>>>(NULL, y, rstd, x, NULL, w, N, C);
+    else
+        rmsnorm_forward_kernel<false, false><<<row_blocks(N), threads, 0, s>>>(NULL, y, rstd, x, NULL, w, N, C);
+    cudaCheck(cudaGetLastError(), err);
+    return 0;
+}
+
+int rmsnorm_residual_forward_cuda(floatX *sum, floatX *y, float *rstd, const floatX *x, const floatX *r,
+                                  const floatX *w, long N, int C, star_stream s, star_error *err) {
+    if (N <= 0 || C <= 0) return 0;
+    dim3 threads(ROWS_PER_BLOCK * WARP_SIZE);
+    if (rows_vec(C, sum, y, x, r) && (!w || is_aligned16(w)))
+        rmsnorm_forward_kernel<true, true><<<row_blocks(N), threads, 0, s>>>(sum, y, rstd, x, r, w, N, C);
+    else
+        rmsnorm_forward_kernel<false, true><<<row_blocks(N), threads, 0, s>>>(sum, y, rstd, x, r, w, N, C);
+    cudaCheck(cudaGetLastError(), err);
+    return 0;
+}
+
+long rmsnorm_backward_scratch_floats(int C) { return (long)RMSNORM_DW_SPLITS * C; }
+
+int rmsnorm_backward_cuda(floatX *dx, float *dw, float *scratch, const floatX *dy, const floatX *x, const floatX *w,
+                          const float *rstd, long N, int C, star_stream s, star_error *err) {
+    if (N <= 0 || C <= 0) return 0;
+    if (dw && !w) return STAR_FAIL(err, "rmsnorm_backward_cuda: dw given without a weight");
+    if (dw && !scratch) return STAR_FAIL(err, "rmsnorm_backward_cuda: dw needs scratch");
+    if (dx) {
+        dim3 threads(ROWS_PER_BLOCK * WARP_SIZE);
+        if (rows_vec(C, dx, dy, x, w))
+            rmsnorm_backward_dx_kernel<true><<<row_blocks(N), threads, 0, s>>>(dx, dy, x, w, rstd, N, C);
+        else
+            rmsnorm_backward_dx_kernel<false><<<row_blocks(N), threads, 0, s>>>(dx, dy, x, w, rstd, N, C);
+        cudaCheck(cudaGetLastError(), err);
+    }
+    if (dw) {
+        dim3 grid((C + WARP_SIZE - 1) / WARP_SIZE, RMSNORM_DW_SPLITS), block(WARP_SIZE, 8);
+        rmsnorm_dw_partial_kernel<<<grid, block, 0, s>>>(scratch, dy, x, rstd, N, C);
+        cudaCheck(cudaGetLastError(), err);
+        rmsnorm_dw_finish_kernel<<<(C + 255) / 256, 256, 0, s>>>(dw, scratch, C);
+        cudaCheck(cudaGetLastError(), err);
+    }
+    return 0;
+}
