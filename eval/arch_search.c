@@ -122,7 +122,7 @@ static double objective_stat(const config_objective *o, const arch_stats *st) {
 
 // Evaluates one genome: the closed-form objectives first; training only for a
 // candidate within every hard limit that needs no training.
-static int evaluate_one(arch_search *as, individual *ind, star_error *err) {
+static int evaluate_one(arch_search *as, individual *ind, int steps, star_error *err) {
     const star_config *cfg = &as->cfg;
     const genome *g = ind->x;
     arch a;
@@ -158,7 +158,7 @@ static int evaluate_one(arch_search *as, individual *ind, star_error *err) {
     }
     if (!need_quality) return 0;
     quality_result *q = &as->last.q;
-    if (quality_evaluate(cfg, &a, eval_seed(as, ind->hash), 0, q, err) != 0) return -1;
+    if (quality_evaluate(cfg, &a, eval_seed(as, ind->hash), steps, q, err) != 0) return -1;
     as->last.trained = 1;
     if (!q->ok) {
         individual_set_failed(ind, "%s", q->reason);
@@ -178,8 +178,12 @@ static int evaluate_one(arch_search *as, individual *ind, star_error *err) {
 
 static int evaluate_batch(void *ctx, individual **inds, int n, star_error *err) {
     for (int i = 0; i < n; i++)
-        if (evaluate_one(ctx, inds[i], err) != 0) return -1;
+        if (evaluate_one(ctx, inds[i], 0, err) != 0) return -1;
     return 0;
+}
+
+static int evaluate_fidelity(void *ctx, individual *ind, int steps, star_error *err) {
+    return evaluate_one(ctx, ind, steps, err);
 }
 
 int arch_search_create(const star_config *cfg, arch_search **out, star_error *err) {
@@ -187,9 +191,6 @@ int arch_search_create(const star_config *cfg, arch_search **out, star_error *er
     if (cfg->evaluation.backend != CONFIG_BACKEND_CPU)
         return STAR_FAIL(err, "evaluation.backend: %s is not available in this build (use cpu)",
                          config_backend_name(cfg->evaluation.backend));
-    if (cfg->evaluation.fidelity.n_rungs > 1)
-        return STAR_FAIL(err, "evaluation.fidelity: multi-fidelity rungs are not available yet; remove the key "
-                              "(every candidate then trains budget.steps)");
     arch_search *as = calloc(1, sizeof *as);
     if (!as) return STAR_FAIL(err, "out of memory");
     as->cfg = *cfg;
@@ -233,7 +234,8 @@ int arch_search_create(const star_config *cfg, arch_search **out, star_error *er
                          .n_obj = cfg->n_objectives,
                          .n_constraints = 0,
                          .ctx = as,
-                         .evaluate_batch = evaluate_batch};
+                         .evaluate_batch = evaluate_batch,
+                         .evaluate_fidelity = evaluate_fidelity};
     quality_set_threads(cfg->evaluation.threads);
     *out = as;
     return 0;
@@ -256,6 +258,10 @@ void arch_search_fill_spec(arch_search *as, run_spec *spec) {
         const config_objective *o = &as->cfg.objectives[k];
         spec->hv_ref[k] = o->has_max ? o->max : NAN;
     }
+    const config_fidelity *fi = &as->cfg.evaluation.fidelity;
+    spec->n_rungs = fi->n_rungs > 8 ? 8 : fi->n_rungs;
+    for (int r = 0; r < spec->n_rungs; r++) spec->rungs[r] = fi->rungs[r];
+    spec->keep = fi->keep;
     spec->write_x = write_x;
     spec->write_metrics = write_metrics;
     spec->eval_seed = eval_seed;

@@ -19,6 +19,7 @@ void archive_format(const archive_record *r, json_writer *w) {
     jw_kv_int(w, "gen", r->gen);
     jw_kv_int(w, "eval", r->eval);
     jw_kv_str(w, "hash", hash);
+    jw_kv_int(w, "fidelity", r->fidelity);
     jw_key(w, "x");
     if (r->write_x)
         r->write_x(r->ctx, ind->x, w);
@@ -48,6 +49,10 @@ int archive_append(const char *path, const archive_record *r, star_error *err) {
     int rc = file_append_line(path, w.buf, err);
     jw_free(&w);
     return rc;
+}
+
+uint64_t archive_key(uint64_t hash, int fidelity) {
+    return fidelity ? hash ^ ((uint64_t)fidelity * 0x9E3779B97F4A7C15ULL) : hash;
 }
 
 // A number, or null for +inf (non-finite values are written as null).
@@ -85,7 +90,10 @@ static int parse_line(const char *path, long lineno, const char *line, size_t le
         ynode_fail(&d, h, "hash", err, "expected 16 hex digits, got '%s'", hex);
         goto done;
     }
-    ind->hash = (uint64_t)hv;
+    long fidelity = 0;
+    ynode *fd = ynode_get(&d, root, "fidelity");
+    if (fd && ynode_as_long(&d, fd, "fidelity", 0, 1L << 40, &fidelity, err) != 0) goto done;
+    ind->hash = archive_key((uint64_t)hv, (int)fidelity);
     ynode *objs = ynode_get(&d, root, "objectives");
     if (!ynode_is_map(objs)) {
         ynode_fail(&d, objs ? objs : root, "objectives", err, "expected an object of objective values");

@@ -5,7 +5,7 @@
 // evaluated again. Lines are untrusted input: a malformed line is an error naming the
 // file and line, except a torn last line (a crash mid-append), which is cut off.
 //
-// A line: {"gen":G,"eval":K,"hash":"16 hex digits","x":<candidate>,"status":"ok"|
+// A line: {"gen":G,"eval":K,"hash":"16 hex digits","fidelity":F,"x":<candidate>,"status":"ok"|
 // "infeasible","failed":bool,"reason":"...","objectives":{"name":value|null,...},
 // "cv":C,"metrics":{...},"seed":S,"wall_s":W}
 #ifndef STAR_SEARCH_ARCHIVE_H
@@ -21,6 +21,7 @@
 typedef struct archive_record {
     int gen;
     long eval;  // 0-based sequence number of the evaluation in the run
+    int fidelity;  // training steps of a multi-fidelity rung; 0 = the run's one fidelity
     const individual *ind;
     const char *const *obj_names;
     int n_obj;
@@ -36,7 +37,10 @@ typedef struct archive_record {
 void archive_format(const archive_record *r, json_writer *w);
 int archive_append(const char *path, const archive_record *r, star_error *err);
 
-// Reads path (absent = empty) into cache, keyed by hash, with f in the order of
+// The key a result is stored under: the candidate's hash mixed with its fidelity.
+uint64_t archive_key(uint64_t hash, int fidelity);
+
+// Reads path (absent = empty) into cache, keyed by archive_key, with f in the order of
 // obj_names (null = +inf). Cuts a torn last line off the file. *n_lines = records read.
 int archive_load(const char *path, const char *const *obj_names, int n_obj, fitness_cache *cache, long *n_lines,
                  star_error *err);

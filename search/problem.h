@@ -17,6 +17,9 @@ typedef struct problem {
     int n_constraints;  // informative; the problem folds them into cv
     void *ctx;
     int (*evaluate_batch)(void *ctx, individual **inds, int n, star_error *err);
+    // Optional: evaluates one candidate at a fidelity (for architectures: training
+    // steps) for multi-fidelity runs (search/run.h); NULL when the problem has one.
+    int (*evaluate_fidelity)(void *ctx, individual *ind, int fidelity, star_error *err);
 } problem;
 
 #endif

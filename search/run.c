@@ -13,6 +13,12 @@
 #include "search/archive.h"
 #include "search/fitness_cache.h"
 #include "search/hypervolume.h"
+#include "search/ranking.h"
+
+static int int_ascending(const void *a, const void *b) {
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
+}
 
 #define RUN_MAX_GENERATIONS_HV 100000
 
@@ -77,22 +83,28 @@ static void progress(run_state *s, int gen, int final_line) {
     fflush(stderr);
 }
 
-// The problem as the driver sees it: evaluates one candidate at a time and appends each
-// result to the archive as soon as it exists.
-static int archived_evaluate(void *ctx, individual **inds, int n, star_error *err) {
-    run_state *s = ctx;
+// One evaluation at one fidelity: the stored result when the archive has it (a resumed
+// run), else a new evaluation, appended to the archive the moment it ends.
+static int evaluate_at(run_state *s, individual *ind, int fidelity, star_error *err) {
     const run_spec *sp = s->spec;
-    for (int i = 0; i < n; i++) {
+    uint64_t hash = ind->hash;
+    if (fitness_cache_get(&s->stored, archive_key(hash, fidelity), ind)) {
+        ind->hash = hash;
+        s->n_eval++;
+    } else {
         double t0 = star_now_s();
-        if (sp->prob->evaluate_batch(sp->prob->ctx, &inds[i], 1, err) != 0) return -1;
+        int rc = fidelity ? sp->prob->evaluate_fidelity(sp->prob->ctx, ind, fidelity, err)
+                          : sp->prob->evaluate_batch(sp->prob->ctx, &ind, 1, err);
+        if (rc != 0) return -1;
         double dt = star_now_s() - t0;
         s->eval_seconds += dt;
         archive_record r = {.gen = s->gen,
                             .eval = s->n_eval,
-                            .ind = inds[i],
+                            .fidelity = fidelity,
+                            .ind = ind,
                             .obj_names = sp->obj_names,
                             .n_obj = sp->n_obj,
-                            .seed = sp->eval_seed ? sp->eval_seed(sp->ctx, inds[i]->hash) : 0,
+                            .seed = sp->eval_seed ? sp->eval_seed(sp->ctx, hash) : 0,
                             .wall_s = dt,
                             .write_x = sp->write_x,
                             .write_metrics = sp->write_metrics,
@@ -100,22 +112,60 @@ static int archived_evaluate(void *ctx, individual **inds, int n, star_error *er
         if (archive_append(s->archive_path, &r, err) != 0) return -1;
         s->n_eval++;
         s->n_new++;
-        if (individual_feasible(inds[i]))
-            for (int k = 0; k < sp->n_obj; k++)
-                if (inds[i]->f[k] < s->best[k]) s->best[k] = inds[i]->f[k];
-        progress(s, s->gen, 0);
     }
+    if (individual_feasible(ind))
+        for (int k = 0; k < sp->n_obj; k++)
+            if (ind->f[k] < s->best[k]) s->best[k] = ind->f[k];
+    progress(s, s->gen, 0);
     return 0;
 }
 
-static int stored_lookup(void *ctx, uint64_t hash, individual *ind, star_error *err) {
+static const individual *halving_pool;
+static int halving_order(const void *a, const void *b) {
+    int ia = *(const int *)a, ib = *(const int *)b;
+    int c = survival_compare(&halving_pool[ia], &halving_pool[ib]);
+    return c ? c : (ia > ib) - (ia < ib);
+}
+
+// The problem as the driver sees it: each generation's new candidates, evaluated one at
+// a time (or by successive halving over the rungs), each result archived at once.
+static int archived_evaluate(void *ctx, individual **inds, int n, star_error *err) {
     run_state *s = ctx;
-    if (!fitness_cache_get(&s->stored, hash, ind)) return 0;
-    s->n_eval++;
-    if (individual_feasible(ind))
-        for (int k = 0; k < s->spec->n_obj; k++)
-            if (ind->f[k] < s->best[k]) s->best[k] = ind->f[k];
-    return 1;
+    const run_spec *sp = s->spec;
+    if (sp->n_rungs == 0) {
+        for (int i = 0; i < n; i++)
+            if (evaluate_at(s, inds[i], 0, err) != 0) return -1;
+        return 0;
+    }
+    int *alive = star_malloc(sizeof(int) * (size_t)(n > 0 ? n : 1));
+    individual *view = star_malloc(sizeof(individual) * (size_t)(n > 0 ? n : 1));
+    int n_alive = n, rc = 0;
+    for (int i = 0; i < n; i++) alive[i] = i;
+    for (int r = 0; r < sp->n_rungs && rc == 0; r++) {
+        for (int a = 0; a < n_alive && rc == 0; a++) rc = evaluate_at(s, inds[alive[a]], sp->rungs[r], err);
+        if (rc != 0 || r + 1 == sp->n_rungs) break;
+        // Rank the survivors of this rung among themselves; the best `keep` go on.
+        for (int a = 0; a < n_alive; a++) view[a] = *inds[alive[a]];  // shallow: only results are read
+        population_rank(view, n_alive, sp->n_obj);
+        int *order = star_malloc(sizeof(int) * (size_t)n_alive);
+        for (int a = 0; a < n_alive; a++) order[a] = a;
+        halving_pool = view;
+        qsort(order, (size_t)n_alive, sizeof(int), halving_order);
+        int n_next = (int)ceil(sp->keep * n_alive);
+        if (n_next < 1) n_next = 1;
+        int kept = 0, *next = star_malloc(sizeof(int) * (size_t)n_alive);
+        for (int a = 0; a < n_next; a++)
+            if (individual_feasible(&view[order[a]])) next[kept++] = alive[order[a]];
+        // Keep the depth order of the batch so the archive's order does not depend on ranks' ties.
+        qsort(next, (size_t)kept, sizeof(int), int_ascending);
+        memcpy(alive, next, sizeof(int) * (size_t)kept);
+        n_alive = kept;
+        free(next);
+        free(order);
+    }
+    free(view);
+    free(alive);
+    return rc;
 }
 
 static void write_individual(const run_spec *sp, const individual *ind, json_writer *w) {
@@ -272,7 +322,12 @@ int run_search(const run_spec *sp, int resume, search_result *result, star_error
     problem archived = *sp->prob;
     archived.ctx = &s;
     archived.evaluate_batch = archived_evaluate;
-    search_hooks hooks = {.ctx = &s, .lookup = stored_lookup, .on_generation = on_generation};
+    if (sp->n_rungs > 0 && !sp->prob->evaluate_fidelity) {
+        STAR_FAIL(err, "the problem %s has one fidelity: remove evaluation.fidelity", sp->prob->name);
+        goto out;
+    }
+    // Stored results are found by archived_evaluate (per fidelity), not by the driver's lookup.
+    search_hooks hooks = {.ctx = &s, .on_generation = on_generation};
     rc = search_run(&sp->params, sp->rep, &archived, sp->alg, &hooks, result, err);
     if (rc == 0) {
         run_log(sp->dir, "run complete: %ld evaluations in the archive, %ld made by this process in %.1f s", s.n_eval,

@@ -42,6 +42,14 @@ typedef struct run_spec {
     uint64_t (*eval_seed)(void *ctx, uint64_t hash);
     void *ctx;
     int quiet;  // no progress output
+    // Multi-fidelity by successive halving within each generation's new candidates:
+    // all train to rungs[0] (a fidelity the problem's evaluate_fidelity understands),
+    // the best `keep` fraction (constrained non-dominated rank, then crowding) go on to
+    // rungs[1], and so on. A candidate's result is that of the last rung it reached.
+    // n_rungs = 0: one evaluation per candidate.
+    int n_rungs;
+    int rungs[8];
+    double keep;
 } run_spec;
 
 // resume = 0: DIR must not hold an archive yet. resume = 1: DIR must hold config.yaml.

@@ -29,7 +29,7 @@ run_and_kill() {
 compare_runs() {  # name dirA dirB
   check "$1: archives equal" "diff <(strip $2/archive.jsonl) <(strip $3/archive.jsonl) >/dev/null"
   check "$1: no evaluation lost or repeated" "[ \$(wc -l < $2/archive.jsonl) -eq \$(wc -l < $3/archive.jsonl) ]"
-  check "$1: hashes unique" "[ \$(grep -o '\"hash\":\"[0-9a-f]*\"' $3/archive.jsonl | sort | uniq -d | wc -l) -eq 0 ]"
+  check "$1: each (hash, fidelity) once" "[ \$(grep -o '\"hash\":\"[0-9a-f]*\",\"fidelity\":[0-9]*' $3/archive.jsonl | sort | uniq -d | wc -l) -eq 0 ]"
   local last; last=$(ls $2/generations | tail -1)
   check "$1: final generation equal" "diff <(strip $2/generations/$last) <(strip $3/generations/$last) >/dev/null"
   check "$1: run marked complete" "grep -q '\"complete\":true' $3/checkpoint.json"
@@ -62,7 +62,21 @@ run_and_kill 400 search --resume $tmp/d
 "$star" search --resume $tmp/d --quiet >/dev/null 2>&1
 compare_runs closed-form $tmp/c $tmp/d
 
-# 3. Refusals: a second run into the same directory; a resume of a non-run.
+# 3. Multi-fidelity (successive halving): 6 candidates train 5 steps, the best 3 go on
+# to 10, the best 2 to 20; a kill between rungs loses nothing either.
+sets=(--set evaluation.threads=1 --set space.width=32 --set algorithm.population=6 --set algorithm.generations=2
+      --set algorithm.seed_with=[] --set evaluation.budget.steps=20 --set evaluation.budget.batch=2
+      --set evaluation.budget.seq_len=40 --set 'evaluation.fidelity={rungs: [5, 10, 20], keep: 0.5}')
+"$star" search configs/quickstart.yaml --set run.dir=$tmp/e "${sets[@]}" --quiet >/dev/null 2>&1
+check "multi-fidelity run succeeds" "[ -s $tmp/e/archive.jsonl ]"
+check "rung sizes 6, 3, 2 in generation 0" \
+  "[ \"\$(grep -o '\"gen\":0,[^x]*\"fidelity\":[0-9]*' $tmp/e/archive.jsonl | grep -o 'fidelity\":[0-9]*' | sort | uniq -c | tr -s ' ' | tr '\n' ' ')\" = ' 3 fidelity\":10  2 fidelity\":20  6 fidelity\":5 ' ]"
+dir=$tmp/f
+run_and_kill 8 search configs/quickstart.yaml --set run.dir=$tmp/f "${sets[@]}"
+"$star" search --resume $tmp/f --quiet >/dev/null 2>&1
+compare_runs multi-fidelity $tmp/e $tmp/f
+
+# 4. Refusals: a second run into the same directory; a resume of a non-run.
 out=$("$star" search configs/quickstart.yaml --set run.dir=$tmp/c "${sets[@]}" --quiet 2>&1)
 check "a used run.dir is refused" "[ $? -ne 0 ] && echo \"\$out\" | grep -q -- '--resume'"
 out=$("$star" search --resume $tmp/nothing 2>&1)

@@ -1,0 +1,163 @@
+// star: softmax cross-entropy over fp32 logits, as operators/crossentropy.c. One block per
+// row: each thread keeps an online (max, sum of exp) over its strided columns, the pairs
+// merge in a fixed tree (one pass over the logits for the normalizer), then a second pass
+// writes the probabilities (forward) or dloss * (p - onehot) / count as floatX (fused, the
+// logits read once more and no probs kept). The mean loss is one block summing the
+// per-row losses in fp64 in a fixed order, so the loss is deterministic.
+#include <math.h>
+
+#include "kernels/common.cuh"
+
+#define CE_THREADS 512
+
+struct max_sum {
+    float m, s;  // running max and sum of exp(x - m)
+};
+
+__device__ __forceinline__ max_sum ms_merge(max_sum a, max_sum b) {
+    float m = fmaxf(a.m, b.m);
+    if (m == -INFINITY) return {m, 0.0f};
+    return {m, a.s * expf(a.m - m) + b.s * expf(b.m - m)};
+}
+
+// log-sum-exp of a row of V, for every thread of the block.
+__device__ float row_lse(const float *x, int V) {
+    __shared__ max_sum warp_part[CE_THREADS / WARP_SIZE];
+    __shared__ float lse_shared;
+    max_sum a = {-INFINITY, 0.0f};
+    for (int i = threadIdx.x; i < V; i += blockDim.x) {
+        float v = x[i];
+        if (v > a.m) {
+            a.s = a.s * expf(a.m - v) + 1.0f;
+            a.m = v;
+        } else if (a.m != -INFINITY) {
+            a.s += expf(v - a.m);
+        } else if (v != v) {
+            a.s = v;  // NaN in, NaN out
+        }
+    }
+#pragma unroll
+    for (int o = WARP_SIZE / 2; o > 0; o /= 2) {
+        max_sum b = {__shfl_xor_sync(0xffffffffu, a.m, o), __shfl_xor_sync(0xffffffffu, a.s, o)};
+        a = ms_merge(a, b);
+    }
+    int lane = threadIdx.x % WARP_SIZE, warp = threadIdx.x / WARP_SIZE;
+    if (lane == 0) warp_part[warp] = a;
+    __syncthreads();
+    if (threadIdx.x == 0) {
+        max_sum t = warp_part[0];
+        for (int k = 1; k < (int)(blockDim.x / WARP_SIZE); k++) t = ms_merge(t, warp_part[k]);
+        lse_shared = t.m + logf(t.s);
+    }
+    __syncthreads();
+    return lse_shared;
+}
+
+// FUSED: dlogits = dloss * (p - onehot) / count; otherwise probs = p (probs may alias logits).
+template <bool FUSED>
+__global__ void __launch_bounds__(CE_THREADS) crossentropy_row_kernel(float *probs, floatX *dlogits, float *losses,
+                                                                      const float *logits, const int32_t *targets,
+                                                                      const int *d_count, int V, float dloss) {
+    long n = blockIdx.x;
+    const float *x = logits + n * V;
+    int tgt = targets[n];
+    // The target's logit is read before any thread overwrites the row (row_lse syncs first).
+    float xt = 0.0f;
+    if (threadIdx.x == 0 && tgt >= 0 && tgt < V) xt = x[tgt];
+    float lse = row_lse(x, V);
+    if (threadIdx.x == 0) losses[n] = tgt == -1 ? 0.0f : (tgt >= 0 && tgt < V) ? lse - xt : nanf("");
+    if (FUSED) {
+        int count = *d_count;
+        float k = count > 0 ? dloss / (float)count : 0.0f;
+        floatX *d = dlogits + n * V;
+        for (int i = threadIdx.x; i < V; i += blockDim.x) {
+            float v = tgt < 0 ? 0.0f : k * expf(x[i] - lse) - (i == tgt ? k : 0.0f);
+            d[i] = __float2bfloat16_rn(v);
+        }
+    } else {
+        float *p = probs + n * V;
+        for (int i = threadIdx.x; i < V; i += blockDim.x) p[i] = expf(x[i] - lse);
+    }
+}
+
+__global__ void crossentropy_count_kernel(int *d_count, const int32_t *targets, long N) {
+    __shared__ int part[32];
+    int c = 0;
+    for (long n = threadIdx.x; n < N; n += blockDim.x) c += targets[n] >= 0;
+    c = block_sum(c, part);
+    if (threadIdx.x == 0) *d_count = c;
+}
+
+__global__ void crossentropy_mean_kernel(double *d_loss, int *d_count, const float *losses, const int32_t *targets,
+                                         long N) {
+    __shared__ double dpart[32];
+    __shared__ int ipart[32];
+    double sum = 0.0;
+    int c = 0;
+    for (long n = threadIdx.x; n < N; n += blockDim.x)
+        if (targets[n] >= 0) {
+            sum += losses[n];
+            c++;
+        }
+    sum = block_sum(sum, dpart);
+    c = block_sum(c, ipart);
+    if (threadIdx.x == 0) {
+        *d_loss = c > 0 ? sum / c : 0.0;
+        *d_count = c;
+    }
+}
+
+__global__ void crossentropy_backward_kernel(floatX *dlogits, const float *probs, const int32_t *targets,
+                                             const int *d_count, int V, float dloss) {
+    long n = blockIdx.x;
+    int tgt = targets[n];
+    int count = *d_count;
+    float k = count > 0 ? dloss / (float)count : 0.0f;
+    const float *p = probs + n * V;
+    floatX *d = dlogits + n * V;
+    for (int i = threadIdx.x; i < V; i += blockDim.x)
+        d[i] = __float2bfloat16_rn(tgt < 0 ? 0.0f : k * p[i] - (i == tgt ? k : 0.0f));
+}
+
+static int ce_check(long N, int V, star_error *err) {
+    if (N > 0x7fffffffL) return STAR_FAIL(err, "crossentropy: %ld rows exceed the grid", N);
+    if (V <= 0) return STAR_FAIL(err, "crossentropy: vocabulary size %d", V);
+    return 0;
+}
+
+int crossentropy_forward_cuda(float *probs, float *losses, double *d_loss, int *d_count, const float *logits,
+                              const int32_t *targets, long N, int V, star_stream s, star_error *err) {
+    if (ce_check(N, V, err)) return -1;
+    if (N > 0) {
+        crossentropy_row_kernel<false><<<(unsigned)N, CE_THREADS, 0, s>>>(probs, NULL, losses, logits, targets, NULL,
+                                                                          V, 0.0f);
+        cudaCheck(cudaGetLastError(), err);
+    }
+    crossentropy_mean_kernel<<<1, 1024, 0, s>>>(d_loss, d_count, losses, targets, N);
+    cudaCheck(cudaGetLastError(), err);
+    return 0;
+}
+
+int crossentropy_backward_cuda(floatX *dlogits, const float *probs, const int32_t *targets, const int *d_count,
+                               long N, int V, float dloss, star_stream s, star_error *err) {
+    if (ce_check(N, V, err)) return -1;
+    if (N == 0) return 0;
+    crossentropy_backward_kernel<<<(unsigned)N, CE_THREADS, 0, s>>>(dlogits, probs, targets, d_count, V, dloss);
+    cudaCheck(cudaGetLastError(), err);
+    return 0;
+}
+
+int crossentropy_fused_cuda(floatX *dlogits, float *losses, double *d_loss, int *d_count, const float *logits,
+                            const int32_t *targets, long N, int V, float dloss, star_stream s, star_error *err) {
+    if (ce_check(N, V, err)) return -1;
+    crossentropy_count_kernel<<<1, 1024, 0, s>>>(d_count, targets, N);
+    cudaCheck(cudaGetLastError(), err);
+    if (N > 0) {
+        crossentropy_row_kernel<true><<<(unsigned)N, CE_THREADS, 0, s>>>(NULL, dlogits, losses, logits, targets,
+                                                                         d_count, V, dloss);
+        cudaCheck(cudaGetLastError(), err);
+    }
+    crossentropy_mean_kernel<<<1, 1024, 0, s>>>(d_loss, d_count, losses, targets, N);
+    cudaCheck(cudaGetLastError(), err);
+    return 0;
+}
