@@ -1,0 +1,144 @@
+// star kernel tests: host bf16 rounding, device buffers through the kernels.h API, and
+// comparisons that report the relative error of every checked output.
+#ifndef STAR_TESTS_KERNEL_TEST_UTIL_H
+#define STAR_TESTS_KERNEL_TEST_UTIL_H
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/pcg32.h"
+#include "kernels/kernels.h"
+#include "tests/test_util.h"
+
+static star_error kt_err;
+
+// A failed CUDA call makes the rest meaningless: report and stop.
+static void must_at(int rc, const char *file, int line) {
+    if (rc == 0) return;
+    fprintf(stderr, "%s:%d: CUDA call failed: %s\n", file, line, kt_err.msg);
+    exit(1);
+}
+#define MUST(call) must_at((call), __FILE__, __LINE__)
+
+// Round to nearest even, as __float2bfloat16_rn; NaN stays NaN.
+static uint16_t f2bf(float f) {
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    if ((u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((u >> 16) | 0x40);
+    u += 0x7fffu + ((u >> 16) & 1u);
+    return (uint16_t)(u >> 16);
+}
+
+static float bf2f(uint16_t h) {
+    uint32_t u = (uint32_t)h << 16;
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+
+static float *host_f32(long n) { return (float *)star_calloc((size_t)(n > 0 ? n : 1), sizeof(float)); }
+
+// Uniform in [-scale, scale), rounded to bf16 when `bf16` (inputs the GPU sees exactly).
+static float *host_random(long n, float scale, int bf16, pcg32 *rng) {
+    float *a = host_f32(n);
+    for (long i = 0; i < n; i++) {
+        a[i] = scale * (2.0f * pcg32_float(rng) - 1.0f);
+        if (bf16) a[i] = bf2f(f2bf(a[i]));
+    }
+    return a;
+}
+
+static float *host_copy(const float *a, long n) {
+    float *b = host_f32(n);
+    memcpy(b, a, sizeof(float) * (size_t)n);
+    return b;
+}
+
+static void *dev_alloc(size_t bytes) {
+    void *p;
+    MUST(star_cuda_malloc(&p, bytes, &kt_err));
+    return p;
+}
+
+static void dev_free(void *p) { MUST(star_cuda_free(p, &kt_err)); }
+
+static floatX *dev_bf16(const float *h, long n) {
+    floatX *d = (floatX *)dev_alloc(sizeof(floatX) * (size_t)(n > 0 ? n : 1));
+    uint16_t *tmp = (uint16_t *)star_malloc(sizeof(uint16_t) * (size_t)(n > 0 ? n : 1));
+    for (long i = 0; i < n; i++) tmp[i] = f2bf(h[i]);
+    MUST(star_cuda_upload(d, tmp, sizeof(uint16_t) * (size_t)n, &kt_err));
+    free(tmp);
+    return d;
+}
+
+static float *dev_f32(const float *h, long n) {
+    float *d = (float *)dev_alloc(sizeof(float) * (size_t)(n > 0 ? n : 1));
+    MUST(star_cuda_upload(d, h, sizeof(float) * (size_t)n, &kt_err));
+    return d;
+}
+
+static void *dev_bytes(const void *h, size_t bytes) {
+    void *d = dev_alloc(bytes ? bytes : 1);
+    MUST(star_cuda_upload(d, h, bytes, &kt_err));
+    return d;
+}
+
+// Every output starts as NaN (all bits set: NaN in bf16 and fp32), so an element the
+// kernel fails to write shows up.
+static void dev_nan(void *d, size_t bytes) { MUST(star_cuda_memset(d, 0xff, bytes, NULL, &kt_err)); }
+
+static void get_bf16(float *h, const floatX *d, long n) {
+    uint16_t *tmp = (uint16_t *)star_malloc(sizeof(uint16_t) * (size_t)(n > 0 ? n : 1));
+    MUST(star_cuda_sync(NULL, &kt_err));
+    MUST(star_cuda_download(tmp, d, sizeof(uint16_t) * (size_t)n, &kt_err));
+    for (long i = 0; i < n; i++) h[i] = bf2f(tmp[i]);
+    free(tmp);
+}
+
+static void get_f32(float *h, const float *d, long n) {
+    MUST(star_cuda_sync(NULL, &kt_err));
+    MUST(star_cuda_download(h, d, sizeof(float) * (size_t)n, &kt_err));
+}
+
+// max |got - ref| / (max |ref| + 1e-30); infinite when got has a NaN or an infinity.
+static double rel_diff(const float *got, const float *ref, long n) {
+    double dmax = 0, rmax = 0;
+    for (long i = 0; i < n; i++) {
+        if (!isfinite(got[i])) return INFINITY;
+        double d = fabs((double)got[i] - (double)ref[i]);
+        if (d > dmax) dmax = d;
+        if (fabs((double)ref[i]) > rmax) rmax = fabs((double)ref[i]);
+    }
+    return dmax / (rmax + 1e-30);
+}
+
+static void check_close_at(const char *what, const float *got, const float *ref, long n, double tol,
+                           const char *file, int line) {
+    double d = rel_diff(got, ref, n);
+    test_checks++;
+    printf("  %-44s rel err %.3g (tol %.g)\n", what, d, tol);
+    if (!(d <= tol)) {
+        test_failures++;
+        fprintf(stderr, "%s:%d: %s: relative error %.3g exceeds %.3g\n", file, line, what, d, tol);
+    }
+}
+#define CHECK_CLOSE(what, got, ref, n, tol) check_close_at((what), (got), (ref), (n), (tol), __FILE__, __LINE__)
+
+static void check_equal_at(const char *what, const float *got, const float *ref, long n, const char *file,
+                           int line) {
+    long bad = 0;
+    for (long i = 0; i < n; i++)
+        if (memcmp(&got[i], &ref[i], sizeof(float)) != 0) bad++;
+    test_checks++;
+    printf("  %-44s %ld of %ld differ in bits\n", what, bad, n);
+    if (bad) {
+        test_failures++;
+        fprintf(stderr, "%s:%d: %s: %ld of %ld elements differ in bits\n", file, line, what, bad, n);
+    }
+}
+#define CHECK_EQUAL(what, got, ref, n) check_equal_at((what), (got), (ref), (n), __FILE__, __LINE__)
+
+#endif
