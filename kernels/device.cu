@@ -31,7 +31,7 @@ int star_cuda_create(star_cuda **out, int device, star_error *err) {
     }
     cublasStatus_t s = cublasLtCreate(&ctx->lt);
     if (s != CUBLAS_STATUS_SUCCESS) {
-        cudaFree(ctx->workspace);
+        (void)cudaFree(ctx->workspace);  // already failing: report the first error
         free(ctx);
         cublasCheck(s, err);
     }

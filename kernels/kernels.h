@@ -14,12 +14,22 @@
 #ifndef STAR_KERNELS_KERNELS_H
 #define STAR_KERNELS_KERNELS_H
 
+#include <assert.h>
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 
+// The project's C headers have no C++ guards: give their functions C linkage here (the
+// system headers they include are already in, above, outside the block).
+#ifdef __cplusplus
+extern "C" {
+#endif
 #include "common/error.h"
 #include "genome/arch.h"      // act_kind
 #include "operators/adamw.h"  // adamw_hparams
+#ifdef __cplusplus
+}
+#endif
 
 #ifdef __CUDACC__
 #include <cuda_bf16.h>

@@ -39,7 +39,29 @@ static float bf2f(uint16_t h) {
     return f;
 }
 
-static float *host_f32(long n) { return (float *)star_calloc((size_t)(n > 0 ? n : 1), sizeof(float)); }
+// Every buffer a test makes is tracked and released by kt_release() when the test ends.
+#define KT_MAX_BUFFERS 512
+static void *kt_host[KT_MAX_BUFFERS], *kt_dev[KT_MAX_BUFFERS];
+static int kt_nhost, kt_ndev;
+
+static void *kt_track(void **list, int *count, void *p) {
+    if (*count == KT_MAX_BUFFERS) {
+        fprintf(stderr, "kernel test: more than %d buffers in one test\n", KT_MAX_BUFFERS);
+        exit(1);
+    }
+    list[(*count)++] = p;
+    return p;
+}
+
+static void kt_release(void) {
+    for (int i = 0; i < kt_nhost; i++) free(kt_host[i]);
+    for (int i = 0; i < kt_ndev; i++) MUST(star_cuda_free(kt_dev[i], &kt_err));
+    kt_nhost = kt_ndev = 0;
+}
+
+static void *host_alloc(size_t bytes) { return kt_track(kt_host, &kt_nhost, star_calloc(1, bytes ? bytes : 1)); }
+
+static float *host_f32(long n) { return (float *)host_alloc(sizeof(float) * (size_t)(n > 0 ? n : 1)); }
 
 // Uniform in [-scale, scale), rounded to bf16 when `bf16` (inputs the GPU sees exactly).
 static float *host_random(long n, float scale, int bf16, pcg32 *rng) {
@@ -60,10 +82,8 @@ static float *host_copy(const float *a, long n) {
 static void *dev_alloc(size_t bytes) {
     void *p;
     MUST(star_cuda_malloc(&p, bytes, &kt_err));
-    return p;
+    return kt_track(kt_dev, &kt_ndev, p);
 }
-
-static void dev_free(void *p) { MUST(star_cuda_free(p, &kt_err)); }
 
 static floatX *dev_bf16(const float *h, long n) {
     floatX *d = (floatX *)dev_alloc(sizeof(floatX) * (size_t)(n > 0 ? n : 1));
