@@ -236,6 +236,7 @@ int arch_search_create(const star_config *cfg, arch_search **out, star_error *er
                          .ctx = as,
                          .evaluate_batch = evaluate_batch,
                          .evaluate_fidelity = evaluate_fidelity};
+    if (quality_check_data(cfg, err) != 0) goto fail;
     quality_set_threads(cfg->evaluation.threads);
     *out = as;
     return 0;

@@ -63,6 +63,24 @@ static int train_one(const star_config *cfg, const arch *a, const data_source *s
     return rc;
 }
 
+static data_kind kind_of(const config_data *data) {
+    return data->kind == CONFIG_DATA_MAD ? DATA_MAD : data->kind == CONFIG_DATA_TEXT ? DATA_TEXT : DATA_BIN;
+}
+
+int quality_check_data(const star_config *cfg, star_error *err) {
+    const config_data *data = &cfg->evaluation.data;
+    int n = data->kind == CONFIG_DATA_MAD ? data->n_mad : 1;
+    for (int i = 0; i < n; i++) {
+        const char *what = data->kind == CONFIG_DATA_MAD ? config_mad_task_name(data->mad[i]) : data->path;
+        data_handle h;
+        data_source src;
+        if (data_open(&h, kind_of(data), what, cfg->evaluation.budget.seq_len, cfg->space.vocab, 0, &src, err) != 0)
+            return star_error_prefix(err, "evaluation.data");
+        data_close(&h);
+    }
+    return 0;
+}
+
 int quality_evaluate(const star_config *cfg, const arch *a, uint64_t seed, int steps, quality_result *out,
                      star_error *err) {
     memset(out, 0, sizeof *out);
@@ -71,7 +89,7 @@ int quality_evaluate(const star_config *cfg, const arch *a, uint64_t seed, int s
     if (n > QUALITY_MAX_TASKS) n = QUALITY_MAX_TASKS;
     out->ok = 1;
     for (int i = 0; i < n; i++) {
-        data_kind kind = data->kind == CONFIG_DATA_MAD ? DATA_MAD : data->kind == CONFIG_DATA_TEXT ? DATA_TEXT : DATA_BIN;
+        data_kind kind = kind_of(data);
         const char *what = kind == DATA_MAD ? config_mad_task_name(data->mad[i]) : data->path;
         data_handle h;
         data_source src;

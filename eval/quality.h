@@ -35,6 +35,10 @@ typedef struct quality_result {
 int quality_evaluate(const star_config *cfg, const arch *a, uint64_t seed, int steps, quality_result *out,
                      star_error *err);
 
+// Opens every data source the config names once, so a missing or too short file is
+// reported before a search starts.
+int quality_check_data(const star_config *cfg, star_error *err);
+
 // Sets OpenMP and OpenBLAS threads from evaluation.threads (0 = all cores).
 void quality_set_threads(int threads);
 

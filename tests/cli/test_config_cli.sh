@@ -30,7 +30,7 @@ check "a run.dir with .. is refused" "[ $rc -eq 1 ] && echo \"\$out\" | grep -q 
 
 printf 'run: {dir: %s/r2}\nevaluation:\n  data: {text: %s/nothing.txt}\n' "$tmp" "$tmp" > $tmp/nodata.yaml
 out=$("$star" search $tmp/nodata.yaml --set algorithm.seed_with=[] --quiet 2>&1); rc=$?
-check "missing data file named" "[ $rc -eq 1 ] && echo \"\$out\" | grep -q 'nothing.txt'"
+check "missing data file named before the run starts" "[ $rc -eq 1 ] && echo \"\$out\" | grep -q 'nothing.txt' && [ ! -e $tmp/r2 ]"
 
 out=$("$star" search 2>&1); rc=$?
 check "no argument is a usage error (2)" "[ $rc -eq 2 ]"
