@@ -9,13 +9,13 @@
 # indexes, not the .u8 links), concatenated in byte order of their names into a
 # temporary file. Writes bench/results/text_bpb.json and exits 1 when the model does not
 # get below 3.0 bits per byte. Env: STAR_THREADS (default 2), STAR_TEXT_STEPS (default
-# 1150: about 2 minutes of training on 2 cores of the machine in docs/results_cpu.md),
+# 870: about 2 minutes of training on 2 cores of the machine in docs/results_cpu.md),
 # FORTUNES_DIR (default /usr/share/games/fortunes; Debian package 'fortunes').
 set -euo pipefail
 
 STAR=${1:-build/star}
 THREADS=${STAR_THREADS:-2}
-STEPS=${STAR_TEXT_STEPS:-1150}
+STEPS=${STAR_TEXT_STEPS:-870}
 DIR=${FORTUNES_DIR:-/usr/share/games/fortunes}
 HERE=$(cd "$(dirname "$0")" && pwd)
 OUT_JSON="$HERE/results/text_bpb.json"

@@ -1,12 +1,7 @@
 #!/usr/bin/env bash
 # Bad configs stop `star search` before it starts, with the file, line, column and key.
 set -u
-star=${1:-build/star}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail=0
-pass=0
-check() { if eval "$2"; then pass=$((pass + 1)); else echo "FAIL: $1"; fail=$((fail + 1)); fi; }
+source "$(dirname "$0")/lib.sh"
 
 printf 'run: {dir: %s/r}\nalgorithm:\n  populaton: 8\n' "$tmp" > $tmp/typo.yaml
 out=$("$star" search $tmp/typo.yaml 2>&1); rc=$?
@@ -35,5 +30,4 @@ check "missing data file named before the run starts" "[ $rc -eq 1 ] && echo \"\
 out=$("$star" search 2>&1); rc=$?
 check "no argument is a usage error (2)" "[ $rc -eq 2 ]"
 
-echo "$pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish

@@ -3,12 +3,7 @@
 # limit and a time limit are each recorded as infeasible with the reason, and the
 # search runs to its end.
 set -u
-star=${1:-build/star}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail=0
-pass=0
-check() { if eval "$2"; then pass=$((pass + 1)); else echo "FAIL: $1"; fail=$((fail + 1)); fi; }
+source "$(dirname "$0")/lib.sh"
 small=(--set space.width=32 --set algorithm.population=6 --set algorithm.generations=1 --set algorithm.seed_with=[]
        --set evaluation.budget.batch=2 --set evaluation.budget.seq_len=40 --set evaluation.threads=1)
 
@@ -29,5 +24,4 @@ check "out of memory recorded with its reason" "grep -q '\"failed\":true,\"reaso
 check "time-limited run completes" "[ $? -eq 0 ] && grep -q '\"complete\":true' $tmp/time/checkpoint.json"
 check "time limit recorded with its reason" "grep -q '\"failed\":true,\"reason\":\"[a-z_]*: time limit' $tmp/time/archive.jsonl"
 
-echo "$pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish

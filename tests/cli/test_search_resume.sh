@@ -4,12 +4,7 @@
 # (apart from wall times). Once with trained quality, once on params and cache bytes
 # under a hard constraint.
 set -u
-star=${1:-build/star}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail=0
-pass=0
-check() { if eval "$2"; then pass=$((pass + 1)); else echo "FAIL: $1"; fail=$((fail + 1)); fi; }
+source "$(dirname "$0")/lib.sh"
 
 # Lines of an archive or generation file with the wall times taken out.
 strip() { sed -E 's/"wall_s":[-0-9.eE+]+//; s/"tokens_per_s":[-0-9.eE+]+//; s/"train_s":[-0-9.eE+]+//' "$1"; }
@@ -82,5 +77,4 @@ check "a used run.dir is refused" "[ $? -ne 0 ] && echo \"\$out\" | grep -q -- '
 out=$("$star" search --resume $tmp/nothing 2>&1)
 check "resume of a missing run is refused" "[ $? -ne 0 ] && echo \"\$out\" | grep -q 'not a run directory'"
 
-echo "$pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish
