@@ -12,13 +12,16 @@
 #   bench/mad_behaviour.sh [STAR]        (STAR: the star binary, default build/star)
 #
 # Writes bench/results/mad_behaviour.json (the runs, their commands and numbers) and
-# exits 1 when a check fails. Env: STAR_THREADS (default 2), STAR_MAD_STEPS (default 400).
-# About 15 minutes on 2 cores.
+# exits 1 when a check fails. Env: STAR_THREADS (default 2), STAR_MAD_STEPS (default 400);
+# STAR_MAD_PLAIN_STEPS=N adds plain attention on recall for N steps at lr 1e-3 without
+# weight decay (the longer budget it needs; 3000 steps take about 5 minutes more).
+# About 3 minutes on 2 cores without it.
 set -euo pipefail
 
 STAR=${1:-build/star}
 THREADS=${STAR_THREADS:-2}
 STEPS=${STAR_MAD_STEPS:-400}
+PLAIN_STEPS=${STAR_MAD_PLAIN_STEPS:-0}
 HERE=$(cd "$(dirname "$0")" && pwd)
 OUT_JSON="$HERE/results/mad_behaviour.json"
 [ -x "$STAR" ] || { echo "mad_behaviour: error: no star binary at '$STAR' (pass its path as \$1)" >&2; exit 2; }
@@ -32,15 +35,16 @@ SWIGLU='91111-91111-91111-91111'
 GCONV2='81111-91111-81111-91111'
 GCONV1='71111-91111-71111-91111'
 
-# name | genome | task
+# name | genome | task | options after the shared budget (later options win)
 RUNS=(
-    "attention_conv_recall|$ATTN_CONV|in_context_recall"
-    "attention_recall|$ATTN|in_context_recall"
-    "swiglu_recall|$SWIGLU|in_context_recall"
-    "gconv2_selective_copying|$GCONV2|selective_copying"
-    "gconv1_selective_copying|$GCONV1|selective_copying"
-    "swiglu_selective_copying|$SWIGLU|selective_copying"
+    "attention_conv_recall|$ATTN_CONV|in_context_recall|"
+    "attention_recall|$ATTN|in_context_recall|"
+    "swiglu_recall|$SWIGLU|in_context_recall|"
+    "gconv2_selective_copying|$GCONV2|selective_copying|"
+    "gconv1_selective_copying|$GCONV1|selective_copying|"
+    "swiglu_selective_copying|$SWIGLU|selective_copying|"
 )
+if [ "$PLAIN_STEPS" -gt 0 ]; then RUNS+=("attention_recall_long|$ATTN|in_context_recall|--steps $PLAIN_STEPS --lr 1e-3 --weight-decay 0"); fi
 
 json_str() { printf '"%s"' "$(printf '%s' "$1" | sed 's/\\/\\\\/g; s/"/\\"/g')"; }
 # The value of a numeric key in star's one-line JSON.
@@ -49,12 +53,13 @@ json_num() { printf '%s' "$1" | sed -n "s/.*\"$2\":\([-0-9.eE+a-z]*\).*/\1/p"; }
 declare -A ACC
 runs_json=""
 for r in "${RUNS[@]}"; do
-    IFS='|' read -r name genome task <<<"$r"
-    cmd_text="$STAR train '$genome' --mad $task ${BUDGET[*]} --log-every 50 --json"
+    IFS='|' read -r name genome task extra <<<"$r"
+    read -r -a EXTRA <<<"$extra"
+    cmd_text="$STAR train '$genome' --mad $task ${BUDGET[*]}${extra:+ $extra} --log-every 50 --json"
     echo "== $name: $cmd_text" >&2
     log=$(mktemp)
     t0=$(date +%s.%N)
-    result=$("$STAR" train "$genome" --mad "$task" "${BUDGET[@]}" --log-every 50 --json 2>"$log")
+    result=$("$STAR" train "$genome" --mad "$task" "${BUDGET[@]}" ${EXTRA[@]+"${EXTRA[@]}"} --log-every 50 --json 2>"$log")
     t1=$(date +%s.%N)
     # Training loss every 50 steps: [[step, loss], ...]
     curve=$(awk '/^step/ { split($2, s, "/"); printf "%s[%d,%s]", (n++ ? "," : ""), s[1], $4 }' "$log")
