@@ -8,14 +8,16 @@
 # The corpus is every plain fortunes file in /usr/share/games/fortunes (not the .dat
 # indexes, not the .u8 links), concatenated in byte order of their names into a
 # temporary file. Writes bench/results/text_bpb.json and exits 1 when the model does not
-# get below 3.0 bits per byte. Env: STAR_THREADS (default 2), STAR_TEXT_STEPS (default
-# 870: about 2 minutes of training on 2 cores of the machine in docs/results_cpu.md),
-# FORTUNES_DIR (default /usr/share/games/fortunes; Debian package 'fortunes').
+# get below 3.0 bits per byte. The number of steps is calibrated on the machine at hand:
+# `star bench` times 10 steps of the same model and shape, and the run gets as many steps
+# as fit in STAR_TEXT_SECONDS (default 120) of training. Env: STAR_THREADS (default 2),
+# STAR_TEXT_STEPS (a fixed step count instead of the calibration), FORTUNES_DIR (default
+# /usr/share/games/fortunes; Debian package 'fortunes').
 set -euo pipefail
 
 STAR=${1:-build/star}
 THREADS=${STAR_THREADS:-2}
-STEPS=${STAR_TEXT_STEPS:-870}
+SECONDS_BUDGET=${STAR_TEXT_SECONDS:-120}
 DIR=${FORTUNES_DIR:-/usr/share/games/fortunes}
 HERE=$(cd "$(dirname "$0")" && pwd)
 OUT_JSON="$HERE/results/text_bpb.json"
@@ -25,7 +27,7 @@ TARGET=3.0
 mkdir -p "$HERE/results"
 
 corpus=$(mktemp --suffix=.fortunes.txt)
-trap 'rm -f "$corpus"' EXIT
+trap 'rm -f "$corpus" "$corpus.bench"' EXIT
 mapfile -t files < <(find "$DIR" -maxdepth 1 -type f ! -name '*.dat' ! -name '*.u8' | LC_ALL=C sort)
 [ ${#files[@]} -gt 0 ] || { echo "text_bpb: error: no plain fortunes files in '$DIR'" >&2; exit 2; }
 cat "${files[@]}" >"$corpus"
@@ -33,6 +35,17 @@ bytes=$(stat -c %s "$corpus")
 sha=$(sha256sum "$corpus" | cut -d' ' -f1)
 
 GENOME='11111-91111-11111-91111'
+SHAPE=(--width 128 --seq-len 128 --batch 16)
+ms_per_step=""
+if [ -n "${STAR_TEXT_STEPS:-}" ]; then
+    STEPS=$STAR_TEXT_STEPS
+else
+    bench=$("$STAR" bench "$GENOME" "${SHAPE[@]}" --steps 10 --threads "$THREADS" --results "$corpus.bench" --json)
+    rm -f "$corpus.bench"
+    ms_per_step=$(printf '%s' "$bench" | sed -n 's/.*"ms_per_step":\([-0-9.eE+]*\).*/\1/p')
+    STEPS=$(awk -v s="$SECONDS_BUDGET" -v ms="$ms_per_step" 'BEGIN { printf "%d", s * 1000 / ms }')
+    echo "== calibration: $ms_per_step ms/step, $STEPS steps fit in $SECONDS_BUDGET s" >&2
+fi
 ARGS=(--width 128 --seq-len 128 --batch 16 --steps "$STEPS" --lr 3e-3 --seed 1 --threads "$THREADS")
 cmd_text="$STAR train '$GENOME' --data FORTUNES_CORPUS ${ARGS[*]} --log-every 50 --json"
 echo "== corpus: ${#files[@]} files, $bytes bytes; $cmd_text" >&2
@@ -59,6 +72,7 @@ names=$(for f in "${files[@]}"; do printf '"%s",' "$(basename "$f")"; done)
         "$DIR" "${names%,}" "$bytes" "$sha"
     printf '"command":"%s","process_wall_s":%s,"result":%s,"train_loss_curve":[%s],' \
         "$(printf '%s' "$cmd_text" | sed 's/\\/\\\\/g; s/"/\\"/g')" "$total" "$result" "$curve"
+    printf '"calibration_ms_per_step":%s,"seconds_budget":%s,' "${ms_per_step:-null}" "$SECONDS_BUDGET"
     printf '"target_bits_per_byte":%s,"pass":%s}\n' "$TARGET" "$pass"
 } >"$OUT_JSON"
 echo "wrote $OUT_JSON" >&2

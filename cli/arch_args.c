@@ -16,7 +16,7 @@ const char arch_args_help[] =
     "  --width D            model width (default: the file's, else 128)\n"
     "  --vocab V            vocabulary (default: the file's, else 256; MAD tasks need >= their own)\n"
     "data (one of):\n"
-    "  --data FILE          byte-level text; the last 10%% is held out for validation\n"
+    "  --data FILE          byte-level text; the last 10% is held out for validation\n"
     "  --bin PATTERN        llm.c .bin uint16 token shards (a path or a glob)\n"
     "  --mad TASK[,TASK]    MAD synthetic tasks, generated in-process\n"
     "budget:\n"

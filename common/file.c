@@ -69,7 +69,8 @@ int file_append_line(const char *path, const char *line, star_error *err) {
     int rc = write_fully(fd, buf, n + 1);
     int e = errno;
     free(buf);
-    if (rc != 0 || fsync(fd) != 0) {
+    // EINVAL/EROFS: the file (a pipe, /dev/null) cannot be synced; nothing to make durable.
+    if (rc != 0 || (fsync(fd) != 0 && errno != EINVAL && errno != EROFS)) {
         if (rc == 0) e = errno;
         close(fd);
         return STAR_FAIL(err, "%s: cannot append: %s", path, strerror(e));
