@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-packages=(build-essential cmake pkg-config libyaml-dev libopenblas-dev libfftw3-dev fortunes)
+packages=(build-essential cmake pkg-config libyaml-dev libopenblas-dev libfftw3-dev fortunes libplplot-dev plplot-driver-cairo libopenmpi-dev openmpi-bin
+          clang libclang-rt-dev)  # clang + libclang-rt-dev: the fuzz harnesses (tests/fuzz/run.sh)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

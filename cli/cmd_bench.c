@@ -1,9 +1,11 @@
-// star bench ARCH [--backend cpu] [--width D --vocab V --batch B --seq-len T --steps N]
+// star bench ARCH [--backend cpu|cuda] [--width D --vocab V --batch B --seq-len T --steps N]
 //
 // Times full training steps (forward, backward, gradient norm, AdamW) of an
 // architecture on random tokens after a few warm-up steps, prints throughput and
 // memory, and appends one JSON line to bench/results/<backend>.jsonl so that speed-ups
 // and regressions stay on record (the line names the machine, the date and the threads).
+// On CUDA it also reports the model FLOPs utilization: training FLOPs per second over the
+// bf16 matrix-product rate measured on the same device (an 8192^3 cuBLASLt product).
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -22,27 +24,36 @@
 #include "common/pcg32.h"
 #include "common/timer.h"
 #include "eval/model.h"
+#include "eval/model_cuda.h"
 #include "eval/optimizer.h"
 #include "eval/quality.h"
 #include "genome/genome_stats.h"
+#ifdef STAR_WITH_CUDA
+#include "kernels/kernels.h"
+#endif
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 #define BENCH_DEFAULT_STEPS 10
 #define BENCH_DEFAULT_RESULTS "bench/results/cpu.jsonl"
+#define BENCH_CUDA_RESULTS "bench/results/cuda.jsonl"
+#define BENCH_PEAK_N 8192  // the matrix product that measures the device's bf16 peak
 
 static void usage(FILE *f) {
     fprintf(f,
-            "usage: star bench ARCH [--backend cpu] [--width D] [--vocab V] [--batch B] [--seq-len T]\n"
+            "usage: star bench ARCH [--backend cpu|cuda] [--width D] [--vocab V] [--batch B] [--seq-len T]\n"
             "                       [--steps N] [--warmup-steps N] [--threads N] [--seed S]\n"
             "                       [--results FILE] [--json]\n\n"
             "Times training steps (forward, backward, AdamW) of ARCH on random tokens after\n"
             "--warmup-steps untimed ones (default 2) and prints tokens per second, ms per step,\n"
             "parameters, the model's planned memory (weights, gradients, activations), the\n"
             "optimizer's moments and the process's peak RSS. Appends one JSON line to\n"
-            "%s (relative to the current directory; --results FILE\n"
-            "elsewhere). --json prints the same object.\n\n"
+            "%s (cuda: " BENCH_CUDA_RESULTS "; relative to the current directory;\n"
+            "--results FILE elsewhere). --json prints the same object. With --backend cuda it\n"
+            "also prints the model FLOPs utilization against the bf16 matrix-product rate\n"
+            "measured on the same device, the model's device arena and the device memory in use.\n\n"
             "  ARCH                 a genome string or a genome / architecture YAML file\n"
-            "  --backend cpu        the engine to time (cpu; cuda is not part of this build)\n"
+            "  --backend B          the engine to time: cpu (default) or cuda (first device;\n"
+            "                       needs a build with the CUDA backend)\n"
             "  --width D, --vocab V model dimensions (default: the file's, else 128 / 256)\n"
             "  --batch B            sequences per step (default 16)\n"
             "  --seq-len T          tokens per sequence (default 128)\n"
@@ -67,6 +78,10 @@ typedef struct bench_result {
     long peak_rss_bytes;
     int threads;
     arch_stats stats;
+    // CUDA only.
+    char device[256];
+    double peak_tflops, mfu;
+    size_t arena_bytes, device_used_bytes;
 } bench_result;
 
 // The CPU's model name from /proc/cpuinfo ("unknown" where there is none).
@@ -143,9 +158,77 @@ out:
     return rc;
 }
 
+#ifdef STAR_WITH_CUDA
+static int cuda_train_step(cuda_model *g, const token_batch *b, star_error *err) {
+    double loss, gnorm;
+    adamw_hparams hp = {.lr = 1e-3, .beta1 = 0.9, .beta2 = 0.95, .eps = 1e-8, .weight_decay = 0.1};
+    if (cuda_model_forward(g, b, &loss, err) != 0 || cuda_model_zero_grad(g, err) != 0 ||
+        cuda_model_backward(g, err) != 0 || cuda_model_grad_norm(g, 1.0, &gnorm, err) != 0)
+        return -1;
+    return cuda_model_adamw_step(g, hp, 1, err);
+}
+#endif
+
+// The same steps on the first CUDA device, then the device's bf16 peak.
+static int run_bench_cuda(const arch_args *a, int warmup_steps, bench_result *r, star_error *err) {
+#ifdef STAR_WITH_CUDA
+    memset(r, 0, sizeof *r);
+    token_batch b;
+    if (token_batch_alloc(&b, a->batch, a->seq_len, err) != 0) return -1;
+    pcg32 rng = pcg32_derive(a->seed, 0x62656e6368ull);  // "bench", as on the CPU
+    size_t n = (size_t)a->batch * a->seq_len;
+    for (size_t i = 0; i < n; i++) {
+        b.inputs[i] = (int32_t)pcg32_bounded(&rng, (uint32_t)a->dims.vocab);
+        b.targets[i] = (int32_t)pcg32_bounded(&rng, (uint32_t)a->dims.vocab);
+    }
+    model_options mo = {.max_batch = a->batch, .max_seq = a->seq_len, .seed = a->seed};
+    cuda_model *g = NULL;
+    star_cuda *ctx = NULL;
+    int rc = -1;
+    if (cuda_model_create(&a->a, mo, 0, &g, err) != 0) goto out;
+    for (int s = 0; s < warmup_steps; s++)
+        if (cuda_train_step(g, &b, err) != 0) goto out;
+    if (cuda_model_sync(g, err) != 0) goto out;
+    double t0 = star_now_s();
+    for (int s = 0; s < a->steps; s++)
+        if (cuda_train_step(g, &b, err) != 0) goto out;
+    if (cuda_model_sync(g, err) != 0) goto out;
+    double dt = star_now_s() - t0;
+    r->ms_per_step = 1e3 * dt / a->steps;
+    r->tokens_per_s = dt > 0 ? (double)n * a->steps / dt : 0;
+    r->params = model_param_count(cuda_model_host(g));
+    r->arena_bytes = r->memory_bytes = cuda_model_arena_bytes(g);
+    r->optimizer_bytes = r->params * 2 * sizeof(float);
+    arch_stats_compute(&a->a, a->seq_len, 2, &r->stats);
+    // No allocation happens inside a step: what is in use now is the peak of the steps.
+    if (star_cuda_memory_used(&r->device_used_bytes, NULL, err) != 0) goto out;
+    if (star_cuda_device_name(0, r->device, sizeof r->device, err) != 0) goto out;
+    cuda_model_free(g);
+    g = NULL;
+    if (star_cuda_create(&ctx, 0, err) != 0 || matmul_peak_tflops_cuda(ctx, BENCH_PEAK_N, 10, &r->peak_tflops, err) != 0)
+        goto out;
+    r->mfu = r->peak_tflops > 0 ? 1e-12 * (double)r->stats.train_flops_per_token * r->tokens_per_s / r->peak_tflops : 0;
+    r->threads = 1;
+    rc = 0;
+out:
+    cuda_model_free(g);
+    star_error ignore;  // a failure here is reported by the call that failed first
+    star_cuda_destroy(ctx, &ignore);
+    token_batch_free(&b);
+    return rc;
+#else
+    (void)a, (void)warmup_steps, (void)r;
+    return STAR_FAIL(err, "--backend cuda: this build has no CUDA backend (it needs a CUDA compiler at configure "
+                          "time); use --backend cpu");
+#endif
+}
+
 static void format_json(const arch_args *a, const char *backend, const bench_result *r, json_writer *w) {
     char device[256], date[32];
-    cpu_model(device, sizeof device);
+    if (r->device[0])
+        snprintf(device, sizeof device, "%s", r->device);
+    else
+        cpu_model(device, sizeof device);
     time_t t = time(NULL);
     struct tm tm;
     gmtime_r(&t, &tm);
@@ -168,6 +251,12 @@ static void format_json(const arch_args *a, const char *backend, const bench_res
     jw_kv_int(w, "train_flops_per_token", r->stats.train_flops_per_token);
     jw_kv_double(w, "gflops_per_s", 1e-9 * (double)r->stats.train_flops_per_token * r->tokens_per_s);
     jw_kv_int(w, "threads", r->threads);
+    if (r->peak_tflops > 0) {
+        jw_kv_double(w, "peak_bf16_tflops", r->peak_tflops);
+        jw_kv_double(w, "mfu", r->mfu);
+        jw_kv_int(w, "arena_bytes", (int64_t)r->arena_bytes);
+        jw_kv_int(w, "device_memory_used_bytes", (int64_t)r->device_used_bytes);
+    }
     jw_kv_str(w, "device", device);
     jw_kv_str(w, "date", date);
     jw_obj_end(w);
@@ -194,7 +283,7 @@ int cmd_bench(int argc, char **argv) {
     arch_args a;
     arch_args_defaults(&a);
     a.steps = 0;  // 0: not given
-    const char *backend = "cpu", *results = BENCH_DEFAULT_RESULTS;
+    const char *backend = "cpu", *results = NULL;
     long warmup_steps = 2;
     for (int i = 1; i < argc; i++) {
         const char *o = argv[i];
@@ -228,21 +317,27 @@ int cmd_bench(int argc, char **argv) {
     if (!a.arch_arg) return usage_error("no architecture given (a genome string or a file)");
     if (strcmp(backend, "cpu") && strcmp(backend, "cuda"))
         return usage_error("--backend: expected cpu or cuda, got '%s'", backend);
+    int on_cuda = !strcmp(backend, "cuda");
+    if (!results) results = on_cuda ? BENCH_CUDA_RESULTS : BENCH_DEFAULT_RESULTS;
     if (!*results) return usage_error("--results: expected a file path");
     star_error err;
     memset(&err, 0, sizeof err);
-    if (!strcmp(backend, "cuda")) {
-        STAR_FAIL(&err, "--backend cuda: the CUDA backend is not available in this build (models run on the CPU "
-                        "reference only); use --backend cpu");
+#ifndef STAR_WITH_CUDA
+    if (on_cuda) {
+        STAR_FAIL(&err, "--backend cuda: this build has no CUDA backend (it needs a CUDA compiler at configure time); "
+                        "use --backend cpu");
         star_error_print(&err);
         return EXIT_FAIL;
     }
+#endif
     if (!a.steps) a.steps = BENCH_DEFAULT_STEPS;
     quality_set_threads(a.threads);
     bench_result r;
     json_writer w;
     jw_init(&w);
-    if (arch_args_load(&a, &err) != 0 || run_bench(&a, (int)warmup_steps, &r, &err) != 0) goto fail;
+    if (arch_args_load(&a, &err) != 0 ||
+        (on_cuda ? run_bench_cuda(&a, (int)warmup_steps, &r, &err) : run_bench(&a, (int)warmup_steps, &r, &err)) != 0)
+        goto fail;
     format_json(&a, backend, &r, &w);
     if (append_result(results, w.buf, &err) != 0) goto fail;
     if (a.json) {
@@ -255,7 +350,16 @@ int cmd_bench(int argc, char **argv) {
         printf("  params           %zu\n", r.params);
         printf("  planned memory   %zu bytes (weights, gradients, activations)\n", r.memory_bytes);
         printf("  optimizer        %zu bytes (AdamW moments)\n", r.optimizer_bytes);
-        printf("  peak RSS         %ld bytes\n", r.peak_rss_bytes);
+        if (on_cuda) {
+            printf("  device           %s\n", r.device);
+            printf("  device arena     %zu bytes (weights, gradients, moments, activations, scratch)\n",
+                   r.arena_bytes);
+            printf("  device memory    %zu bytes in use after the steps (whole device)\n", r.device_used_bytes);
+            printf("  bf16 peak        %.1f TFLOP/s (measured, %d^3 product)\n", r.peak_tflops, BENCH_PEAK_N);
+            printf("  MFU              %.2f%%\n", 100.0 * r.mfu);
+        } else {
+            printf("  peak RSS         %ld bytes\n", r.peak_rss_bytes);
+        }
         printf("  GFLOP/s          %.2f  (%lld training FLOPs per token)\n",
                1e-9 * (double)r.stats.train_flops_per_token * r.tokens_per_s, (long long)r.stats.train_flops_per_token);
         printf("  appended to %s\n", results);

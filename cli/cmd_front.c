@@ -12,10 +12,8 @@
 #include <string.h>
 
 #include "cli/commands.h"
-#include "cli/run_read.h"
+#include "cli/run_front.h"
 #include "common/json.h"
-#include "genome/genome_string.h"
-#include "search/ranking.h"
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 enum { FORMAT_TABLE, FORMAT_CSV, FORMAT_JSON };
@@ -43,119 +41,6 @@ __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ..
     return EXIT_USAGE;
 }
 
-// One point of the front.
-typedef struct front_point {
-    int member;               // index in the population
-    double f[SEARCH_MAX_OBJ]; // the chosen objectives
-    int dominates;
-    char classes[256];
-} front_point;
-
-typedef struct front {
-    const char *run_dir;
-    const char *path;  // the generation file
-    run_generation g;
-    int sel[SEARCH_MAX_OBJ], n_sel;  // chosen objectives (indices into g.obj_names)
-    int n_feasible;
-    front_point *pts;
-    int n_pts;
-    double *hv;
-    int n_hv;
-} front;
-
-// Maps --objectives onto the file's names (all of them when absent).
-static int select_objectives(front *fr, const char *list, star_error *err) {
-    fr->n_sel = 0;
-    if (!list) {
-        for (int k = 0; k < fr->g.n_obj; k++) fr->sel[fr->n_sel++] = k;
-        return 0;
-    }
-    char buf[1024], have[SEARCH_MAX_OBJ * (RUN_OBJ_NAME_MAX + 2)] = "";
-    for (int k = 0; k < fr->g.n_obj; k++) {
-        strcat(have, k ? ", " : "");
-        strcat(have, fr->g.obj_names[k]);
-    }
-    snprintf(buf, sizeof buf, "%s", list);
-    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        int found = -1;
-        for (int k = 0; k < fr->g.n_obj; k++)
-            if (!strcmp(fr->g.obj_names[k], tok)) found = k;
-        if (found < 0)
-            return STAR_FAIL(err, "--objectives: unknown objective '%s' (%s%s)", tok,
-                             fr->g.n_obj ? "this run has: " : "the generation has no members", have);
-        for (int j = 0; j < fr->n_sel; j++)
-            if (fr->sel[j] == found) return STAR_FAIL(err, "--objectives: '%s' is named twice", tok);
-        fr->sel[fr->n_sel++] = found;
-    }
-    if (fr->n_sel == 0) return STAR_FAIL(err, "--objectives: expected at least one of: %s", have);
-    return 0;
-}
-
-// Orders points by the chosen objectives in turn, then by population index.
-static int point_before(const front_point *a, const front_point *b, int n_obj) {
-    for (int k = 0; k < n_obj; k++)
-        if (a->f[k] != b->f[k]) return a->f[k] < b->f[k];
-    return a->member < b->member;
-}
-
-// Insertion sort: fronts hold at most a population.
-static void sort_points(front_point *p, int n, int n_obj) {
-    for (int i = 1; i < n; i++) {
-        front_point t = p[i];
-        int j = i;
-        for (; j > 0 && point_before(&t, &p[j - 1], n_obj); j--) p[j] = p[j - 1];
-        p[j] = t;
-    }
-}
-
-// The feasible non-dominated members and how many feasible members each dominates.
-static int compute_front(front *fr, star_error *err) {
-    const run_generation *g = &fr->g;
-    int n = g->n, m = fr->n_sel;
-    double *f = star_malloc(sizeof(double) * (size_t)(n > 0 ? n : 1) * (size_t)m);
-    int *idx = star_malloc(sizeof(int) * (size_t)(n > 0 ? n : 1));
-    int k = 0;
-    for (int i = 0; i < n; i++) {
-        if (!g->pop[i].feasible) continue;
-        int finite = 1;
-        for (int j = 0; j < m; j++) finite &= isfinite(g->pop[i].f[fr->sel[j]]);
-        if (!finite) continue;  // a value that cannot be ranked (null in the file)
-        for (int j = 0; j < m; j++) f[k * m + j] = g->pop[i].f[fr->sel[j]];
-        idx[k++] = i;
-    }
-    fr->n_feasible = k;
-    fr->pts = star_calloc((size_t)(k > 0 ? k : 1), sizeof *fr->pts);
-    fr->n_pts = 0;
-    for (int a = 0; a < k; a++) {
-        int dominated = 0, dominates = 0;
-        for (int b = 0; b < k; b++) {
-            int d = pareto_dominance(&f[a * m], &f[b * m], m);
-            dominated |= d < 0;
-            dominates += d > 0;
-        }
-        if (dominated) continue;
-        front_point *p = &fr->pts[fr->n_pts++];
-        p->member = idx[a];
-        memcpy(p->f, &f[a * m], sizeof(double) * (size_t)m);
-        p->dominates = dominates;
-        const run_member *mem = &g->pop[idx[a]];
-        if (mem->x_kind == RUN_X_STRING) {
-            genome gen;
-            if (genome_parse(mem->x_string, &gen, err) != 0) {
-                star_error_prefix(err, "%s: population[%d].x (hash %s)", fr->path, idx[a], mem->hash);
-                free(f);
-                free(idx);
-                return -1;
-            }
-            genome_summary(&gen, p->classes, sizeof p->classes);
-        }
-    }
-    sort_points(fr->pts, fr->n_pts, fr->n_sel);
-    free(f);
-    free(idx);
-    return 0;
-}
-
 // The candidate in a table cell: a genome string, or a shortened vector.
 static void print_x_short(FILE *out, const run_member *m) {
     if (m->x_kind == RUN_X_STRING) {
@@ -169,7 +54,7 @@ static void print_x_short(FILE *out, const run_member *m) {
     }
 }
 
-static void print_table(FILE *out, const front *fr, const char *path) {
+static void print_table(FILE *out, const run_front *fr, const char *path) {
     const run_generation *g = &fr->g;
     int genomes = 0;
     for (int j = 0; j < fr->n_pts; j++) genomes |= g->pop[fr->pts[j].member].x_kind == RUN_X_STRING;
@@ -192,6 +77,11 @@ static void print_table(FILE *out, const front *fr, const char *path) {
     }
     if (fr->n_hv) {
         fprintf(out, "hypervolume by generation (all objectives, normalized by the run's reference point):\n");
+        if (g->has_hv_ref) {
+            fprintf(out, "  reference point (hard limit, else 1.1 x worst feasible value of generation 0):");
+            for (int k = 0; k < g->n_obj; k++) fprintf(out, " %s %.6g", g->obj_names[k], g->hv_ref[k]);
+            fprintf(out, "\n");
+        }
         for (int i = 0; i < fr->n_hv; i++) fprintf(out, "  gen %4d  %.6f\n", i, fr->hv[i]);
     }
 }
@@ -210,7 +100,7 @@ static void csv_field(FILE *out, const char *s) {
     fputc('"', out);
 }
 
-static void print_csv(FILE *out, const front *fr) {
+static void print_csv(FILE *out, const run_front *fr) {
     const run_generation *g = &fr->g;
     int genomes = 0;
     for (int j = 0; j < fr->n_pts; j++) genomes |= g->pop[fr->pts[j].member].x_kind == RUN_X_STRING;
@@ -237,7 +127,7 @@ static void print_csv(FILE *out, const front *fr) {
     }
 }
 
-static void print_json(FILE *out, const front *fr) {
+static void print_json(FILE *out, const run_front *fr) {
     const run_generation *g = &fr->g;
     json_writer w;
     jw_init(&w);
@@ -279,6 +169,12 @@ static void print_json(FILE *out, const front *fr) {
     jw_arr_begin(&w);
     for (int i = 0; i < fr->n_hv; i++) jw_double(&w, fr->hv[i]);
     jw_arr_end(&w);
+    if (g->has_hv_ref) {
+        jw_key(&w, "hypervolume_reference");
+        jw_obj_begin(&w);
+        for (int k = 0; k < g->n_obj; k++) jw_kv_double(&w, g->obj_names[k], g->hv_ref[k]);
+        jw_obj_end(&w);
+    }
     jw_obj_end(&w);
     fprintf(out, "%s\n", w.buf);
     jw_free(&w);
@@ -321,25 +217,15 @@ int cmd_front(int argc, char **argv) {
 
     star_error err;
     memset(&err, 0, sizeof err);
-    front fr;
-    memset(&fr, 0, sizeof fr);
-    fr.run_dir = dir;
-    char path[4096];
-    int got_gen, rc = EXIT_FAIL;
-    if (run_generation_path(dir, (int)gen, path, sizeof path, &got_gen, &err) != 0) goto out;
-    fr.path = path;
-    if (run_generation_read(path, &fr.g, &err) != 0) goto out;
-    if (fr.g.n == 0) fr.g.n_obj = 0;
-    if (select_objectives(&fr, objectives, &err) != 0 || compute_front(&fr, &err) != 0) goto out;
-    if (run_hypervolume_read(dir, &fr.hv, &fr.n_hv, &err) != 0) goto out;
-    if (fmt == FORMAT_TABLE) print_table(stdout, &fr, path);
+    run_front fr;
+    int rc = EXIT_FAIL;
+    if (run_front_load(&fr, dir, (int)gen, objectives, &err) != 0) goto out;
+    if (fmt == FORMAT_TABLE) print_table(stdout, &fr, fr.path);
     else if (fmt == FORMAT_CSV) print_csv(stdout, &fr);
     else print_json(stdout, &fr);
     rc = EXIT_OK;
 out:
     if (rc != EXIT_OK) star_error_print(&err);
-    run_generation_free(&fr.g);
-    free(fr.pts);
-    free(fr.hv);
+    run_front_free(&fr);
     return rc;
 }

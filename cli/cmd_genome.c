@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/arch_picture.h"
 #include "cli/commands.h"
 #include "cli/genome_decode.h"
 #include "common/json.h"
@@ -27,7 +28,8 @@ static const char *const help_text[] = {
     "  decode   a table of the LIVs: class, sharing, resolved shapes, parameters\n"
     "  mutate   print a mutation of a genome\n"
     "  cross    print a child of two genomes (k-point crossover on LIV boundaries)\n"
-    "  stats    parameters, cache bytes and FLOPs per token\n\n"
+    "  stats    parameters, cache bytes and FLOPs per token\n"
+    "  draw     an SVG picture: the LIV stack by class, sharing as arcs\n\n"
     "GENOME is a STAR string (21211-31112;o1=21311) or a genome YAML file (docs/genome.md).\n",
     // random
     "usage: star genome random [--seed N] [--count N] [--depth-min N] [--depth-max N]\n"
@@ -60,9 +62,15 @@ static const char *const help_text[] = {
     "Prints params (tied weights once), cache_bytes per sequence at context T (default\n"
     "dtype bf16), flops_per_token and train_flops_per_token (3x forward). --width and\n"
     "--vocab may be left out when the genome file has them. Formulas: docs/genome.md.\n",
+    // draw
+    "usage: star genome draw GENOME [--width D] [--vocab V] [--out FILE.svg]\n\n"
+    "Writes an SVG picture of the genome (standard output without --out): the LIVs as a\n"
+    "column of blocks coloured by class, first at the top, with their shapes and parameters;\n"
+    "featurizer sharing (tied weights) as solid arcs on the left, feature-group sharing\n"
+    "(reused K/V or state inputs) as dashed arcs on the right, from owner to user.\n",
 };
-enum { SUB_NONE, SUB_RANDOM, SUB_CHECK, SUB_DECODE, SUB_MUTATE, SUB_CROSS, SUB_STATS, SUB_COUNT };
-static const char *const sub_names[SUB_COUNT] = {NULL, "random", "check", "decode", "mutate", "cross", "stats"};
+enum { SUB_NONE, SUB_RANDOM, SUB_CHECK, SUB_DECODE, SUB_MUTATE, SUB_CROSS, SUB_STATS, SUB_DRAW, SUB_COUNT };
+static const char *const sub_names[SUB_COUNT] = {NULL, "random", "check", "decode", "mutate", "cross", "stats", "draw"};
 
 typedef struct options {
     const char *pos[2];
@@ -73,6 +81,7 @@ typedef struct options {
     double rate;
     int dtype_bytes;
     const char *dtype;
+    const char *out;  // draw: --out FILE
 } options;
 
 static int usage_error(int sub, const char *fmt, const char *arg) {
@@ -113,6 +122,7 @@ static int allowed(int sub, const char *flag) {
         " seed rate depth-min depth-max classes width vocab ",
         " seed points depth-min depth-max classes width vocab ",
         " width vocab context dtype json ",
+        " width vocab out ",
     };
     char key[64];
     snprintf(key, sizeof key, " %s ", flag);
@@ -148,6 +158,7 @@ static int parse_options(int sub, int argc, char **argv, options *o) {
             else if (!strcmp(flag, "points")) bad = parse_long(v, 1, 16, &o->points);
             else if (!strcmp(flag, "context")) bad = parse_long(v, 1, 1L << 30, &o->context), o->has_context = 1;
             else if (!strcmp(flag, "classes")) bad = parse_classes(v, &o->classes);
+            else if (!strcmp(flag, "out")) o->out = v;
             else if (!strcmp(flag, "rate")) {
                 char *end;
                 o->rate = strtod(v, &end);
@@ -297,6 +308,15 @@ static int run_stats(const options *o) {
     return EXIT_OK;
 }
 
+static int run_draw(const options *o) {
+    genome g;
+    genome_dims dims;
+    if (load_genome(o->pos[0], o, &g, &dims)) return EXIT_FAIL;
+    star_error err = {0};
+    if (arch_picture_write(o->out, &g, dims, &err)) return fail(&err);
+    return EXIT_OK;
+}
+
 int cmd_genome(int argc, char **argv) {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         fputs(help_text[0], argc < 2 ? stderr : stdout);
@@ -329,6 +349,7 @@ int cmd_genome(int argc, char **argv) {
     case SUB_DECODE: return run_decode(&o);
     case SUB_MUTATE:
     case SUB_CROSS: return run_variation(sub, &o);
+    case SUB_DRAW: return run_draw(&o);
     default: return run_stats(&o);
     }
 }

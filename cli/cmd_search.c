@@ -8,6 +8,7 @@
 #include "cli/front_print.h"
 #include "common/file.h"
 #include "config/config.h"
+#include "dist/dist.h"
 #include "eval/arch_search.h"
 #include "search/real_vector.h"
 #include "search/run.h"
@@ -21,7 +22,9 @@ static void usage(FILE *f) {
             "config, archive.jsonl (every evaluation), generations/ (population and front of each\n"
             "generation), checkpoint.json and log.txt. --resume continues a run from its directory;\n"
             "everything already measured is read back, nothing is measured twice. Ends by printing\n"
-            "the front.\n");
+            "the front.\n\n"
+            "Under an MPI launcher (mpirun -np N star search ...) the ranks share the work:\n"
+            "docs/distributed.md.\n");
 }
 
 static void write_real_vector(void *ctx, const void *x, json_writer *w) {
@@ -50,19 +53,26 @@ static int run_test_problem(const star_config *cfg, run_spec *spec, int resume, 
     spec->ctx = &n_var;
     search_result res;
     if (run_search(spec, resume, &res, err) != 0) return -1;
-    front_print_population(stdout, res.pop, res.n, spec->obj_names, spec->n_obj, NULL, NULL);
+    if (dist_rank(dist_world()) == 0)
+        front_print_population(stdout, res.pop, res.n, spec->obj_names, spec->n_obj, NULL, NULL);
     search_result_free(&res);
     return 0;
 }
 
 static int run_architectures(const star_config *cfg, run_spec *spec, int resume, star_error *err) {
-    arch_search *as;
-    if (arch_search_create(cfg, &as, err) != 0) return -1;
+    arch_search *as = NULL;
+    int rc = arch_search_create(cfg, &as, err);
+    if (spec->world && dist_agree(spec->world, rc, err) != 0) {
+        arch_search_free(as);
+        return -1;
+    }
     arch_search_fill_spec(as, spec);
+    arch_search_set_group(as, spec->group);
     search_result res;
-    int rc = run_search(spec, resume, &res, err);
+    rc = run_search(spec, resume, &res, err);
     if (rc == 0) {
-        front_print_population(stdout, res.pop, res.n, spec->obj_names, spec->n_obj, spec->write_x, spec->ctx);
+        if (dist_rank(dist_world()) == 0)
+            front_print_population(stdout, res.pop, res.n, spec->obj_names, spec->n_obj, spec->write_x, spec->ctx);
         search_result_free(&res);
     }
     arch_search_free(as);
@@ -110,37 +120,75 @@ int cmd_search(int argc, char **argv) {
     }
     star_error err;
     memset(&err, 0, sizeof err);
+    if (dist_init(&err) != 0) {
+        star_error_print(&err);
+        return 1;
+    }
+    const dist_comm *world = dist_world();
+    int n_ranks = dist_size(world);
+    dist_comm *group = NULL;
+    char *resolved = NULL;
     char resumed_config[4096];
+    star_config cfg;
+    int rc = 0;
     if (resume_dir) {
-        if (path_join(resumed_config, sizeof resumed_config, resume_dir, "config.yaml", &err) != 0) goto fail;
-        if (!file_exists(resumed_config)) {
-            STAR_FAIL(&err, "%s: not a run directory (no config.yaml)", resume_dir);
-            goto fail;
-        }
+        rc = path_join(resumed_config, sizeof resumed_config, resume_dir, "config.yaml", &err);
+        if (rc == 0 && dist_rank(world) == 0 && !file_exists(resumed_config))
+            rc = STAR_FAIL(&err, "%s: not a run directory (no config.yaml)", resume_dir);
         config_path = resumed_config;
     }
-    star_config cfg;
-    if (config_load(config_path, sets, n_sets, &cfg, &err) != 0) goto fail;
+    if (n_ranks == 1) {
+        if (rc == 0) rc = config_load(config_path, sets, n_sets, &cfg, &err);
+    } else {
+        // Rank 0 reads the config and sends it: the other ranks need not see the file.
+        char *text = NULL;
+        size_t len = 0;
+        if (rc == 0 && dist_rank(world) == 0) rc = file_read_all(config_path, &text, &len, &err);
+        if (dist_agree(world, rc, &err) != 0) goto fail;
+        if (dist_bcast_blob(world, &text, &len, 0, &err) != 0) goto abort;
+        rc = config_load_string(text, len, config_path, sets, n_sets, &cfg, &err);
+        free(text);
+    }
+    if (dist_agree(world, rc, &err) != 0) goto fail;
     if (resume_dir) snprintf(cfg.run.dir, sizeof cfg.run.dir, "%s", resume_dir);
-    char *resolved = NULL;
     if (config_write_resolved(&cfg, &resolved) != 0) {
         STAR_FAIL(&err, "%s: the config cannot be written back", config_path);
         goto fail;
     }
     const algorithm *alg = algorithm_by_name(config_algorithm_name(cfg.algorithm.kind));
-    run_spec spec = {.dir = cfg.run.dir, .resolved_config = resolved, .alg = alg, .quiet = quiet};
+    run_spec spec = {.dir = cfg.run.dir, .resolved_config = resolved, .alg = alg, .quiet = quiet || dist_rank(world) != 0};
+    int per_group = cfg.problem.enabled ? 1 : cfg.evaluation.ranks_per_candidate;
+    if (dist_make_groups(world, per_group, &group, &spec.group_index, &spec.n_groups, &err) != 0) goto abort;
+    spec.world = world;
+    spec.group = group;
+    spec.ranks_per_group = per_group;
+    // A candidate that runs far past its time limit is hung: stop the job (the training
+    // loop itself stops at the limit between steps; this catches a step that never ends).
+    if (!cfg.problem.enabled && cfg.evaluation.time_limit_s > 0) {
+        int trainings = cfg.evaluation.data.kind == CONFIG_DATA_MAD ? cfg.evaluation.data.n_mad : 1;
+        spec.watchdog_s = 2.0 * (double)cfg.evaluation.time_limit_s * trainings + 60.0;
+    }
     spec.params.pop_size = cfg.algorithm.population;
     spec.params.generations = cfg.algorithm.generations;
     spec.params.crossover_rate = cfg.algorithm.crossover_rate;
     spec.params.mutation_rate = 1.0;  // per-gene rates live in the representation
     spec.params.seed = cfg.run.seed;
     for (int k = 0; k < SEARCH_MAX_OBJ; k++) spec.hv_ref[k] = NAN;
-    int rc = cfg.problem.enabled ? run_test_problem(&cfg, &spec, resume_dir != NULL, &err)
-                                 : run_architectures(&cfg, &spec, resume_dir != NULL, &err);
-    free(resolved);
+    rc = cfg.problem.enabled ? run_test_problem(&cfg, &spec, resume_dir != NULL, &err)
+                             : run_architectures(&cfg, &spec, resume_dir != NULL, &err);
     if (rc != 0) goto fail;
+    free(resolved);
+    dist_comm_free(group);
+    dist_finalize();
     return 0;
 fail:
-    star_error_print(&err);
+    // Failures are agreed (every rank holds the same message): rank 0 tells it.
+    if (dist_rank(world) == 0) star_error_print(&err);
+    free(resolved);
+    dist_comm_free(group);
+    dist_finalize();
     return 1;
+abort:
+    star_error_print(&err);
+    dist_abort(1);
 }

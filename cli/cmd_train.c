@@ -6,9 +6,11 @@
 #include "cli/arch_args.h"
 #include "cli/commands.h"
 #include "common/json.h"
+#include "dist/dist.h"
 #include "eval/checkpoint.h"
 #include "eval/data_open.h"
 #include "eval/model.h"
+#include "eval/model_cuda.h"
 #include "eval/quality.h"
 #include "eval/train.h"
 
@@ -17,7 +19,11 @@ static void usage(FILE *f) {
                "Trains one architecture and scores it on held-out data: validation loss in nats\n"
                "per token, bits per byte for byte-level text, accuracy on the scored positions.\n"
                "--save DIR writes a checkpoint (weights in safetensors, the optimizer, the genome);\n"
-               "--from DIR starts from one.\n\n%s",
+               "--from DIR starts from one. --backend cuda trains on the first CUDA device (a build\n"
+               "with the CUDA backend; bf16 compute, fp32 weights and optimizer; one process).\n\n"
+               "Under an MPI launcher (mpirun -np N star train ...) the N ranks train the model data\n"
+               "parallel: each takes its slice of the --batch rows, gradients are summed over the ranks\n"
+               "(docs/distributed.md); rank 0 prints and saves.\n\n%s",
             arch_args_help);
 }
 
@@ -31,13 +37,50 @@ int cli_open_data(const arch_args *a, data_handle *h, data_source *src, star_err
     return data_open(h, kind, what, a->seq_len, a->dims.vocab, a->seed, src, err);
 }
 
+// Trains on the first CUDA device: the host model *m stages the weights and opt the
+// moments for --from and --save.
+static int train_cuda(const arch_args *a, model_options mo, model **m, adamw_state *opt, const data_source *src,
+                      const train_params *tp, train_result *r, star_error *err) {
+#ifdef STAR_WITH_CUDA
+    cuda_model *g = NULL;
+    int rc = -1;
+    if (cuda_model_create(&a->a, mo, 0, &g, err) != 0) return -1;
+    model_options ho = mo;
+    ho.max_batch = ho.max_seq = 1;  // the host copy holds parameters only
+    if (model_create(&a->a, ho, m, err) != 0 || adamw_init(opt, *m, err) != 0) goto out;
+    if (a->from && (checkpoint_load(a->from, *m, opt, err) != 0 || cuda_model_upload_weights(g, *m, err) != 0 ||
+                    cuda_model_upload_optimizer(g, opt, err) != 0))
+        goto out;
+    if (train_run_cuda(g, src, tp, r, err) != 0) goto out;
+    if (cuda_model_download_weights(g, *m, err) != 0 || cuda_model_download_optimizer(g, opt, err) != 0) goto out;
+    rc = 0;
+out:
+    cuda_model_free(g);
+    return rc;
+#else
+    (void)a, (void)mo, (void)m, (void)opt, (void)src, (void)tp, (void)r;
+    return STAR_FAIL(err, "--backend cuda: this build has no CUDA backend (it needs a CUDA compiler at configure "
+                          "time); use --backend cpu");
+#endif
+}
+
 int cmd_train(int argc, char **argv) {
     arch_args a;
     arch_args_defaults(&a);
+    const char *backend = "cpu";
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             usage(stdout);
             return 0;
+        }
+        if (!strcmp(argv[i], "--backend")) {
+            if (i + 1 >= argc || (strcmp(argv[i + 1], "cpu") && strcmp(argv[i + 1], "cuda"))) {
+                fprintf(stderr, "star train: error: --backend: expected cpu or cuda%s%s\n", i + 1 < argc ? ", got " : "",
+                        i + 1 < argc ? argv[i + 1] : "");
+                return 2;
+            }
+            backend = argv[++i];
+            continue;
         }
         int r = arch_args_option(&a, argc, argv, &i);
         if (r < 0) return 2;
@@ -51,24 +94,46 @@ int cmd_train(int argc, char **argv) {
     }
     star_error err;
     memset(&err, 0, sizeof err);
+    if (dist_init(&err) != 0) {
+        star_error_print(&err);
+        return 1;
+    }
+    const dist_comm *world = dist_world();
+    int root = dist_rank(world) == 0, n_ranks = dist_size(world);
     model *m = NULL;
     data_handle h;
     memset(&h, 0, sizeof h);
     adamw_state opt = {0};
-    int rc = 1;
-    if (arch_args_load(&a, &err) != 0) goto out;
-    quality_set_threads(a.threads);
+    int rc = 1, step_rc = 0;
     data_source src;
-    if (cli_open_data(&a, &h, &src, &err) != 0) goto out;
-    model_options mo = {.max_batch = a.batch, .max_seq = h.seq_len, .seed = a.seed};
-    if (model_create(&a.a, mo, &m, &err) != 0) goto out;
-    if (adamw_init(&opt, m, &err) != 0) goto out;
-    if (a.from && checkpoint_load(a.from, m, &opt, &err) != 0) goto out;
+    // Every rank sets up the same model; a rank that cannot stops them all with its message.
+    step_rc = arch_args_load(&a, &err);
+    if (step_rc == 0 && n_ranks > 1 && a.batch < n_ranks)
+        step_rc = STAR_FAIL(&err, "--batch %d cannot be split over %d ranks", a.batch, n_ranks);
+    if (step_rc == 0) {
+        quality_set_threads(a.threads);
+        step_rc = cli_open_data(&a, &h, &src, &err);
+    }
+    model_options mo = {.max_batch = train_rows_per_rank(a.batch, n_ranks), .max_seq = h.seq_len, .seed = a.seed};
+    int on_cuda = !strcmp(backend, "cuda");
+    if (step_rc == 0 && on_cuda && n_ranks > 1)
+        step_rc = STAR_FAIL(&err, "--backend cuda trains on one device: run it without an MPI launcher");
+    if (step_rc == 0 && !on_cuda) step_rc = model_create(&a.a, mo, &m, &err);
+    if (step_rc == 0 && !on_cuda) step_rc = adamw_init(&opt, m, &err);
+    if (step_rc == 0 && !on_cuda && a.from) step_rc = checkpoint_load(a.from, m, &opt, &err);
+    if (dist_agree(world, step_rc, &err) != 0) goto out;
     train_params tp;
     arch_args_train_params(&a, h.seq_len, &tp);
     tp.log_every = a.log_every ? a.log_every : (a.json ? 0 : (a.steps >= 10 ? a.steps / 10 : 1));
+    tp.group = world;
     train_result r;
-    if (train_run_with(m, &opt, &src, &tp, &r, &err) != 0) goto out;
+    if (on_cuda ? train_cuda(&a, mo, &m, &opt, &src, &tp, &r, &err) != 0
+                : dist_agree(world, train_run_with(m, &opt, &src, &tp, &r, &err), &err) != 0)
+        goto out;
+    if (!root) {
+        rc = r.ok ? 0 : 1;
+        goto out;
+    }
     if (a.save) {
         if (checkpoint_save(a.save, m, &opt, a.genome_string, opt.t, &err) != 0)
             goto out;
@@ -108,9 +173,10 @@ int cmd_train(int argc, char **argv) {
     }
     rc = 0;
 out:
-    if (rc) star_error_print(&err);
+    if (rc && root) star_error_print(&err);
     adamw_free(&opt);
     model_free(m);
     data_close(&h);
+    dist_finalize();
     return rc;
 }

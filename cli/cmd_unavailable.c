@@ -11,7 +11,7 @@ int cli_wants_help(int argc, char **argv) {
     return 0;
 }
 
-static int unavailable(const char *name, const char *what, int argc, char **argv) {
+__attribute__((unused)) static int unavailable(const char *name, const char *what, int argc, char **argv) {
     if (cli_wants_help(argc, argv)) {
         printf("usage: star %s ...\n\n%s\nThis command is not available in this build yet.\n", name, what);
         return 0;
@@ -20,4 +20,3 @@ static int unavailable(const char *name, const char *what, int argc, char **argv
     return 1;
 }
 
-int cmd_export(int argc, char **argv) { return unavailable("export", "export an architecture", argc, argv); }

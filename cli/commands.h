@@ -18,6 +18,9 @@ int cmd_eval(int argc, char **argv);
 int cmd_generate(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_plot(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_logits(int argc, char **argv);
 
 // True if argv holds --help or -h.
 int cli_wants_help(int argc, char **argv);

@@ -9,13 +9,16 @@
 
 static const star_command commands[] = {
     {"search", "run an architecture search from a YAML config (or --resume a run)", cmd_search},
-    {"genome", "random|check|decode|mutate|cross|stats: explore the genome space", cmd_genome},
+    {"genome", "random|check|decode|mutate|cross|stats|draw: explore the genome space", cmd_genome},
     {"front", "print the Pareto front of a run", cmd_front},
     {"train", "train one architecture", cmd_train},
     {"eval", "evaluate an architecture (--suite mad|text)", cmd_eval},
     {"generate", "sample bytes from a checkpoint", cmd_generate},
     {"bench", "tokens per second and memory of an architecture", cmd_bench},
-    {"export", "export an architecture from a run", cmd_export},
+    {"export", "export an architecture (YAML, JSON, PyTorch + safetensors) from a run or checkpoint", cmd_export},
+    {"plot", "charts of a run: the front in each pair of objectives, hypervolume", cmd_plot},
+    {"report", "one HTML page of a run: config, front, charts, architectures, accounting", cmd_report},
+    {"logits", "write the CPU engine's logits on given tokens (safetensors)", cmd_logits},
 };
 
 static void usage(FILE *f) {

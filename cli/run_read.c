@@ -80,6 +80,10 @@ static int read_names(ydoc *d, ynode *objs, const char *key, run_generation *g, 
         const char *name = ynode_scalar(kn);
         if (!name || !*name || strlen(name) >= RUN_OBJ_NAME_MAX)
             return ynode_fail(d, kn, key, err, "expected an objective name of 1 to %d characters", RUN_OBJ_NAME_MAX - 1);
+        // Names become parts of file names (plots): letters, digits, '_' and '-' only.
+        if (name[strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")] != '\0')
+            return ynode_fail(d, kn, key, err, "objective name '%s' has characters other than letters, digits, '_', '-'",
+                              name);
         for (size_t j = 0; j < k; j++)
             if (!strcmp(g->obj_names[j], name)) return ynode_fail(d, kn, key, err, "objective '%s' appears twice", name);
         snprintf(g->obj_names[k], RUN_OBJ_NAME_MAX, "%s", name);
@@ -169,6 +173,20 @@ int run_generation_read(const char *path, run_generation *g, star_error *err) {
     g->pop = star_calloc((size_t)(g->n > 0 ? g->n : 1), sizeof *g->pop);
     for (int i = 0; i < g->n; i++)
         if (read_member(&d, ynode_seq_item(&d, pop, (size_t)i), i, g, err) != 0) goto out;
+    ynode *ref = ynode_get(&d, root, "hypervolume_reference");
+    if (ref && g->n > 0) {  // optional; one value per objective
+        if (!ynode_is_seq(ref) || (int)ynode_len(ref) != g->n_obj) {
+            ynode_fail(&d, ref, "hypervolume_reference", err, "expected an array of %d numbers", g->n_obj);
+            goto out;
+        }
+        for (int k = 0; k < g->n_obj; k++) {
+            char key[64];
+            snprintf(key, sizeof key, "hypervolume_reference[%d]", k);
+            if (ynode_as_double(&d, ynode_seq_item(&d, ref, (size_t)k), key, -INFINITY, INFINITY, &g->hv_ref[k], err))
+                goto out;
+        }
+        g->has_hv_ref = 1;
+    }
     rc = 0;
 out:
     ydoc_free(&d);

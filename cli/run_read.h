@@ -30,6 +30,8 @@ typedef struct run_generation {
     char obj_names[SEARCH_MAX_OBJ][RUN_OBJ_NAME_MAX];
     int n;
     run_member *pop;
+    int has_hv_ref;                 // the file gives "hypervolume_reference"
+    double hv_ref[SEARCH_MAX_OBJ];  // in the order of obj_names: the divisor of each objective
 } run_generation;
 
 // Path of generation gen (or, with gen < 0, the highest-numbered one) of run_dir; fails

@@ -123,6 +123,7 @@ typedef struct config_evaluation {
     config_fidelity fidelity;
     long memory_limit_mb;  // per candidate, 0 = none
     long time_limit_s;     // per candidate, 0 = none
+    int ranks_per_candidate;  // MPI ranks that train one candidate together (data parallel)
 } config_evaluation;
 
 // A built-in test problem searched instead of architectures (space, objectives and

@@ -53,6 +53,7 @@ void config_defaults(star_config *c) {
     b->weight_decay = 0.1;
     b->clip = 1.0;
     e->fidelity.keep = 0.5;
+    e->ranks_per_candidate = 1;
 
     c->problem.kind = CONFIG_PROBLEM_ZDT1;
     c->problem.n_var = 30;

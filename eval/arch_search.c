@@ -35,6 +35,7 @@ struct arch_search {
     const void *seed_ptrs[CONFIG_MAX_SEEDS];
     int n_seeds;
     arch_metrics last;  // metrics of the last evaluation (the archive asks right after)
+    const dist_comm *group;  // the ranks that train each candidate together (NULL: alone)
 };
 
 static int rep_sample(void *ctx, pcg32 *rng, void *x, star_error *err) {
@@ -158,7 +159,7 @@ static int evaluate_one(arch_search *as, individual *ind, int steps, star_error 
     }
     if (!need_quality) return 0;
     quality_result *q = &as->last.q;
-    if (quality_evaluate(cfg, &a, eval_seed(as, ind->hash), steps, q, err) != 0) return -1;
+    if (quality_evaluate_group(cfg, &a, eval_seed(as, ind->hash), steps, as->group, q, err) != 0) return -1;
     as->last.trained = 1;
     if (!q->ok) {
         individual_set_failed(ind, "%s", q->reason);
@@ -186,11 +187,28 @@ static int evaluate_fidelity(void *ctx, individual *ind, int steps, star_error *
     return evaluate_one(ctx, ind, steps, err);
 }
 
+// Training FLOPs per token at the training length: what makes one candidate cost more
+// than another (steps and batch are the same for all of a batch).
+static double evaluate_cost(void *ctx, const individual *ind) {
+    arch_search *as = ctx;
+    arch a;
+    star_error err;
+    if (genome_resolve(ind->x, as->space.dims, &a, &err) != 0) return 0;
+    arch_stats st;
+    arch_stats_compute(&a, as->cfg.evaluation.budget.seq_len, 4, &st);
+    return (double)st.flops_per_token;
+}
+
 int arch_search_create(const star_config *cfg, arch_search **out, star_error *err) {
     *out = NULL;
-    if (cfg->evaluation.backend != CONFIG_BACKEND_CPU)
+    if (cfg->evaluation.backend != CONFIG_BACKEND_CPU) {
+        if (cfg->evaluation.ranks_per_candidate > 1)
+            return STAR_FAIL(err, "evaluation: backend %s with ranks_per_candidate %d: data-parallel training on GPUs "
+                                  "(NCCL) is not implemented yet; use backend cpu, or ranks_per_candidate 1",
+                             config_backend_name(cfg->evaluation.backend), cfg->evaluation.ranks_per_candidate);
         return STAR_FAIL(err, "evaluation.backend: %s is not available in this build (use cpu)",
                          config_backend_name(cfg->evaluation.backend));
+    }
     arch_search *as = calloc(1, sizeof *as);
     if (!as) return STAR_FAIL(err, "out of memory");
     as->cfg = *cfg;
@@ -235,7 +253,8 @@ int arch_search_create(const star_config *cfg, arch_search **out, star_error *er
                          .n_constraints = 0,
                          .ctx = as,
                          .evaluate_batch = evaluate_batch,
-                         .evaluate_fidelity = evaluate_fidelity};
+                         .evaluate_fidelity = evaluate_fidelity,
+                         .cost = evaluate_cost};
     if (quality_check_data(cfg, err) != 0) goto fail;
     quality_set_threads(cfg->evaluation.threads);
     *out = as;
@@ -246,6 +265,8 @@ fail:
 }
 
 void arch_search_free(arch_search *as) { free(as); }
+
+void arch_search_set_group(arch_search *as, const dist_comm *group) { as->group = group; }
 
 void arch_search_fill_spec(arch_search *as, run_spec *spec) {
     spec->rep = &as->rep;

@@ -17,5 +17,7 @@ int arch_search_create(const star_config *cfg, arch_search **out, star_error *er
 void arch_search_free(arch_search *as);
 // Fills the parts of a run_spec that come from the architecture search.
 void arch_search_fill_spec(arch_search *as, run_spec *spec);
+// The ranks that train each candidate together (data parallel; NULL: alone).
+void arch_search_set_group(arch_search *as, const dist_comm *group);
 
 #endif

@@ -43,8 +43,9 @@ static void train_params_from(const star_config *cfg, int steps, int T, train_pa
 
 // Trains one model on one data source and scores it.
 static int train_one(const star_config *cfg, const arch *a, const data_source *src, uint64_t seed, int steps, int T,
-                     train_result *r, star_error *err) {
-    model_options mo = {.max_batch = cfg->evaluation.budget.batch,
+                     const dist_comm *group, train_result *r, star_error *err) {
+    int n_ranks = group ? dist_size(group) : 1;
+    model_options mo = {.max_batch = train_rows_per_rank(cfg->evaluation.budget.batch, n_ranks),
                         .max_seq = T,
                         .seed = seed,
                         .memory_limit_bytes = (size_t)cfg->evaluation.memory_limit_mb * 1048576u};
@@ -58,6 +59,7 @@ static int train_one(const star_config *cfg, const arch *a, const data_source *s
     }
     train_params tp;
     train_params_from(cfg, steps, T, &tp);
+    tp.group = group;
     int rc = train_run(m, src, &tp, r, err);
     model_free(m);
     return rc;
@@ -83,6 +85,11 @@ int quality_check_data(const star_config *cfg, star_error *err) {
 
 int quality_evaluate(const star_config *cfg, const arch *a, uint64_t seed, int steps, quality_result *out,
                      star_error *err) {
+    return quality_evaluate_group(cfg, a, seed, steps, NULL, out, err);
+}
+
+int quality_evaluate_group(const star_config *cfg, const arch *a, uint64_t seed, int steps, const dist_comm *group,
+                           quality_result *out, star_error *err) {
     memset(out, 0, sizeof *out);
     const config_data *data = &cfg->evaluation.data;
     int n = data->kind == CONFIG_DATA_MAD ? data->n_mad : 1;
@@ -96,7 +103,7 @@ int quality_evaluate(const star_config *cfg, const arch *a, uint64_t seed, int s
         if (data_open(&h, kind, what, cfg->evaluation.budget.seq_len, a->dims.vocab, seed, &src, err) != 0)
             return star_error_prefix(err, "evaluation.data");
         train_result r;
-        int rc = train_one(cfg, a, &src, seed, steps, h.seq_len, &r, err);
+        int rc = train_one(cfg, a, &src, seed, steps, h.seq_len, group, &r, err);
         data_close(&h);
         if (rc != 0) return -1;
         snprintf(out->task[i], sizeof out->task[i], "%s", kind == DATA_MAD ? what : kind == DATA_TEXT ? "text" : "bin");

@@ -11,6 +11,7 @@
 
 #include "common/error.h"
 #include "config/config.h"
+#include "dist/dist.h"
 #include "genome/arch.h"
 
 #define QUALITY_MAX_TASKS 8
@@ -34,6 +35,10 @@ typedef struct quality_result {
 // steps: the training length (a fidelity rung, or the budget's steps when <= 0).
 int quality_evaluate(const star_config *cfg, const arch *a, uint64_t seed, int steps, quality_result *out,
                      star_error *err);
+// The same trained data parallel over the ranks of group (NULL = alone; eval/train.h):
+// every rank of the group calls it with the same arguments and gets the same result.
+int quality_evaluate_group(const star_config *cfg, const arch *a, uint64_t seed, int steps, const dist_comm *group,
+                           quality_result *out, star_error *err);
 
 // Opens every data source the config names once, so a missing or too short file is
 // reported before a search starts.

@@ -1,12 +1,22 @@
 // star: training one model: AdamW (decay on matrices only), linear warm-up then cosine
 // decay to min_lr_frac * lr, global gradient-norm clipping; loss checked every step so a
 // diverging candidate stops at once with its reason.
+//
+// Data parallel over a group of ranks (train_params.group of size n > 1): every rank
+// draws the same global batch and trains on its slice of rows (rows [B r / n, B (r+1) /
+// n) for rank r); each rank's gradient of its mean loss is weighted by its scored
+// positions, summed over the group (MPI_Allreduce) and divided by the group's scored
+// positions, which is the gradient of the global batch's mean loss. The ranks start
+// from the same weights (the same seed) and take identical optimizer steps; decisions
+// (divergence, the time limit) are taken on summed values, so they agree. The result
+// matches one rank with the same global batch up to floating-point reordering.
 #ifndef STAR_EVAL_TRAIN_H
 #define STAR_EVAL_TRAIN_H
 
 #include <stdint.h>
 
 #include "common/error.h"
+#include "dist/dist.h"
 #include "eval/batch.h"
 #include "eval/model.h"
 #include "eval/optimizer.h"
@@ -28,8 +38,13 @@ typedef struct train_params {
     double lr, min_lr_frac, warmup_steps, weight_decay, clip, beta1, beta2, eps;
     int val_batches;        // how many validation batches to score at the end (0 = all)
     double time_limit_s;    // 0 = none: stop and fail when exceeded
-    int log_every;          // 0 = quiet
+    int log_every;          // 0 = quiet (only the group's rank 0 logs)
+    const dist_comm *group; // NULL (or one rank): train alone; else data parallel over its ranks
 } train_params;
+
+// The model of a rank in a group of n trains at most this many rows of a batch of B:
+// every rank plans the same size, so a memory limit is met or missed by all alike.
+int train_rows_per_rank(int B, int n);
 
 void train_params_default(train_params *p);
 
@@ -52,5 +67,8 @@ int train_run_with(model *m, adamw_state *opt, const data_source *data, const tr
 // Scores the validation set: loss and accuracy (no gradients).
 int evaluate_validation(model *m, const data_source *data, int B, int T, int max_batches, train_result *r,
                         star_error *err);
+// The same with batches of B rows split over the ranks of group (NULL = alone).
+int evaluate_validation_group(model *m, const data_source *data, int B, int T, int max_batches,
+                              const dist_comm *group, train_result *r, star_error *err);
 
 #endif

@@ -32,7 +32,7 @@ int genome_load_text(const char *text, size_t len, const char *name, genome *g, 
 // such a file exists (or the argument ends in .yaml / .yml), else a STAR string.
 int genome_load_arg(const char *arg, genome *g, genome_dims *dims, star_error *err);
 // YAML text that genome_load_text reads back to the same genome (dims written when
-// given). Every LIV is written in full, and the operator and featurizer genomes of every
+// given, each only when > 0). Every LIV is written in full, and the operator and featurizer genomes of every
 // class the genome uses or that differ from the defaults. The caller frees the text.
 char *genome_yaml_write(const genome *g, const genome_dims *dims);
 

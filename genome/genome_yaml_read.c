@@ -160,8 +160,10 @@ static int read_dim(ydoc *d, ynode *n, const char *prefix, const char *key, long
 }
 
 int genome_yaml_read(ydoc *d, ynode *n, const char *keypath, genome *out, genome_dims *dims_out, star_error *err) {
+    // source and resolved: what star export adds beside the genome (docs/export.md); the
+    // genome is the truth, so they are accepted and not read.
     static const char *const keys[] = {"gene_table_version", "width", "vocab", "string", "livs", "operators",
-                                       "featurizers", NULL};
+                                       "featurizers", "source", "resolved", NULL};
     char path[256];
     if (!n) return STAR_FAIL(err, "%s: empty document: expected a genome mapping", d->name);
     if (ynode_check_keys(d, n, keypath, keys, err)) return -1;

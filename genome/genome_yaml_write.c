@@ -61,7 +61,10 @@ char *genome_yaml_write(const genome *g, const genome_dims *dims) {
     add(&t, "# star genome: %s\n", summary);
     if (genome_to_string(g, str, sizeof str) > 0) add(&t, "# string: %s\n", str);
     add(&t, "gene_table_version: %d\n", STAR_GENE_TABLE_VERSION);
-    if (dims) add(&t, "width: %d\nvocab: %d\n", dims->width, dims->vocab);
+    // A dim of 0 is one the genome was read without (genome_yaml_read): not written,
+    // since 0 is no valid value and would not load back.
+    if (dims && dims->width > 0) add(&t, "width: %d\n", dims->width);
+    if (dims && dims->vocab > 0) add(&t, "vocab: %d\n", dims->vocab);
     write_livs(&t, g);
     int used[LIV_CLASS_COUNT + 1] = {0};
     for (int i = 0; i < g->depth; i++)

@@ -27,6 +27,9 @@ extern "C" {
 #include "common/error.h"
 #include "genome/arch.h"      // act_kind
 #include "operators/adamw.h"  // adamw_hparams
+#include "operators/attention.h"         // attn_shape
+#include "operators/linear_attention.h"  // linatt_phi
+#include "operators/ssd_scan.h"          // ssd_shape
 #ifdef __cplusplus
 }
 #endif
@@ -137,6 +140,39 @@ int crossentropy_backward_cuda(floatX *dlogits, const float *probs, const int32_
 int crossentropy_fused_cuda(floatX *dlogits, float *losses, double *d_loss, int *d_count, const float *logits,
                             const int32_t *targets, long N, int V, float dloss, star_stream s, star_error *err);
 
+// ---- Causal softmax attention (kernels/attention.cu), flash-attention style ----------
+// The CPU operator's layouts: q, out [B,T,H,hd]; k, v [B,T,Hkv,hd] (GQA: head h reads kv
+// head h / (H/Hkv)); lse [B,H,T] fp32 (the logsumexp of each score row, saved for the
+// backward); window 0 = full causal, w > 0 = keys i - w < j <= i. hd 64 or 128; every
+// tensor 16-byte aligned (cudaMalloc'd buffers at offsets that are multiples of 8 values).
+int attention_forward_cuda(floatX *out, float *lse, const floatX *q, const floatX *k, const floatX *v, attn_shape s,
+                           star_stream st, star_error *err);
+// dq, dk, dv += the gradients (bf16, fp32 inside), from the forward's out and lse on the
+// same q, k, v. Deterministic (no atomics). scratch holds
+// attention_backward_scratch_floats(s) floats (D = rowsum(dout * out)).
+long attention_backward_scratch_floats(attn_shape s);
+int attention_backward_cuda(floatX *dq, floatX *dk, floatX *dv, float *scratch, const floatX *dout,
+                            const floatX *out, const float *lse, const floatX *q, const floatX *k, const floatX *v,
+                            attn_shape s, star_stream st, star_error *err);
+
+// Differential attention (operators/attention.h's diff_attention_*), hd 64 or 128: two
+// score maps over the halves of q and k, out = (1 - lambda_init) headRMS(o1 - lambda_h o2).
+// lambda [H] fp32. What the forward saves for the backward (caller-allocated, device):
+typedef struct diff_attn_saved_cuda {
+    floatX *o1, *o2;  // [B,T,H,hd]
+    float *lse;       // [2][B,H,T]: map 1, then map 2
+    float *rstd;      // [B,T,H] of the head norm
+} diff_attn_saved_cuda;
+int diff_attention_forward_cuda(floatX *out, const diff_attn_saved_cuda *sv, const floatX *q, const floatX *k,
+                                const floatX *v, const float *lambda, attn_shape s, star_stream st, star_error *err);
+// dq, dk, dv += (bf16); dlambda [H] (fp32) +=, summed in a fixed order. scratch holds
+// diff_attention_backward_scratch_bytes(s) bytes (16-byte aligned).
+size_t diff_attention_backward_scratch_bytes(attn_shape s);
+int diff_attention_backward_cuda(floatX *dq, floatX *dk, floatX *dv, float *dlambda, void *scratch,
+                                 size_t scratch_bytes, const floatX *dout, const diff_attn_saved_cuda *sv,
+                                 const floatX *q, const floatX *k, const floatX *v, const float *lambda, attn_shape s,
+                                 star_stream st, star_error *err);
+
 // ---- AdamW over a list of tensors (kernels/adamw.cu) -----------------------------------
 typedef struct adamw_tensor_cuda {
     float *param;        // fp32 master weights [n]
@@ -158,6 +194,94 @@ int grad_global_norm_read_cuda(adamw_list_cuda *list, double *norm, star_stream 
 // One step t >= 1 on every tensor, g = grad * grad_scale * (clip ? clip factor : 1).
 int adamw_update_cuda(adamw_list_cuda *list, long t, adamw_hparams hp, double grad_scale, int clip, star_stream s,
                       star_error *err);
+
+// ---- Sequence mixers other than softmax attention ----------------------------------------
+// Layouts and semantics as the CPU operators (operators/short_conv.h, long_conv.h,
+// linear_attention.h, ssd_scan.h). Activations and their gradients are floatX; filter taps
+// of the short convolution are the floatX compute copy; the long filter h is fp32 (it is
+// generated, not stored); per-channel / per-head scalars (long_conv skip, SSD dt_bias,
+// A_log, D) are read as the fp32 master values and their gradients are fp32. Every
+// reduction is in a fixed order (deterministic, no atomics). Outputs must not alias inputs.
+
+// Short causal convolution (kernels/short_conv.cu): x, y [B,T,C]; w [C][K], 1 <= K <= 16.
+int short_conv_forward_cuda(floatX *y, const floatX *x, const floatX *w, int B, int T, int C, int K, star_stream s,
+                            star_error *err);
+// dx += ...; dw (fp32) += ... (either may be NULL); scratch holds
+// short_conv_backward_scratch_floats(C, K) floats (NULL when dw is NULL).
+long short_conv_backward_scratch_floats(int C, int K);
+int short_conv_backward_cuda(floatX *dx, float *dw, float *scratch, const floatX *dy, const floatX *x, const floatX *w,
+                             int B, int T, int C, int K, star_stream s, star_error *err);
+
+// Long causal convolution through cuFFT (kernels/long_conv.cu): x, y [B,T,C]; h [C][T]
+// fp32; skip [C] fp32 or NULL. A plan holds the FFT plans and buffers of one shape
+// (about 12 B*C*n bytes, n = the power of two >= 2T); one stream at a time may use it.
+// B <= 65535, T <= 2097120.
+typedef struct long_conv_plan_cuda long_conv_plan_cuda;
+int long_conv_plan_create_cuda(long_conv_plan_cuda **out, int B, int T, int C, star_error *err);
+int long_conv_plan_destroy_cuda(long_conv_plan_cuda *p, star_error *err);  // NULL is fine
+int long_conv_forward_cuda(long_conv_plan_cuda *p, floatX *y, const floatX *x, const float *h, const float *skip,
+                           star_stream s, star_error *err);
+// dx (floatX) += h correlated with dy + skip dy; dh [C][T] (fp32) += sum_{b,t} dy[t] x[t-k];
+// dskip (fp32) += sum_{b,t} dy x. Each may be NULL.
+int long_conv_backward_cuda(long_conv_plan_cuda *p, floatX *dx, float *dh, float *dskip, const floatX *dy,
+                            const floatX *x, const float *h, const float *skip, star_stream s, star_error *err);
+
+// Causal linear attention (kernels/linear_attention.cu), chunked: q, k, v, o [B,T,H*D],
+// D <= 128. The forward saves nothing; the backward recomputes.
+int linear_attention_forward_cuda(floatX *o, const floatX *q, const floatX *k, const floatX *v, int B, int T, int H,
+                                  int D, linatt_phi phi, star_stream s, star_error *err);
+// dq, dk, dv += gradients (each may be NULL).
+int linear_attention_backward_cuda(floatX *dq, floatX *dk, floatX *dv, const floatX *dout, const floatX *q,
+                                   const floatX *k, const floatX *v, int B, int T, int H, int D, linatt_phi phi,
+                                   star_stream s, star_error *err);
+
+// SSD scan (kernels/ssd_scan.cu), chunked: x, y [B,T,H,P]; Bm, Cm [B,T,N]; dt [B,T,H] raw;
+// dt_bias, D [H] fp32 or NULL; A_log [H] fp32. P, N <= 128.
+typedef struct ssd_inputs_cuda {
+    const floatX *x, *Bm, *Cm, *dt;
+    const float *dt_bias, *A_log, *D;
+} ssd_inputs_cuda;
+typedef struct ssd_grads_cuda {  // each ACCUMULATED (+=), each may be NULL
+    floatX *dx, *dBm, *dCm, *ddt;
+    float *ddt_bias, *dA_log, *dD;
+} ssd_grads_cuda;
+int ssd_scan_forward_cuda(floatX *y, const ssd_inputs_cuda *in, ssd_shape s, star_stream st, star_error *err);
+// scratch holds ssd_scan_backward_scratch_bytes(s) bytes (fp32: per-head dB, dC and per-step
+// dot products, about 4 B*T*H*(2N+3) bytes).
+size_t ssd_scan_backward_scratch_bytes(ssd_shape s);
+int ssd_scan_backward_cuda(const ssd_grads_cuda *g, void *scratch, size_t scratch_bytes, const floatX *dy,
+                           const ssd_inputs_cuda *in, ssd_shape s, star_stream st, star_error *err);
+
+// ---- Model glue (kernels/elementwise.cu) -------------------------------------------------
+// out = a + b over n values (out may alias a or b).
+int add_cuda(floatX *out, const floatX *a, const floatX *b, long n, star_stream s, star_error *err);
+// Device-to-device copy on the stream.
+int star_cuda_copy(void *dst, const void *src, size_t bytes, star_stream s, star_error *err);
+// Diagonal output projection: y [N,C] = x * w[c] (w fp32 master values).
+int scale_channels_forward_cuda(floatX *y, const floatX *x, const float *w, long N, int C, star_stream s,
+                                star_error *err);
+// dx += dy * w[c]; dw[c] (fp32) += sum_n dy x (fixed order). Either may be NULL.
+int scale_channels_backward_cuda(floatX *dx, float *dw, const floatX *dy, const floatX *x, const float *w, long N,
+                                 int C, star_stream s, star_error *err);
+// Block-diagonal projection w [G][OC/G][C/G] written as the dense [OC][C] matrix (zeros
+// off the blocks), so matmul_*_cuda runs it; the dense fp32 gradient's blocks are then
+// added into the grouped one: dw += blocks of ddense.
+int grouped_to_dense_cuda(floatX *dense, const floatX *w, int OC, int C, int G, star_stream s, star_error *err);
+int grouped_grad_gather_cuda(float *dw, const float *ddense, int OC, int C, int G, star_stream s, star_error *err);
+// The implicit filter of the gated long convolution (operators/long_conv.h), fp32:
+// h [C][T] = filter(a, b [C][M], alpha [C]) (overwrites); da, db, dalpha += (each may be NULL).
+int long_conv_filter_forward_cuda(float *h, const float *a, const float *b, const float *alpha, int C, int T, int M,
+                                  star_stream s, star_error *err);
+int long_conv_filter_backward_cuda(float *da, float *db, float *dalpha, const float *dh, const float *a, const float *b,
+                                   const float *alpha, int C, int T, int M, star_stream s, star_error *err);
+
+// ---- Device facts for benchmarks (kernels/device_info.cu) ---------------------------------
+int star_cuda_device_name(int device, char *name, size_t cap, star_error *err);
+// Device memory in use (total - free, every process on the device) and the total.
+int star_cuda_memory_used(size_t *used, size_t *total, star_error *err);
+// The bf16 matrix-product rate of this device: reps products of n x n x n (after two
+// warm-up ones) through matmul_forward_cuda, timed with CUDA events. Allocates 3 n^2 bf16.
+int matmul_peak_tflops_cuda(star_cuda *ctx, int n, int reps, double *tflops, star_error *err);
 
 #ifdef __cplusplus
 }

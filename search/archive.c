@@ -39,6 +39,7 @@ void archive_format(const archive_record *r, json_writer *w) {
     jw_obj_end(w);
     jw_kv_int(w, "seed", (int64_t)r->seed);
     jw_kv_double(w, "wall_s", r->wall_s);
+    jw_kv_int(w, "rank", r->rank);
     jw_obj_end(w);
 }
 
@@ -92,7 +93,7 @@ static int parse_line(const char *path, long lineno, const char *line, size_t le
     }
     long fidelity = 0;
     ynode *fd = ynode_get(&d, root, "fidelity");
-    if (fd && ynode_as_long(&d, fd, "fidelity", 0, 1L << 40, &fidelity, err) != 0) goto done;
+    if (fd && ynode_as_long(&d, fd, "fidelity", 0, 2147483647L, &fidelity, err) != 0) goto done;
     ind->hash = archive_key((uint64_t)hv, (int)fidelity);
     ynode *objs = ynode_get(&d, root, "objectives");
     if (!ynode_is_map(objs)) {
@@ -129,30 +130,51 @@ done:
     return rc;
 }
 
-int archive_load(const char *path, const char *const *obj_names, int n_obj, fitness_cache *cache, long *n_lines,
-                 star_error *err) {
-    *n_lines = 0;
+int archive_read_text(const char *path, char **text, size_t *len, star_error *err) {
+    *text = NULL;
+    *len = 0;
     if (!file_exists(path)) return 0;
     char *buf;
-    size_t len;
-    if (file_read_all(path, &buf, &len, err) != 0) return -1;
+    size_t n;
+    if (file_read_all(path, &buf, &n, err) != 0) return -1;
     // A torn last line: the bytes after the last newline. Cut them off the file.
-    size_t good = len;
+    size_t good = n;
     while (good > 0 && buf[good - 1] != '\n') good--;
-    if (good < len) {
+    if (good < n) {
         fprintf(stderr, "star: %s: cutting off a torn last line (%zu bytes) left by an interrupted write\n", path,
-                len - good);
+                n - good);
         if (truncate(path, (off_t)good) != 0) {
             free(buf);
             return STAR_FAIL(err, "%s: cannot cut off the torn last line: %s", path, strerror(errno));
         }
+        buf[good] = '\0';
     }
+    *text = buf;
+    *len = good;
+    return 0;
+}
+
+int archive_load(const char *path, const char *const *obj_names, int n_obj, fitness_cache *cache, long *n_lines,
+                 star_error *err) {
+    *n_lines = 0;
+    char *buf;
+    size_t len;
+    if (archive_read_text(path, &buf, &len, err) != 0) return -1;
+    int rc = archive_load_text(path, buf, len, obj_names, n_obj, cache, n_lines, err);
+    free(buf);
+    return rc;
+}
+
+int archive_load_text(const char *path, const char *buf, size_t good, const char *const *obj_names, int n_obj,
+                      fitness_cache *cache, long *n_lines, star_error *err) {
+    *n_lines = 0;
+    while (good > 0 && buf[good - 1] != '\n') good--;  // only whole lines
     individual ind;
     individual_init(&ind, 1);
     long lineno = 0;
     int rc = 0;
     for (size_t pos = 0; pos < good;) {
-        char *nl = memchr(buf + pos, '\n', good - pos);
+        const char *nl = memchr(buf + pos, '\n', good - pos);
         size_t n = (size_t)(nl - (buf + pos));
         lineno++;
         if (n > 0) {
@@ -166,6 +188,5 @@ int archive_load(const char *path, const char *const *obj_names, int n_obj, fitn
         pos += n + 1;
     }
     individual_free(&ind);
-    free(buf);
     return rc;
 }

@@ -27,6 +27,7 @@ typedef struct archive_record {
     int n_obj;
     uint64_t seed;  // the seed its evaluation used
     double wall_s;
+    int rank;  // the MPI rank (world) that evaluated it; 0 in a run of one process
     // Writers of the "x" value and of the members of "metrics" (may be NULL).
     void (*write_x)(void *ctx, const void *x, json_writer *w);
     void (*write_metrics)(void *ctx, uint64_t hash, json_writer *w);
@@ -44,5 +45,11 @@ uint64_t archive_key(uint64_t hash, int fidelity);
 // obj_names (null = +inf). Cuts a torn last line off the file. *n_lines = records read.
 int archive_load(const char *path, const char *const *obj_names, int n_obj, fitness_cache *cache, long *n_lines,
                  star_error *err);
+// Reads an archive that ends with a newline (or is empty) from memory; path names it in
+// messages. archive_read_text reads path, cuts a torn last line off the file as
+// archive_load does, and returns the text (the caller frees it; NULL and 0 when absent).
+int archive_load_text(const char *path, const char *text, size_t len, const char *const *obj_names, int n_obj,
+                      fitness_cache *cache, long *n_lines, star_error *err);
+int archive_read_text(const char *path, char **text, size_t *len, star_error *err);
 
 #endif

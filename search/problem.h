@@ -20,6 +20,9 @@ typedef struct problem {
     // Optional: evaluates one candidate at a fidelity (for architectures: training
     // steps) for multi-fidelity runs (search/run.h); NULL when the problem has one.
     int (*evaluate_fidelity)(void *ctx, individual *ind, int fidelity, star_error *err);
+    // Optional: how costly evaluating ind is, relative to the others (for architectures:
+    // FLOPs per token), so a distributed run hands out the costliest first; NULL: alike.
+    double (*cost)(void *ctx, const individual *ind);
 } problem;
 
 #endif

@@ -13,6 +13,15 @@
 //   DIR/generations/gen_NNNN.json   population (ranked) and front of generation NNNN
 //   DIR/checkpoint.json       last completed generation, evaluations, hypervolume history
 //   DIR/log.txt               what happened, with times
+//
+// Distributed (docs/distributed.md): every rank of `world` runs this same replay. The
+// new candidates of each batch (a generation, or a rung of one) are handed out to the
+// groups of ranks, costliest first (problem.cost), each to the group with the least
+// cost so far; each group's rank 0 formats the archive line of every candidate it
+// evaluated, and the lines are broadcast in batch order, so every rank ends the batch
+// with the same results, and rank 0 alone writes the run directory. A candidate's
+// result does not depend on which rank trains it, so the archive is the same with any
+// number of ranks (apart from wall times and "rank").
 #ifndef STAR_SEARCH_RUN_H
 #define STAR_SEARCH_RUN_H
 
@@ -20,6 +29,7 @@
 
 #include "common/error.h"
 #include "common/json.h"
+#include "dist/dist.h"
 #include "search/driver.h"
 
 typedef struct run_spec {
@@ -50,6 +60,13 @@ typedef struct run_spec {
     int n_rungs;
     int rungs[8];
     double keep;
+    // Ranks: NULL world = one process. group: the ranks this one evaluates with
+    // (ranks_per_group of them, made by dist_make_groups), group_index of n_groups.
+    const dist_comm *world, *group;
+    int ranks_per_group, group_index, n_groups;
+    // > 0: a candidate whose evaluation runs longer stops the job (a hang), not the
+    // run's archive: every finished evaluation is kept and --resume continues.
+    double watchdog_s;
 } run_spec;
 
 // resume = 0: DIR must not hold an archive yet. resume = 1: DIR must hold config.yaml.

@@ -1,0 +1,770 @@
+// star: the model on a CUDA device (see eval/model_cuda.h). The structure follows
+// eval/model.c step for step (same layers, same order of gradient contributions); each
+// CPU operator call becomes its kernels.h counterpart on one stream.
+#include "eval/model_cuda.h"
+
+#ifndef STAR_REAL_DOUBLE
+#ifdef STAR_WITH_CUDA
+int cuda_backend_built(void) { return 1; }
+#else
+int cuda_backend_built(void) { return 0; }
+#endif
+#endif
+
+#if defined(STAR_WITH_CUDA) && !defined(STAR_REAL_DOUBLE)
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "eval/model_private.h"
+#include "kernels/kernels.h"
+
+#define NO_TENSOR (-1)
+#define ARENA_ALIGN 256  // bytes: every buffer 16-byte aligned (attention needs it) and more
+
+// One parameter tensor on the device: fp32 master, gradient and moments, bf16 copy.
+typedef struct gtensor {
+    float *w, *g, *m, *v;
+    floatX *wx;
+    size_t n;
+    int decay;
+} gtensor;
+
+typedef struct glayer {
+    const liv_spec *s;
+    int index;
+    // Parameter tensor indices (NO_TENSOR when absent); tied LIVs hold their owner's.
+    int norm, proj[LIV_SLOTS], fconv[LIV_SLOTS], out, dt_w, dt_b, a_log, skip, conv, fa, fb, falpha;
+    int computes[LIV_SLOTS];
+    struct glayer *mem_owner;
+    // Activations for the planned B, T (bf16 unless noted).
+    floatX *x_in, *h, *sum;
+    float *rstd;
+    floatX *fpre[LIV_SLOTS], *feat[LIV_SLOTS], *dfeat[LIV_SLOTS];
+    floatX *dense[LIV_SLOTS];  // grouped projections written dense [dim][D]
+    floatX *q_rot, *k_rot, *dq_rot, *dk_rot;  // attention (k: memory owner only)
+    float *lse;                                // attention [B,H,T]
+    floatX *u, *du;                            // GConv-1/-2: the value path after its conv
+    float *filt, *dfilt;                       // GConv-2: the implicit filter [inner][T] and its gradient
+    floatX *dt, *ddt;                          // Rec-2 owner: raw dt [B,T,H]
+    floatX *core, *y;
+    long_conv_plan_cuda *lc;                   // GConv-2: FFT plan for the planned B, T
+} glayer;
+
+// The arena plan: every buffer's byte offset, resolved to pointers after one cudaMalloc.
+typedef struct arena_entry {
+    void **slot;
+    size_t offset;
+} arena_entry;
+
+struct cuda_model {
+    arch a;
+    model_options opt;
+    model *host;  // parameter names, shapes, initial values; staging for checkpoints
+    star_cuda *ctx;
+    star_stream stream;  // NULL: the default stream
+    int n_tensors;
+    gtensor tensors[MODEL_MAX_TENSORS];
+    glayer layers[GENOME_MAX_DEPTH];
+    int embed, final_norm;
+    // Model-level activations.
+    int32_t *d_inputs, *d_targets;
+    floatX *x_final, *h_final, *dlogits, *dres, *scratch[4];
+    float *rstd_final, *logits, *losses, *fscratch;
+    double *d_loss;
+    int *d_count;
+    void *emb_scratch;
+    size_t emb_scratch_bytes, fscratch_bytes;
+    float *grads_begin;  // every gradient lies in [grads_begin, grads_begin + grads_n)
+    size_t grads_n;
+    // The arena.
+    void *arena;
+    size_t arena_bytes;
+    arena_entry *plan;
+    int n_plan, cap_plan;
+    adamw_list_cuda *adamw;
+    long step;
+    int B, T;  // shape of the last forward
+    size_t widest;
+};
+
+// ---- the arena ---------------------------------------------------------------------------
+static int arena_plan(cuda_model *g, void *slot, size_t bytes, star_error *err) {
+    if (g->n_plan == g->cap_plan) {
+        int cap = g->cap_plan ? 2 * g->cap_plan : 256;
+        arena_entry *p = realloc(g->plan, sizeof *p * (size_t)cap);
+        if (!p) return STAR_FAIL(err, "out of host memory planning the CUDA model");
+        g->plan = p;
+        g->cap_plan = cap;
+    }
+    g->plan[g->n_plan].slot = (void **)slot;
+    g->plan[g->n_plan].offset = g->arena_bytes;
+    g->n_plan++;
+    g->arena_bytes += (bytes + ARENA_ALIGN - 1) / ARENA_ALIGN * ARENA_ALIGN;
+    return 0;
+}
+
+static int arena_allocate(cuda_model *g, star_error *err) {
+    if (g->opt.memory_limit_bytes && g->arena_bytes > g->opt.memory_limit_bytes)
+        return STAR_FAIL(err, "out of memory: the CUDA model needs %.1f MiB, above its limit of %.1f MiB",
+                         g->arena_bytes / 1048576.0, g->opt.memory_limit_bytes / 1048576.0);
+    if (star_cuda_malloc(&g->arena, g->arena_bytes, err) != 0) {
+        STAR_FAIL(err, "cannot allocate the CUDA model's arena of %.1f MiB: %s", g->arena_bytes / 1048576.0, err->msg);
+        return -1;
+    }
+    for (int i = 0; i < g->n_plan; i++) *g->plan[i].slot = (char *)g->arena + g->plan[i].offset;
+    return 0;
+}
+
+#define PLAN(slot, bytes)                                                                  \
+    do {                                                                                   \
+        if (arena_plan(g, (void *)&(slot), (size_t)(bytes), err) != 0) return -1;          \
+    } while (0)
+
+// ---- what runs on the device -------------------------------------------------------------
+int cuda_model_check_arch(const arch *a, star_error *err) {
+    static const char *const names[LIV_CLASS_COUNT] = {"SA-1", "SA-2", "SA-3", "SA-diff", "Rec-1",
+                                                       "Rec-2", "GConv-1", "GConv-2", "GMemless"};
+    for (int i = 0; i < a->depth; i++) {
+        const liv_spec *s = &a->liv[i];
+        const char *name = s->cls >= 1 && s->cls <= LIV_CLASS_COUNT ? names[s->cls - 1] : "?";
+        switch (s->cls) {
+        case LIV_SA1: case LIV_SA2: case LIV_SA3:
+            if (s->head_dim != 64 && s->head_dim != 128)
+                return STAR_FAIL(err, "LIV %d (%s): head dim %d is not on the CUDA backend yet (64 or 128)", i, name,
+                                 s->head_dim);
+            break;
+        case LIV_REC1:
+            if (s->head_dim > 128)
+                return STAR_FAIL(err, "LIV %d (%s): head dim %d is not on the CUDA backend (at most 128)", i, name,
+                                 s->head_dim);
+            break;
+        case LIV_REC2:
+            if (s->head_dim > 128 || s->state_dim > 128)
+                return STAR_FAIL(err, "LIV %d (%s): head dim %d / state %d not on the CUDA backend (at most 128)", i,
+                                 name, s->head_dim, s->state_dim);
+            break;
+        case LIV_GCONV1:
+            if (s->conv_len > 16)
+                return STAR_FAIL(err, "LIV %d (%s): kernel length %d is not on the CUDA backend (at most 16)", i, name,
+                                 s->conv_len);
+            break;
+        case LIV_GCONV2: case LIV_GMEMLESS: break;
+        default:
+            return STAR_FAIL(err, "LIV %d: class %s is not on the CUDA backend yet", i, name);
+        }
+        for (int k = 0; k < LIV_SLOTS; k++)
+            if (s->feat[k].present && s->feat[k].conv_len > 16)
+                return STAR_FAIL(err, "LIV %d (%s): feature conv length %d is not on the CUDA backend (at most 16)", i,
+                                 name, s->feat[k].conv_len);
+    }
+    return 0;
+}
+
+// The index of the host tensor whose data is w (NO_TENSOR for NULL).
+static int tensor_of(const model *m, const real *w) {
+    if (!w) return NO_TENSOR;
+    for (int i = 0; i < m->n_tensors; i++)
+        if (m->tensors[i].data == w) return i;
+    return NO_TENSOR;
+}
+
+static void map_layer(cuda_model *g, glayer *gl, const liv_layer *hl) {
+    const model *m = g->host;
+    gl->s = hl->s;
+    gl->index = hl->index;
+    gl->norm = tensor_of(m, hl->norm.w);
+    for (int k = 0; k < LIV_SLOTS; k++) {
+        gl->proj[k] = tensor_of(m, hl->proj[k].w);
+        gl->fconv[k] = tensor_of(m, hl->fconv[k].w);
+        gl->computes[k] = hl->computes[k];
+    }
+    gl->out = tensor_of(m, hl->out.w);
+    gl->dt_w = tensor_of(m, hl->dt_w.w);
+    gl->dt_b = tensor_of(m, hl->dt_b.w);
+    gl->a_log = tensor_of(m, hl->a_log.w);
+    gl->skip = tensor_of(m, hl->skip.w);
+    gl->conv = tensor_of(m, hl->conv.w);
+    gl->fa = tensor_of(m, hl->fa.w);
+    gl->fb = tensor_of(m, hl->fb.w);
+    gl->falpha = tensor_of(m, hl->falpha.w);
+    gl->mem_owner = &g->layers[hl->mem_owner->index];
+}
+
+static size_t maxz(size_t a, size_t b) { return a > b ? a : b; }
+
+static attn_shape attn_shape_of(const liv_spec *s, int B, int T) {
+    attn_shape sh = {.B = B, .T = T, .H = s->n_heads, .Hkv = s->n_kv_heads, .hd = s->head_dim, .window = s->window};
+    return sh;
+}
+
+static ssd_shape ssd_shape_of(const liv_spec *s, int B, int T) {
+    ssd_shape sh = {.B = B, .T = T, .H = s->n_heads, .P = s->head_dim, .N = s->state_dim};
+    return sh;
+}
+
+// Plans every buffer: parameters (gradients contiguous), activations, scratch.
+static int plan_buffers(cuda_model *g, star_error *err) {
+    int B = g->opt.max_batch, T = g->opt.max_seq, D = g->a.dims.width, V = g->a.dims.vocab;
+    size_t BT = (size_t)B * T, X = sizeof(floatX), F = sizeof(float);
+    // Gradients first and back to back: one memset zeroes them all.
+    size_t gsum = 0;
+    for (int i = 0; i < g->n_tensors; i++) gsum += (g->tensors[i].n + ARENA_ALIGN / F - 1) / (ARENA_ALIGN / F) * (ARENA_ALIGN / F);
+    g->grads_n = gsum;
+    PLAN(g->grads_begin, gsum * F);
+    for (int i = 0; i < g->n_tensors; i++) {
+        gtensor *t = &g->tensors[i];
+        PLAN(t->w, t->n * F);
+        PLAN(t->m, t->n * F);
+        PLAN(t->v, t->n * F);
+        PLAN(t->wx, t->n * X);
+    }
+    size_t widest = (size_t)D, fs = (size_t)rmsnorm_backward_scratch_floats(D) * F;
+    for (int i = 0; i < g->a.depth; i++) {
+        glayer *l = &g->layers[i];
+        const liv_spec *s = l->s;
+        size_t inner = (size_t)s->inner;
+        PLAN(l->x_in, BT * D * X);
+        PLAN(l->rstd, BT * F);
+        PLAN(l->y, BT * D * X);
+        PLAN(l->core, BT * inner * X);
+        if (s->norm == NORM_PRE) PLAN(l->h, BT * D * X);  // else h is x_in (set_aliases)
+        if (s->norm == NORM_POST) PLAN(l->sum, BT * D * X);
+        widest = maxz(widest, inner);
+        for (int k = 0; k < LIV_SLOTS; k++) {
+            if (!l->computes[k]) continue;
+            const feature_spec *f = &s->feat[k];
+            size_t n = BT * (size_t)f->dim;
+            widest = maxz(widest, (size_t)f->dim);
+            PLAN(l->fpre[k], n * X);
+            PLAN(l->dfeat[k], n * X);
+            if (f->conv_len > 0) {  // else feat is fpre (set_aliases)
+                PLAN(l->feat[k], n * X);
+                fs = maxz(fs, (size_t)short_conv_backward_scratch_floats(f->dim, f->conv_len) * F);
+            }
+            if (f->groups > 1) {
+                PLAN(l->dense[k], (size_t)f->dim * D * X);
+                fs = maxz(fs, (size_t)f->dim * D * F);  // the dense fp32 gradient
+            }
+        }
+        switch (s->cls) {
+        case LIV_SA1: case LIV_SA2: case LIV_SA3: {
+            size_t nq = BT * s->n_heads * s->head_dim, nk = BT * s->n_kv_heads * s->head_dim;
+            PLAN(l->q_rot, nq * X);
+            PLAN(l->dq_rot, nq * X);
+            if (l->mem_owner == l) {
+                PLAN(l->k_rot, nk * X);
+                PLAN(l->dk_rot, nk * X);
+            }
+            PLAN(l->lse, (size_t)B * s->n_heads * T * F);
+            fs = maxz(fs, (size_t)attention_backward_scratch_floats(attn_shape_of(s, B, T)) * F);
+            break;
+        }
+        case LIV_REC2:
+            if (l->mem_owner == l) {
+                PLAN(l->dt, BT * s->n_heads * X);
+                PLAN(l->ddt, BT * s->n_heads * X);
+            }
+            fs = maxz(fs, ssd_scan_backward_scratch_bytes(ssd_shape_of(s, B, T)));
+            break;
+        case LIV_GCONV1:
+            PLAN(l->u, BT * inner * X);
+            PLAN(l->du, BT * inner * X);
+            fs = maxz(fs, (size_t)short_conv_backward_scratch_floats(s->inner, s->conv_len) * F);
+            break;
+        case LIV_GCONV2:
+            PLAN(l->u, BT * inner * X);
+            PLAN(l->du, BT * inner * X);
+            PLAN(l->filt, inner * T * F);
+            PLAN(l->dfilt, inner * T * F);
+            break;
+        default: break;
+        }
+    }
+    g->widest = widest;
+    PLAN(g->x_final, BT * D * X);
+    PLAN(g->h_final, BT * D * X);
+    PLAN(g->rstd_final, BT * F);
+    PLAN(g->logits, BT * V * F);
+    PLAN(g->dlogits, BT * V * X);
+    PLAN(g->losses, BT * F);
+    PLAN(g->d_loss, sizeof(double));
+    PLAN(g->d_count, sizeof(int));
+    PLAN(g->d_inputs, BT * sizeof(int32_t));
+    PLAN(g->d_targets, BT * sizeof(int32_t));
+    PLAN(g->dres, BT * D * X);
+    for (int k = 0; k < 4; k++) PLAN(g->scratch[k], BT * widest * X);
+    if (embedding_backward_scratch_bytes(&g->emb_scratch_bytes, (long)BT, V, err) != 0) return -1;
+    PLAN(g->emb_scratch, g->emb_scratch_bytes);
+    g->fscratch_bytes = fs;
+    PLAN(g->fscratch, fs);
+    return 0;
+}
+
+// Buffers that are other buffers (no pre-norm: h is the input; no feature conv: the
+// feature is the projection), once the arena's pointers are resolved.
+static void set_aliases(cuda_model *g) {
+    for (int i = 0; i < g->a.depth; i++) {
+        glayer *l = &g->layers[i];
+        if (l->s->norm != NORM_PRE) l->h = l->x_in;
+        for (int k = 0; k < LIV_SLOTS; k++)
+            if (l->computes[k] && l->s->feat[k].conv_len == 0) l->feat[k] = l->fpre[k];
+    }
+}
+
+// Gradients: tensor i's slice of the contiguous block (set after the arena is allocated).
+static void place_grads(cuda_model *g) {
+    size_t off = 0, q = ARENA_ALIGN / sizeof(float);
+    for (int i = 0; i < g->n_tensors; i++) {
+        g->tensors[i].g = g->grads_begin + off;
+        off += (g->tensors[i].n + q - 1) / q * q;
+    }
+}
+
+static int refresh_bf16(cuda_model *g, star_error *err) {
+    for (int i = 0; i < g->n_tensors; i++)
+        if (cast_f32_to_bf16_cuda(g->tensors[i].wx, g->tensors[i].w, (long)g->tensors[i].n, g->stream, err) != 0)
+            return -1;
+    return 0;
+}
+
+int cuda_model_create(const arch *a, model_options opt, int device, cuda_model **out, star_error *err) {
+    *out = NULL;
+    if (opt.max_batch < 1 || opt.max_seq < 1) return STAR_FAIL(err, "model: batch and sequence length must be >= 1");
+    if (cuda_model_check_arch(a, err) != 0) return -1;
+    int count = 0;
+    if (star_cuda_device_count(&count, err) != 0) return -1;
+    if (count == 0) return STAR_FAIL(err, "the CUDA backend needs a CUDA device and none was found");
+    if (device < 0 || device >= count) return STAR_FAIL(err, "CUDA device %d does not exist (%d found)", device, count);
+    cuda_model *g = calloc(1, sizeof *g);
+    if (!g) return STAR_FAIL(err, "out of host memory for the CUDA model");
+    g->a = *a;
+    g->opt = opt;
+    // The host model gives the tensors (same names, shapes and initial values as a CPU model
+    // of this seed); its activations are planned for one token only.
+    model_options ho = {.max_batch = 1, .max_seq = 1, .seed = opt.seed};
+    if (model_create(a, ho, &g->host, err) != 0) goto fail;
+    if (star_cuda_create(&g->ctx, device, err) != 0) goto fail;
+    g->n_tensors = g->host->n_tensors;
+    for (int i = 0; i < g->n_tensors; i++) {
+        g->tensors[i].n = g->host->tensors[i].numel;
+        g->tensors[i].decay = g->host->tensors[i].decay;
+    }
+    g->embed = tensor_of(g->host, g->host->embed.w);
+    g->final_norm = tensor_of(g->host, g->host->final_norm.w);
+    for (int i = 0; i < a->depth; i++) {
+        g->layers[i].s = &g->a.liv[i];
+        map_layer(g, &g->layers[i], &g->host->layers[i]);
+        g->layers[i].s = &g->a.liv[i];
+    }
+    if (plan_buffers(g, err) != 0 || arena_allocate(g, err) != 0) goto fail;
+    place_grads(g);
+    set_aliases(g);
+    for (int i = 0; i < a->depth; i++) {
+        glayer *l = &g->layers[i];
+        if (l->s->cls == LIV_GCONV2 &&
+            long_conv_plan_create_cuda(&l->lc, opt.max_batch, opt.max_seq, l->s->inner, err) != 0)
+            goto fail;
+    }
+    adamw_tensor_cuda *list = calloc((size_t)(g->n_tensors ? g->n_tensors : 1), sizeof *list);
+    if (!list) {
+        STAR_FAIL(err, "out of host memory for the AdamW list");
+        goto fail;
+    }
+    for (int i = 0; i < g->n_tensors; i++) {
+        gtensor *t = &g->tensors[i];
+        list[i] = (adamw_tensor_cuda){.param = t->w, .grad = t->g, .m = t->m, .v = t->v, .param_bf16 = t->wx,
+                                      .n = (long)t->n, .decay = t->decay};
+    }
+    int rc = adamw_list_create_cuda(&g->adamw, list, g->n_tensors, err);
+    free(list);
+    if (rc != 0) goto fail;
+    // Zero moments and gradients, then the initial weights.
+    for (int i = 0; i < g->n_tensors; i++) {
+        gtensor *t = &g->tensors[i];
+        if (star_cuda_memset(t->m, 0, t->n * sizeof(float), g->stream, err) != 0 ||
+            star_cuda_memset(t->v, 0, t->n * sizeof(float), g->stream, err) != 0)
+            goto fail;
+    }
+    if (cuda_model_zero_grad(g, err) != 0 || cuda_model_upload_weights(g, g->host, err) != 0) goto fail;
+    *out = g;
+    return 0;
+fail:
+    cuda_model_free(g);
+    return -1;
+}
+
+void cuda_model_free(cuda_model *g) {
+    if (!g) return;
+    star_error ignore;
+    for (int i = 0; i < g->a.depth; i++) long_conv_plan_destroy_cuda(g->layers[i].lc, &ignore);
+    adamw_list_destroy_cuda(g->adamw, &ignore);
+    star_cuda_free(g->arena, &ignore);
+    star_cuda_destroy(g->ctx, &ignore);
+    model_free(g->host);
+    free(g->plan);
+    free(g);
+}
+
+model *cuda_model_host(cuda_model *g) { return g->host; }
+size_t cuda_model_arena_bytes(const cuda_model *g) { return g->arena_bytes; }
+long cuda_model_step_count(const cuda_model *g) { return g->step; }
+int cuda_model_sync(cuda_model *g, star_error *err) { return star_cuda_sync(g->stream, err); }
+
+static int same_tensors(const cuda_model *g, const model *m, star_error *err) {
+    if (m->n_tensors != g->n_tensors)
+        return STAR_FAIL(err, "CUDA model: the CPU model has %d tensors, this one %d", m->n_tensors, g->n_tensors);
+    for (int i = 0; i < g->n_tensors; i++)
+        if (m->tensors[i].numel != g->tensors[i].n || strcmp(m->tensors[i].name, g->host->tensors[i].name))
+            return STAR_FAIL(err, "CUDA model: tensor %d is %s [%zu] on the CPU and %s [%zu] here", i, m->tensors[i].name,
+                             m->tensors[i].numel, g->host->tensors[i].name, g->tensors[i].n);
+    return 0;
+}
+
+int cuda_model_upload_weights(cuda_model *g, model *src, star_error *err) {
+    if (same_tensors(g, src, err) != 0 || star_cuda_sync(g->stream, err) != 0) return -1;
+    for (int i = 0; i < g->n_tensors; i++)
+        if (star_cuda_upload(g->tensors[i].w, src->tensors[i].data, g->tensors[i].n * sizeof(float), err) != 0)
+            return -1;
+    return refresh_bf16(g, err) == 0 ? star_cuda_sync(g->stream, err) : -1;
+}
+
+int cuda_model_download_weights(cuda_model *g, model *dst, star_error *err) {
+    if (same_tensors(g, dst, err) != 0 || star_cuda_sync(g->stream, err) != 0) return -1;
+    for (int i = 0; i < g->n_tensors; i++)
+        if (star_cuda_download(dst->tensors[i].data, g->tensors[i].w, g->tensors[i].n * sizeof(float), err) != 0)
+            return -1;
+    return 0;
+}
+
+int cuda_model_download_grads(cuda_model *g, model *dst, star_error *err) {
+    if (same_tensors(g, dst, err) != 0 || star_cuda_sync(g->stream, err) != 0) return -1;
+    for (int i = 0; i < g->n_tensors; i++)
+        if (star_cuda_download(dst->tensors[i].grad, g->tensors[i].g, g->tensors[i].n * sizeof(float), err) != 0)
+            return -1;
+    return 0;
+}
+
+static size_t param_total(const cuda_model *g) {
+    size_t n = 0;
+    for (int i = 0; i < g->n_tensors; i++) n += g->tensors[i].n;
+    return n;
+}
+
+int cuda_model_upload_optimizer(cuda_model *g, const adamw_state *s, star_error *err) {
+    if (s->n != param_total(g))
+        return STAR_FAIL(err, "CUDA model: the optimizer state holds %zu values, the model %zu", s->n, param_total(g));
+    if (star_cuda_sync(g->stream, err) != 0) return -1;
+    size_t off = 0;
+    for (int i = 0; i < g->n_tensors; i++) {
+        size_t b = g->tensors[i].n * sizeof(float);
+        if (star_cuda_upload(g->tensors[i].m, s->m + off, b, err) != 0 ||
+            star_cuda_upload(g->tensors[i].v, s->v + off, b, err) != 0)
+            return -1;
+        off += g->tensors[i].n;
+    }
+    g->step = s->t;
+    return 0;
+}
+
+int cuda_model_download_optimizer(cuda_model *g, adamw_state *s, star_error *err) {
+    if (s->n != param_total(g))
+        return STAR_FAIL(err, "CUDA model: the optimizer state holds %zu values, the model %zu", s->n, param_total(g));
+    if (star_cuda_sync(g->stream, err) != 0) return -1;
+    size_t off = 0;
+    for (int i = 0; i < g->n_tensors; i++) {
+        size_t b = g->tensors[i].n * sizeof(float);
+        if (star_cuda_download(s->m + off, g->tensors[i].m, b, err) != 0 ||
+            star_cuda_download(s->v + off, g->tensors[i].v, b, err) != 0)
+            return -1;
+        off += g->tensors[i].n;
+    }
+    s->t = g->step;
+    return 0;
+}
+
+// ---- forward -----------------------------------------------------------------------------
+#define T_W(i) (g->tensors[(i)].w)
+#define T_WX(i) (g->tensors[(i)].wx)
+#define T_G(i) (g->tensors[(i)].g)
+#define CK(call)                        \
+    do {                                \
+        if ((call) != 0) return -1;     \
+    } while (0)
+
+static linatt_phi rec1_phi(const liv_spec *s) { return s->act == ACT_ELU1 ? LINATT_PHI_ELU1 : LINATT_PHI_IDENTITY; }
+
+static ssd_inputs_cuda rec2_inputs(const cuda_model *g, const glayer *l) {
+    const glayer *o = l->mem_owner;
+    ssd_inputs_cuda in = {.x = o->feat[2], .Bm = o->feat[1], .Cm = l->feat[0], .dt = o->dt,
+                          .dt_bias = T_W(o->dt_b), .A_log = T_W(o->a_log), .D = T_W(l->skip)};
+    return in;
+}
+
+static int mixer_forward(cuda_model *g, glayer *l, int B, int T, star_error *err) {
+    const liv_spec *s = l->s;
+    glayer *o = l->mem_owner;
+    star_stream st = g->stream;
+    long n = (long)B * T * s->inner;
+    switch (s->cls) {
+    case LIV_SA1: case LIV_SA2: case LIV_SA3:
+        CK(rope_forward_cuda(l->q_rot, l->feat[0], B, T, s->n_heads, s->head_dim, 0, st, err));
+        if (o == l) CK(rope_forward_cuda(l->k_rot, l->feat[1], B, T, s->n_kv_heads, s->head_dim, 0, st, err));
+        return attention_forward_cuda(l->core, l->lse, l->q_rot, o->k_rot, o->feat[2], attn_shape_of(s, B, T), st, err);
+    case LIV_REC1:
+        return linear_attention_forward_cuda(l->core, l->feat[0], o->feat[1], o->feat[2], B, T, s->n_heads, s->head_dim,
+                                             rec1_phi(s), st, err);
+    case LIV_REC2: {
+        if (o == l) CK(matmul_forward_cuda(g->ctx, l->dt, l->h, T_WX(l->dt_w), B * T, s->width, s->n_heads, st, err));
+        ssd_inputs_cuda in = rec2_inputs(g, l);
+        return ssd_scan_forward_cuda(l->core, &in, ssd_shape_of(s, B, T), st, err);
+    }
+    case LIV_GCONV1:
+        CK(short_conv_forward_cuda(l->u, l->feat[1], T_WX(l->conv), B, T, s->inner, s->conv_len, st, err));
+        return glu_forward_cuda(l->core, l->feat[0], l->u, n, s->act, st, err);
+    case LIV_GCONV2:
+        CK(long_conv_filter_forward_cuda(l->filt, T_W(l->fa), T_W(l->fb), T_W(l->falpha), s->inner, T, s->filter_modes,
+                                         st, err));
+        CK(long_conv_forward_cuda(l->lc, l->u, l->feat[1], l->filt, T_W(l->skip), st, err));
+        return glu_forward_cuda(l->core, l->feat[0], l->u, n, s->act, st, err);
+    case LIV_GMEMLESS:
+        return glu_forward_cuda(l->core, l->feat[0], l->feat[1], n, s->act, st, err);
+    default:
+        return STAR_FAIL(err, "LIV %d: class %d is not on the CUDA backend yet", l->index, (int)s->cls);
+    }
+}
+
+// y = f(h): features, token mixer, output projection.
+static int liv_forward(cuda_model *g, glayer *l, int B, int T, star_error *err) {
+    const liv_spec *s = l->s;
+    int N = B * T, D = s->width;
+    star_stream st = g->stream;
+    for (int k = 0; k < LIV_SLOTS; k++) {
+        if (!l->computes[k]) continue;
+        const feature_spec *f = &s->feat[k];
+        const floatX *w = T_WX(l->proj[k]);
+        if (f->groups > 1) {
+            CK(grouped_to_dense_cuda(l->dense[k], w, f->dim, D, f->groups, st, err));
+            w = l->dense[k];
+        }
+        CK(matmul_forward_cuda(g->ctx, l->fpre[k], l->h, w, N, D, f->dim, st, err));
+        if (f->conv_len > 0)
+            CK(short_conv_forward_cuda(l->feat[k], l->fpre[k], T_WX(l->fconv[k]), B, T, f->dim, f->conv_len, st, err));
+    }
+    CK(mixer_forward(g, l, B, T, err));
+    if (s->out_dense) return matmul_forward_cuda(g->ctx, l->y, l->core, T_WX(l->out), N, s->inner, D, st, err);
+    return scale_channels_forward_cuda(l->y, l->core, T_W(l->out), N, D, st, err);
+}
+
+int cuda_model_forward(cuda_model *g, const token_batch *b, double *loss, star_error *err) {
+    int B = b->B, T = b->T, D = g->a.dims.width, V = g->a.dims.vocab;
+    star_stream st = g->stream;
+    if (B > g->opt.max_batch || T > g->opt.max_seq || B < 1 || T < 1)
+        return STAR_FAIL(err, "CUDA model: batch %dx%d outside the planned %dx%d", B, T, g->opt.max_batch, g->opt.max_seq);
+    for (int i = 0; i < g->a.depth; i++)
+        if (g->layers[i].lc && (B != g->opt.max_batch || T != g->opt.max_seq))
+            return STAR_FAIL(err, "CUDA model: LIV %d (GConv-2) runs only at the planned batch %dx%d, got %dx%d", i,
+                             g->opt.max_batch, g->opt.max_seq, B, T);
+    size_t BT = (size_t)B * T;
+    for (size_t p = 0; p < BT; p++) {
+        if (b->inputs[p] < 0 || b->inputs[p] >= V)
+            return STAR_FAIL(err, "model: token %d at position %zu is outside the vocabulary of %d", b->inputs[p], p, V);
+        if (b->targets[p] < -1 || b->targets[p] >= V)
+            return STAR_FAIL(err, "model: target %d at position %zu is outside the vocabulary of %d", b->targets[p], p, V);
+    }
+    CK(star_cuda_sync(st, err));  // the previous step may still read the token buffers
+    CK(star_cuda_upload(g->d_inputs, b->inputs, BT * sizeof(int32_t), err));
+    CK(star_cuda_upload(g->d_targets, b->targets, BT * sizeof(int32_t), err));
+    g->B = B;
+    g->T = T;
+    floatX *x = g->a.depth > 0 ? g->layers[0].x_in : g->x_final;
+    CK(embedding_forward_cuda(x, g->d_inputs, T_WX(g->embed), (long)BT, V, D, st, err));
+    int normed = 0;  // 1 when the previous residual add already wrote this layer's h
+    for (int i = 0; i < g->a.depth; i++) {
+        glayer *l = &g->layers[i];
+        glayer *nl = i + 1 < g->a.depth ? &g->layers[i + 1] : NULL;
+        floatX *next = nl ? nl->x_in : g->x_final;
+        if (l->s->norm == NORM_PRE && !normed)
+            CK(rmsnorm_forward_cuda(l->h, l->rstd, l->x_in, T_WX(l->norm), (long)BT, D, st, err));
+        CK(liv_forward(g, l, B, T, err));
+        normed = 0;
+        if (l->s->norm == NORM_POST) {
+            CK(rmsnorm_residual_forward_cuda(l->sum, next, l->rstd, l->x_in, l->y, T_WX(l->norm), (long)BT, D, st, err));
+        } else if (!nl) {  // fused with the final norm
+            CK(rmsnorm_residual_forward_cuda(next, g->h_final, g->rstd_final, l->x_in, l->y, T_WX(g->final_norm),
+                                             (long)BT, D, st, err));
+            normed = 1;
+        } else if (nl->s->norm == NORM_PRE) {  // fused with the next layer's pre-norm
+            CK(rmsnorm_residual_forward_cuda(next, nl->h, nl->rstd, l->x_in, l->y, T_WX(nl->norm), (long)BT, D, st,
+                                             err));
+            normed = 1;
+        } else {
+            CK(add_cuda(next, l->x_in, l->y, (long)(BT * D), st, err));
+        }
+    }
+    if (!normed)
+        CK(rmsnorm_forward_cuda(g->h_final, g->rstd_final, g->x_final, T_WX(g->final_norm), (long)BT, D, st, err));
+    CK(matmul_forward_f32_cuda(g->ctx, g->logits, g->h_final, T_WX(g->embed), (int)BT, D, V, st, err));
+    // Loss and dlogits in one pass (the backward starts from dlogits).
+    CK(crossentropy_fused_cuda(g->dlogits, g->losses, g->d_loss, g->d_count, g->logits, g->d_targets, (long)BT, V, 1.0f,
+                               st, err));
+    CK(star_cuda_sync(st, err));
+    CK(star_cuda_download(loss, g->d_loss, sizeof(double), err));
+    return 0;
+}
+
+int cuda_model_logits(cuda_model *g, float *out, star_error *err) {
+    if (g->B == 0) return STAR_FAIL(err, "cuda_model_logits: no forward pass yet");
+    CK(star_cuda_sync(g->stream, err));
+    return star_cuda_download(out, g->logits, (size_t)g->B * g->T * g->a.dims.vocab * sizeof(float), err);
+}
+
+// ---- backward ----------------------------------------------------------------------------
+int cuda_model_zero_grad(cuda_model *g, star_error *err) {
+    return star_cuda_memset(g->grads_begin, 0, g->grads_n * sizeof(float), g->stream, err);
+}
+
+static int mixer_backward(cuda_model *g, glayer *l, const floatX *dcore, floatX *dh, int B, int T, star_error *err) {
+    const liv_spec *s = l->s;
+    glayer *o = l->mem_owner;
+    star_stream st = g->stream;
+    long n = (long)B * T * s->inner;
+    switch (s->cls) {
+    case LIV_SA1: case LIV_SA2: case LIV_SA3: {
+        attn_shape sh = attn_shape_of(s, B, T);
+        CK(attention_backward_cuda(l->dq_rot, o->dk_rot, o->dfeat[2], g->fscratch, dcore, l->core, l->lse, l->q_rot,
+                                   o->k_rot, o->feat[2], sh, st, err));
+        CK(rope_backward_cuda(l->dfeat[0], l->dq_rot, B, T, s->n_heads, s->head_dim, 0, st, err));
+        // The owner runs last among the LIVs that read its keys: their gradients are all in.
+        if (o == l) CK(rope_backward_cuda(l->dfeat[1], l->dk_rot, B, T, s->n_kv_heads, s->head_dim, 0, st, err));
+        return 0;
+    }
+    case LIV_REC1:
+        return linear_attention_backward_cuda(l->dfeat[0], o->dfeat[1], o->dfeat[2], dcore, l->feat[0], o->feat[1],
+                                              o->feat[2], B, T, s->n_heads, s->head_dim, rec1_phi(s), st, err);
+    case LIV_REC2: {
+        ssd_inputs_cuda in = rec2_inputs(g, l);
+        ssd_grads_cuda gr = {.dx = o->dfeat[2], .dBm = o->dfeat[1], .dCm = l->dfeat[0], .ddt = o->ddt,
+                             .ddt_bias = T_G(o->dt_b), .dA_log = T_G(o->a_log), .dD = T_G(l->skip)};
+        CK(ssd_scan_backward_cuda(&gr, g->fscratch, g->fscratch_bytes, dcore, &in, ssd_shape_of(s, B, T), st, err));
+        if (o == l)
+            CK(matmul_backward_cuda(g->ctx, dh, T_G(l->dt_w), l->ddt, l->h, T_WX(l->dt_w), B * T, s->width, s->n_heads,
+                                    st, err));
+        return 0;
+    }
+    case LIV_GCONV1:
+        CK(glu_backward_cuda(l->dfeat[0], l->du, dcore, l->feat[0], l->u, n, s->act, st, err));
+        return short_conv_backward_cuda(l->dfeat[1], T_G(l->conv), g->fscratch, l->du, l->feat[1], T_WX(l->conv), B, T,
+                                        s->inner, s->conv_len, st, err);
+    case LIV_GCONV2:
+        CK(glu_backward_cuda(l->dfeat[0], l->du, dcore, l->feat[0], l->u, n, s->act, st, err));
+        CK(long_conv_backward_cuda(l->lc, l->dfeat[1], l->dfilt, T_G(l->skip), l->du, l->feat[1], l->filt, T_W(l->skip),
+                                   st, err));
+        return long_conv_filter_backward_cuda(T_G(l->fa), T_G(l->fb), T_G(l->falpha), l->dfilt, T_W(l->fa), T_W(l->fb),
+                                              T_W(l->falpha), s->inner, T, s->filter_modes, st, err);
+    case LIV_GMEMLESS:
+        return glu_backward_cuda(l->dfeat[0], l->dfeat[1], dcore, l->feat[0], l->feat[1], n, s->act, st, err);
+    default:
+        return STAR_FAIL(err, "LIV %d: class %d is not on the CUDA backend yet", l->index, (int)s->cls);
+    }
+}
+
+// Backward of f: dy -> parameter grads, dfeat (own or the memory owner's), and dh += .
+static int liv_backward(cuda_model *g, glayer *l, const floatX *dy, floatX *dh, int B, int T, star_error *err) {
+    const liv_spec *s = l->s;
+    int N = B * T, D = s->width;
+    star_stream st = g->stream;
+    floatX *dcore = g->scratch[1];
+    CK(star_cuda_memset(dcore, 0, (size_t)N * s->inner * sizeof(floatX), st, err));
+    if (s->out_dense)
+        CK(matmul_backward_cuda(g->ctx, dcore, T_G(l->out), dy, l->core, T_WX(l->out), N, s->inner, D, st, err));
+    else
+        CK(scale_channels_backward_cuda(dcore, T_G(l->out), dy, l->core, T_W(l->out), N, D, st, err));
+    CK(mixer_backward(g, l, dcore, dh, B, T, err));
+    for (int k = 0; k < LIV_SLOTS; k++) {
+        if (!l->computes[k]) continue;
+        const feature_spec *f = &s->feat[k];
+        const floatX *dpre = l->dfeat[k];
+        if (f->conv_len > 0) {
+            floatX *tmp = g->scratch[2];
+            CK(star_cuda_memset(tmp, 0, (size_t)N * f->dim * sizeof(floatX), st, err));
+            CK(short_conv_backward_cuda(tmp, T_G(l->fconv[k]), g->fscratch, l->dfeat[k], l->fpre[k], T_WX(l->fconv[k]),
+                                        B, T, f->dim, f->conv_len, st, err));
+            dpre = tmp;
+        }
+        if (f->groups > 1) {
+            float *ddense = g->fscratch;
+            CK(star_cuda_memset(ddense, 0, (size_t)f->dim * D * sizeof(float), st, err));
+            CK(matmul_backward_cuda(g->ctx, dh, ddense, dpre, l->h, l->dense[k], N, D, f->dim, st, err));
+            CK(grouped_grad_gather_cuda(T_G(l->proj[k]), ddense, f->dim, D, f->groups, st, err));
+        } else {
+            CK(matmul_backward_cuda(g->ctx, dh, T_G(l->proj[k]), dpre, l->h, T_WX(l->proj[k]), N, D, f->dim, st, err));
+        }
+    }
+    return 0;
+}
+
+static int zero(cuda_model *g, void *p, size_t bytes, star_error *err) {
+    return p ? star_cuda_memset(p, 0, bytes, g->stream, err) : 0;
+}
+
+int cuda_model_backward(cuda_model *g, star_error *err) {
+    int B = g->B, T = g->T, D = g->a.dims.width, V = g->a.dims.vocab;
+    star_stream st = g->stream;
+    size_t BT = (size_t)B * T, X = sizeof(floatX);
+    if (BT == 0) return STAR_FAIL(err, "cuda_model_backward: no forward pass to differentiate");
+    floatX *dh = g->scratch[0], *dy = g->scratch[3];
+    CK(zero(g, dh, BT * D * X, err));
+    CK(matmul_backward_cuda(g->ctx, dh, T_G(g->embed), g->dlogits, g->h_final, T_WX(g->embed), (int)BT, D, V, st, err));
+    CK(zero(g, g->dres, BT * D * X, err));
+    CK(rmsnorm_backward_cuda(g->dres, T_G(g->final_norm), g->fscratch, dh, g->x_final, T_WX(g->final_norm),
+                             g->rstd_final, (long)BT, D, st, err));
+    for (int i = 0; i < g->a.depth; i++) {
+        glayer *l = &g->layers[i];
+        const liv_spec *s = l->s;
+        for (int k = 0; k < LIV_SLOTS; k++)
+            if (l->dfeat[k]) CK(zero(g, l->dfeat[k], BT * s->feat[k].dim * X, err));
+        CK(zero(g, l->dq_rot, BT * s->n_heads * s->head_dim * X, err));
+        CK(zero(g, l->dk_rot, BT * s->n_kv_heads * s->head_dim * X, err));
+        CK(zero(g, l->du, BT * s->inner * X, err));
+        CK(zero(g, l->ddt, BT * s->n_heads * X, err));
+        CK(zero(g, l->dfilt, (size_t)s->inner * T * sizeof(float), err));
+    }
+    for (int i = g->a.depth - 1; i >= 0; i--) {
+        glayer *l = &g->layers[i];
+        const liv_spec *s = l->s;
+        // g->dres is the gradient of this block's output; make it the gradient of x_in.
+        if (s->norm == NORM_POST) {
+            CK(zero(g, dy, BT * D * X, err));
+            CK(rmsnorm_backward_cuda(dy, T_G(l->norm), g->fscratch, g->dres, l->sum, T_WX(l->norm), l->rstd, (long)BT, D,
+                                     st, err));
+            CK(star_cuda_copy(g->dres, dy, BT * D * X, st, err));  // d sum flows to x_in and to y
+            CK(liv_backward(g, l, dy, g->dres, B, T, err));
+        } else if (s->norm == NORM_PRE) {
+            CK(zero(g, dh, BT * D * X, err));
+            CK(liv_backward(g, l, g->dres, dh, B, T, err));
+            CK(rmsnorm_backward_cuda(g->dres, T_G(l->norm), g->fscratch, dh, l->x_in, T_WX(l->norm), l->rstd, (long)BT,
+                                     D, st, err));
+        } else {
+            CK(star_cuda_copy(dy, g->dres, BT * D * X, st, err));
+            CK(liv_backward(g, l, dy, g->dres, B, T, err));
+        }
+    }
+    return embedding_backward_cuda(T_G(g->embed), g->emb_scratch, g->emb_scratch_bytes, g->dres, g->d_inputs, (long)BT,
+                                   V, D, st, err);
+}
+
+// ---- optimizer ---------------------------------------------------------------------------
+int cuda_model_grad_norm(cuda_model *g, double max_norm, double *norm, star_error *err) {
+    CK(grad_global_norm_cuda(g->adamw, max_norm, g->stream, err));
+    return grad_global_norm_read_cuda(g->adamw, norm, g->stream, err);
+}
+
+int cuda_model_adamw_step(cuda_model *g, adamw_hparams hp, int clip, star_error *err) {
+    g->step++;
+    return adamw_update_cuda(g->adamw, g->step, hp, 1.0, clip, g->stream, err);
+}
+
+#endif  // STAR_WITH_CUDA && !STAR_REAL_DOUBLE

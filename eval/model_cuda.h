@@ -1,0 +1,78 @@
+// star: the model of eval/model.h on a CUDA device (kernels/kernels.h). The same parameter
+// tensors (names, shapes, order, initialization from the same seed) as the CPU model, so
+// weights, gradients and optimizer moments move between the two by tensor index.
+//
+// Precision: fp32 master weights, gradients and AdamW moments; bf16 compute copies of the
+// weights, bf16 activations and activation gradients; fp32 logits (see kernels/kernels.h).
+// Memory: every device buffer of the model (weights, gradients, moments, activations
+// for the planned batch, scratch) lies in one arena, sized once at creation and allocated
+// with one cudaMalloc; a training step allocates nothing (the cuFFT plans of the long
+// convolutions, the cuBLASLt workspace and the AdamW tensor list are made once at
+// creation too, outside the arena).
+//
+// Wired LIV classes: SA-1, SA-2, SA-3 (head dim 64 or 128), Rec-1, Rec-2, GConv-1,
+// GConv-2, GMemless, with every featurization (short convs, grouped projections), norm
+// placement, output projection and sharing. SA-diff is not on the CUDA backend yet:
+// creating such a model fails naming the class.
+//
+// Everything but cuda_backend_built exists only in a CUDA build (STAR_WITH_CUDA defined);
+// callers test that macro and give a clear error without it.
+#ifndef STAR_EVAL_MODEL_CUDA_H
+#define STAR_EVAL_MODEL_CUDA_H
+
+#include <stddef.h>
+
+#include "common/error.h"
+#include "eval/batch.h"
+#include "eval/model.h"
+#include "eval/optimizer.h"
+#include "eval/train.h"
+#include "genome/arch.h"
+#include "operators/adamw.h"
+
+typedef struct cuda_model cuda_model;
+
+// 1 in a build with the CUDA backend, 0 otherwise.
+int cuda_backend_built(void);
+// Fails naming the first LIV (index and class) or shape the CUDA model does not run.
+int cuda_model_check_arch(const arch *a, star_error *err);
+// Plans and allocates the model on device `device` for batches up to opt.max_batch x
+// opt.max_seq (opt.memory_limit_bytes bounds the arena). Weights are initialized as the
+// CPU model_create initializes them from opt.seed.
+int cuda_model_create(const arch *a, model_options opt, int device, cuda_model **out, star_error *err);
+void cuda_model_free(cuda_model *g);
+
+// The host model holding the parameter tensors' names and shapes (activations planned
+// for one token): the staging area for weights and optimizer state in checkpoints.
+model *cuda_model_host(cuda_model *g);
+size_t cuda_model_arena_bytes(const cuda_model *g);
+
+// Weights (fp32) from / to a CPU model of the same architecture; the upload refreshes
+// the bf16 copies.
+int cuda_model_upload_weights(cuda_model *g, model *src, star_error *err);
+int cuda_model_download_weights(cuda_model *g, model *dst, star_error *err);
+// Parameter gradients (fp32) into dst's grad tensors.
+int cuda_model_download_grads(cuda_model *g, model *dst, star_error *err);
+// AdamW moments and step count from / to a host optimizer state (tensor order).
+int cuda_model_upload_optimizer(cuda_model *g, const adamw_state *s, star_error *err);
+int cuda_model_download_optimizer(cuda_model *g, adamw_state *s, star_error *err);
+
+// Mean cross-entropy over scored positions, as model_forward; keeps what backward needs.
+int cuda_model_forward(cuda_model *g, const token_batch *b, double *loss, star_error *err);
+// Logits [B,T,V] of the last forward, copied to the host.
+int cuda_model_logits(cuda_model *g, float *out, star_error *err);
+int cuda_model_zero_grad(cuda_model *g, star_error *err);
+// Gradients of the last forward's loss, ACCUMULATED into the fp32 parameter gradients.
+int cuda_model_backward(cuda_model *g, star_error *err);
+// Global gradient norm (fp64, on the device; it also keeps the clip factor for max_norm).
+int cuda_model_grad_norm(cuda_model *g, double max_norm, double *norm, star_error *err);
+// One AdamW step (t counts from 1), clipped by the factor of the last grad norm when clip.
+int cuda_model_adamw_step(cuda_model *g, adamw_hparams hp, int clip, star_error *err);
+long cuda_model_step_count(const cuda_model *g);
+int cuda_model_sync(cuda_model *g, star_error *err);
+
+// train_run_with on the device (one process, one device): the same schedule, clipping,
+// divergence checks, logging and validation scoring. p->group must be NULL.
+int train_run_cuda(cuda_model *g, const data_source *data, const train_params *p, train_result *r, star_error *err);
+
+#endif

@@ -1,0 +1,305 @@
+// star: the chunked kernel shared by linear attention and the SSD scan (and by their
+// backwards). Both are instances of one causal "decayed linear attention":
+//   forward:  out_t = sum_{j <= t} (Q_t . K_j) w(t, j) lam_j V_j
+//   reverse:  out_t = sum_{j >= t} (Q_t . K_j) w(j, t) lam_j V_j
+// with w(t, j) = exp(cum_t - cum_j), cum the running sum of log a over time (w = 1 and
+// lam = 1 without decay: linear attention). Every gradient of both operators is such a
+// product with the roles of Q, K, V exchanged (see linear_attention.cu, ssd_scan.cu).
+//
+// One block per (sequence b, head h, slice of SCAN_VB value columns), 256 threads. The
+// block walks the chunks of SCAN_L positions in order (reverse: last to first) keeping the
+// state S [DK][VB] (fp32, shared memory), and per chunk, all in fp32 shared-memory tiles:
+//   A   = mask(Q K^T) o w o lam            (l x l, causal mask: j <= i, reverse j >= i)
+//   out = A V + e_i Q S                    (e_i = exp(lc_i), reverse exp(lc_last - lc_i))
+//   S   = exp(lc_last) S + K^T diag(g_j) V (g_j = exp(lc_last - lc_j) lam_j, reverse
+//                                           exp(lc_j) lam_j)
+// where lc is the chunk-local running sum of log a (lc <= 0 and falling, so every
+// exponential is <= 1). Each thread holds a register tile of each product (4 x 4 of A,
+// 4 x 2 of out, up to 8 x 2 of S), so a shared read feeds 2 to 4 multiply-adds. Inputs
+// are floatX, read with an optional feature map (scale * phi(x)); the epilogue writes or
+// accumulates the output (see scan_out).
+#ifndef STAR_KERNELS_CHUNKED_SCAN_CUH
+#define STAR_KERNELS_CHUNKED_SCAN_CUH
+
+#include "kernels/common.cuh"
+
+#define SCAN_L 64         // chunk length
+#define SCAN_VB 32        // value columns per block
+#define SCAN_THREADS 256  // 8 warps
+#define SCAN_DK_MAX 128   // largest Q/K width (shared memory: see scan_smem_bytes)
+// The register tiles assume 16 x 16 threads over 64 rows (4 each) and 32 value columns (2 each).
+static_assert(SCAN_L == 64 && SCAN_VB == 32 && SCAN_THREADS == 256 && SCAN_DK_MAX % 16 == 0, "scan tiling");
+
+enum { SCAN_PHI_NONE = 0, SCAN_PHI_ELU1 = 1 };
+
+// A [B,T,(H,)width] input: element (b, t, h, i) = p[b * b_stride + t * t_stride + h * h_off + i],
+// read as scale * phi(x).
+typedef struct scan_in {
+    const floatX *p;
+    long b_stride, t_stride, h_off;
+    float scale;
+    int phi;
+} scan_in;
+
+// The decay of the SSD scan at (b, t, h): u = dt[(b T + t) H + h] + bias[h],
+// lam = softplus(u), log a = -lam exp(A_log[h]).
+typedef struct scan_decay {
+    const floatX *dt;
+    const float *bias;  // or NULL
+    const float *A_log;
+} scan_decay;
+
+// What the epilogue does with out (fp32) at (b, t, h, column v):
+//   SCAN_WRITE_BF16: o = bf16(out + skip_h * V_t[v])                       (skip may be NULL)
+//   SCAN_ACC_BF16:   o += bf16(out * (lam_out ? lam_t : 1) * gscale * phi'(g_t[v]) + skip_h * V_t[v])
+//                    (gsrc.p NULL: no phi' factor)
+//   SCAN_WRITE_F32:  o32 = out
+// The skip term reads V at the output's own position (the SSD's D x and D dy terms).
+enum { SCAN_WRITE_BF16 = 0, SCAN_ACC_BF16 = 1, SCAN_WRITE_F32 = 2 };
+
+typedef struct scan_out {
+    int kind;
+    floatX *o;
+    float *o32;
+    long b_stride, t_stride, h_off;
+    const float *skip;  // [H] or NULL
+    int lam_out;        // multiply by lam_t (SSD dx)
+    scan_in gsrc;       // phi' source (linear attention dq, dk), gsrc.p NULL: none
+} scan_out;
+
+typedef struct scan_args {
+    scan_in q, k, v;
+    scan_out out;
+    scan_decay decay;
+    int lam_key;  // weight keys by lam_j
+    int B, T, H, DK, DV;
+} scan_args;
+
+__device__ __forceinline__ float scan_phi(float x, int phi) {
+    return phi == SCAN_PHI_ELU1 ? (x > 0.0f ? x + 1.0f : expf(x)) : x;
+}
+__device__ __forceinline__ float scan_phi_grad(float x, int phi) {
+    return phi == SCAN_PHI_ELU1 ? (x > 0.0f ? 1.0f : expf(x)) : 1.0f;
+}
+__device__ __forceinline__ float scan_softplus(float u) { return u > 20.0f ? u : log1pf(expf(u)); }
+
+__device__ __forceinline__ float scan_read(const scan_in &in, int b, long t, int h, int i) {
+    float x = __bfloat162float(in.p[b * in.b_stride + t * in.t_stride + h * in.h_off + i]);
+    return in.scale * scan_phi(x, in.phi);
+}
+
+// Shared memory: Q, K [L][DK+1], V [L][VB+1], A [L][L+1], S [DK][VB], lc, lam, g [L].
+static inline size_t scan_smem_bytes(int DK) {
+    return sizeof(float) * ((size_t)2 * SCAN_L * (DK + 1) + (size_t)SCAN_L * (SCAN_VB + 1) +
+                            (size_t)SCAN_L * (SCAN_L + 1) + (size_t)DK * SCAN_VB + 3 * SCAN_L);
+}
+
+template <bool REVERSE, bool DECAY>
+__global__ void __launch_bounds__(SCAN_THREADS) chunked_scan_kernel(scan_args a) {
+    extern __shared__ float smem[];
+    const int DK = a.DK, ldq = DK + 1, ldv = SCAN_VB + 1, lda = SCAN_L + 1;
+    float *Qs = smem, *Ks = Qs + SCAN_L * ldq, *Vs = Ks + SCAN_L * ldq, *As = Vs + SCAN_L * ldv;
+    float *S = As + SCAN_L * lda, *lc = S + DK * SCAN_VB, *lam = lc + SCAN_L, *g = lam + SCAN_L;
+    const int tid = threadIdx.x;
+    const int b = blockIdx.x / a.H, h = blockIdx.x % a.H, v0 = blockIdx.y * SCAN_VB;
+    const int vb = a.DV - v0 < SCAN_VB ? a.DV - v0 : SCAN_VB;
+    const int T = a.T, nch = (T + SCAN_L - 1) / SCAN_L;
+    float A = 0.0f;
+    if (DECAY) A = expf(a.decay.A_log[h]);
+    const float bias = DECAY && a.decay.bias ? a.decay.bias[h] : 0.0f;
+    const float skip = a.out.skip ? a.out.skip[h] : 0.0f;
+
+    for (int k = tid; k < DK * SCAN_VB; k += SCAN_THREADS) S[k] = 0.0f;
+
+    for (int step = 0; step < nch; step++) {
+        const int c = REVERSE ? nch - 1 - step : step;
+        const long t0 = (long)c * SCAN_L;
+        const int l = T - t0 < SCAN_L ? (int)(T - t0) : SCAN_L;
+        // ---- load the chunk (rows past l are zero)
+        for (int k = tid; k < SCAN_L * DK; k += SCAN_THREADS) {
+            int i = k / DK, d = k % DK;
+            Qs[i * ldq + d] = i < l ? scan_read(a.q, b, t0 + i, h, d) : 0.0f;
+            Ks[i * ldq + d] = i < l ? scan_read(a.k, b, t0 + i, h, d) : 0.0f;
+        }
+        for (int k = tid; k < SCAN_L * SCAN_VB; k += SCAN_THREADS) {
+            int i = k / SCAN_VB, v = k % SCAN_VB;
+            Vs[i * ldv + v] = i < l && v < vb ? scan_read(a.v, b, t0 + i, h, v0 + v) : 0.0f;
+        }
+        if (tid < SCAN_L) {
+            float la = 0.0f, lm = 1.0f;
+            if (DECAY && tid < l) {
+                float u = __bfloat162float(a.decay.dt[((long)b * T + t0 + tid) * a.H + h]) + bias;
+                lm = scan_softplus(u);
+                la = -lm * A;
+            }
+            lc[tid] = la;
+            lam[tid] = lm;
+        }
+        __syncthreads();
+        if (DECAY && tid == 0)  // running sum in time order (64 adds: not worth a parallel scan)
+            for (int i = 1; i < l; i++) lc[i] += lc[i - 1];
+        __syncthreads();
+        const float lc_last = DECAY ? lc[l - 1] : 0.0f;
+        if (tid < SCAN_L) {
+            float gj = 0.0f;
+            if (tid < l) {
+                gj = a.lam_key ? lam[tid] : 1.0f;
+                if (DECAY) gj *= REVERSE ? expf(lc[tid]) : expf(lc_last - lc[tid]);
+            }
+            g[tid] = gj;
+        }
+        // Register tiles: thread (ty, tx) = (tid / 16, tid % 16) takes rows ty + 16 r and
+        // columns tx + 16 c (strided, so a warp's shared reads fall in distinct banks).
+        const int ty = tid / 16, tx = tid % 16;
+        // ---- A[i][j] = (Q_i . K_j) w lam_j on the causal side, 0 elsewhere (4 x 4 per thread)
+        {
+            float acc[4][4];
+#pragma unroll
+            for (int r = 0; r < 4; r++)
+#pragma unroll
+                for (int c2 = 0; c2 < 4; c2++) acc[r][c2] = 0.0f;
+            for (int d = 0; d < DK; d++) {
+                float qv[4], kv[4];
+#pragma unroll
+                for (int r = 0; r < 4; r++) qv[r] = Qs[(ty + 16 * r) * ldq + d];
+#pragma unroll
+                for (int c2 = 0; c2 < 4; c2++) kv[c2] = Ks[(tx + 16 * c2) * ldq + d];
+#pragma unroll
+                for (int r = 0; r < 4; r++)
+#pragma unroll
+                    for (int c2 = 0; c2 < 4; c2++) acc[r][c2] += qv[r] * kv[c2];
+            }
+#pragma unroll
+            for (int r = 0; r < 4; r++)
+#pragma unroll
+                for (int c2 = 0; c2 < 4; c2++) {
+                    const int i = ty + 16 * r, j = tx + 16 * c2;
+                    const bool on = i < l && j < l && (REVERSE ? j >= i : j <= i);
+                    float sv = 0.0f;
+                    if (on) {
+                        sv = acc[r][c2];
+                        if (DECAY) sv *= REVERSE ? expf(lc[j] - lc[i]) : expf(lc[i] - lc[j]);
+                        if (a.lam_key) sv *= lam[j];
+                    }
+                    As[i * lda + j] = sv;
+                }
+        }
+        __syncthreads();
+        // ---- out = A V + e_i Q S (4 rows x 2 columns per thread), then the epilogue
+        {
+            float intra[4][2], inter[4][2];
+#pragma unroll
+            for (int r = 0; r < 4; r++)
+#pragma unroll
+                for (int c2 = 0; c2 < 2; c2++) intra[r][c2] = inter[r][c2] = 0.0f;
+            for (int j = 0; j < l; j++) {  // A is zero off the causal side
+                float av[4], vv[2];
+#pragma unroll
+                for (int r = 0; r < 4; r++) av[r] = As[(ty + 16 * r) * lda + j];
+#pragma unroll
+                for (int c2 = 0; c2 < 2; c2++) vv[c2] = Vs[j * ldv + tx + 16 * c2];
+#pragma unroll
+                for (int r = 0; r < 4; r++)
+#pragma unroll
+                    for (int c2 = 0; c2 < 2; c2++) intra[r][c2] += av[r] * vv[c2];
+            }
+            for (int d = 0; d < DK; d++) {
+                float qv[4], sv[2];
+#pragma unroll
+                for (int r = 0; r < 4; r++) qv[r] = Qs[(ty + 16 * r) * ldq + d];
+#pragma unroll
+                for (int c2 = 0; c2 < 2; c2++) sv[c2] = S[d * SCAN_VB + tx + 16 * c2];
+#pragma unroll
+                for (int r = 0; r < 4; r++)
+#pragma unroll
+                    for (int c2 = 0; c2 < 2; c2++) inter[r][c2] += qv[r] * sv[c2];
+            }
+#pragma unroll
+            for (int r = 0; r < 4; r++)
+#pragma unroll
+                for (int c2 = 0; c2 < 2; c2++) {
+                    const int i = ty + 16 * r, v = tx + 16 * c2;
+                    if (i >= l || v >= vb) continue;
+                    const float e = DECAY ? (REVERSE ? expf(lc_last - lc[i]) : expf(lc[i])) : 1.0f;
+                    float out = intra[r][c2] + inter[r][c2] * e;
+                    const long t = t0 + i;
+                    const long oi = b * a.out.b_stride + t * a.out.t_stride + h * a.out.h_off + v0 + v;
+                    const float sk = a.out.skip ? skip * Vs[i * ldv + v] : 0.0f;
+                    if (a.out.kind == SCAN_WRITE_BF16) {
+                        a.out.o[oi] = __float2bfloat16_rn(out + sk);
+                    } else if (a.out.kind == SCAN_ACC_BF16) {
+                        if (a.out.lam_out) out *= lam[i];
+                        if (a.out.gsrc.p) {
+                            const scan_in &gs = a.out.gsrc;
+                            float x = __bfloat162float(gs.p[b * gs.b_stride + t * gs.t_stride + h * gs.h_off + v0 + v]);
+                            out *= gs.scale * scan_phi_grad(x, gs.phi);
+                        }
+                        a.out.o[oi] = __float2bfloat16_rn(__bfloat162float(a.out.o[oi]) + out + sk);
+                    } else {
+                        a.out.o32[oi] = out;
+                    }
+                }
+        }
+        __syncthreads();  // S is read above and rewritten below
+        // ---- S = exp(lc_last) S + K^T diag(g) V (up to 8 rows x 2 columns per thread)
+        {
+            const float carry = DECAY ? expf(lc_last) : 1.0f;
+            float acc[SCAN_DK_MAX / 16][2];
+#pragma unroll
+            for (int r = 0; r < SCAN_DK_MAX / 16; r++) acc[r][0] = acc[r][1] = 0.0f;
+            for (int j = 0; j < l; j++) {
+                const float gj = g[j];
+                const float v0j = gj * Vs[j * ldv + tx], v1j = gj * Vs[j * ldv + tx + 16];
+#pragma unroll
+                for (int r = 0; r < SCAN_DK_MAX / 16; r++) {
+                    const int d = ty + 16 * r;
+                    if (d < DK) {
+                        const float kd = Ks[j * ldq + d];
+                        acc[r][0] += kd * v0j;
+                        acc[r][1] += kd * v1j;
+                    }
+                }
+            }
+#pragma unroll
+            for (int r = 0; r < SCAN_DK_MAX / 16; r++) {
+                const int d = ty + 16 * r;
+                if (d < DK) {
+                    S[d * SCAN_VB + tx] = carry * S[d * SCAN_VB + tx] + acc[r][0];
+                    S[d * SCAN_VB + tx + 16] = carry * S[d * SCAN_VB + tx + 16] + acc[r][1];
+                }
+            }
+        }
+        __syncthreads();  // before the next chunk overwrites the tiles
+    }
+}
+
+// Launches the kernel for a over B*H blocks x ceil(DV / SCAN_VB) value slices.
+static int chunked_scan_launch(const scan_args &a, bool reverse, bool decay, cudaStream_t s, star_error *err) {
+    if (a.DK < 1 || a.DK > SCAN_DK_MAX || a.DV < 1)
+        return STAR_FAIL(err, "chunked scan: key width %d outside [1, %d] or value width %d < 1", a.DK, SCAN_DK_MAX,
+                         a.DV);
+    long blocks = (long)a.B * a.H;
+    if (blocks > 0x7fffffffL) return STAR_FAIL(err, "chunked scan: too many sequences x heads (%ld)", blocks);
+    dim3 grid((unsigned)blocks, (unsigned)((a.DV + SCAN_VB - 1) / SCAN_VB));
+    size_t smem = scan_smem_bytes(a.DK);
+#define SCAN_CASE(R, D)                                                                                        \
+    do {                                                                                                       \
+        cudaCheck(cudaFuncSetAttribute(chunked_scan_kernel<R, D>, cudaFuncAttributeMaxDynamicSharedMemorySize, \
+                                       (int)smem),                                                             \
+                  err);                                                                                        \
+        chunked_scan_kernel<R, D><<<grid, SCAN_THREADS, smem, s>>>(a);                                         \
+    } while (0)
+    if (reverse && decay)
+        SCAN_CASE(true, true);
+    else if (reverse)
+        SCAN_CASE(true, false);
+    else if (decay)
+        SCAN_CASE(false, true);
+    else
+        SCAN_CASE(false, false);
+#undef SCAN_CASE
+    cudaCheck(cudaGetLastError(), err);
+    return 0;
+}
+
+#endif

@@ -1,0 +1,250 @@
+// The CUDA causal attention (kernels/attention.cu) against the CPU operators
+// (operators/attention.c, attention_diff.c; float build) on the same bf16-rounded random
+// inputs, over batch, length (1, 17, 128, 257: one key, one partial tile, whole tiles, a
+// partial tile past several), GQA groups (4 query heads on 4, 2, 1 kv heads), head dims
+// 64 and 128, full causal and a sliding window; then differential attention (two
+// half-width maps, lambda, head norm) on a subset of those shapes.
+//   Forward: out (bf16, pre-filled with NaN) within 1e-2 of the largest reference value;
+//     lse (fp32, NaN-filled) within 1e-4.
+//   Backward: dq, dk, dv accumulate (+=) onto random starting values as large as the
+//     gradient itself (at least 0.05, for the exactly-zero dq, dk of T = 1), so a missed
+//     element shows as an error of the gradient's size; each within 1e-2 of the largest
+//     reference value; a second run gives the same bits.
+//   Differential: the same bounds for the maps, dq, dk, dv and for out against the CPU's
+//     combination of the GPU's maps; out and dlambda end to end within 2e-2 (TOL_DIFF_E2E).
+// Any NaN or infinity in an output is an infinite error. With no CUDA device the test
+// prints SKIP and exits 77 (ctest: skipped).
+#include "operators/attention.h"
+#include "operators/rmsnorm.h"
+#include "tests/kernels/kernel_test_util.h"
+
+#define TOL_BF16 1e-2
+#define TOL_LSE 1e-4  // fp32 logsumexp, scores summed in another order
+#define TOL_F32_ROW 1e-5  // fp32 row statistic from the same bf16 values
+// Differential attention end to end: o1 and o2 are saved in bf16 (the CPU keeps fp32), and
+// the head norm rescales o1 - lambda o2, where the two partly cancel, to unit RMS: the
+// maps' rounding (2^-9 relative) grows by the ratio |o| / |o1 - lambda o2| (measured on
+// an H200: up to 0.012 on out, 0.008 on dlambda).
+#define TOL_DIFF_E2E 2e-2
+
+// Worst relative error of each checked quantity over all cases.
+enum { W_OUT, W_LSE, W_DQ, W_DK, W_DV, W_RSTD, W_DIFF_E2E, W_DLAMBDA, W_COUNT };
+static const char *worst_names[W_COUNT] = {"out", "lse", "dq", "dk", "dv", "rstd", "diffout", "dlambda"};
+static double worst[W_COUNT];
+static char worst_case[W_COUNT][96];
+static char case_name[96];
+
+static void check_tracked(int which, const char *what, const float *got, const float *ref, long n, double tol) {
+    double d = rel_diff(got, ref, n);
+    if (!(d <= worst[which])) {  // NaN-safe: an infinite error always becomes the worst
+        worst[which] = d;
+        snprintf(worst_case[which], sizeof worst_case[which], "%s", case_name);
+    }
+    CHECK_CLOSE(what, got, ref, n, tol);
+}
+
+// The scale of a gradient's random starting values: its largest magnitude, at least
+// 0.05 (with T = 1 the softmax is constant: dq and dk are exactly 0 and the GPU's are
+// rounding noise, which a zero reference would turn into an infinite relative error).
+static float start_scale(const float *a, long n) {
+    float m = 0.05f;
+    for (long i = 0; i < n; i++) m = fabsf(a[i]) > m ? fabsf(a[i]) : m;
+    return m;
+}
+
+static void test_attention(int B, int T, int H, int Hkv, int hd, int window, pcg32 *rng) {
+    snprintf(case_name, sizeof case_name, "B=%d T=%d H=%d Hkv=%d hd=%d window=%d", B, T, H, Hkv, hd, window);
+    printf("attention %s\n", case_name);
+    attn_shape s = {B, T, H, Hkv, hd, window};
+    long nq = (long)B * T * H * hd, nkv = (long)B * T * Hkv * hd, nl = (long)B * H * T;
+    // q, k in [-2, 2): score standard deviation about 1.3, so the softmax is not flat.
+    float *q = host_random(nq, 2, 1, rng), *k = host_random(nkv, 2, 1, rng), *v = host_random(nkv, 1, 1, rng);
+    float *out = host_f32(nq), *lse = host_f32(nl), *got = host_f32(nq > nkv ? nq : nkv);
+    star_error e;
+    if (attention_forward(out, lse, q, k, v, s, &e) != 0) {
+        fprintf(stderr, "CPU attention_forward failed: %s\n", e.msg);
+        exit(1);
+    }
+
+    floatX *d_q = dev_bf16(q, nq), *d_k = dev_bf16(k, nkv), *d_v = dev_bf16(v, nkv);
+    floatX *d_out = (floatX *)dev_alloc(sizeof(floatX) * nq);
+    float *d_lse = (float *)dev_alloc(sizeof(float) * nl);
+    dev_nan(d_out, sizeof(floatX) * nq);
+    dev_nan(d_lse, sizeof(float) * nl);
+    MUST(attention_forward_cuda(d_out, d_lse, d_q, d_k, d_v, s, NULL, &kt_err));
+    get_bf16(got, d_out, nq);
+    check_tracked(W_OUT, "forward out (bf16)", got, out, nq, TOL_BF16);
+    get_f32(got, d_lse, nl);
+    check_tracked(W_LSE, "forward lse (fp32)", got, lse, nl, TOL_LSE);
+
+    // CPU gradients from zero, then starting values of the gradient's own size.
+    float *dout = host_random(nq, 1, 1, rng);
+    float *dq = host_f32(nq), *dk = host_f32(nkv), *dv = host_f32(nkv);
+    if (attention_backward(dq, dk, dv, dout, out, lse, q, k, v, s, &e) != 0) {
+        fprintf(stderr, "CPU attention_backward failed: %s\n", e.msg);
+        exit(1);
+    }
+    float *dq0 = host_random(nq, start_scale(dq, nq), 1, rng), *dk0 = host_random(nkv, start_scale(dk, nkv), 1, rng);
+    float *dv0 = host_random(nkv, start_scale(dv, nkv), 1, rng);
+    for (long i = 0; i < nq; i++) dq[i] += dq0[i];
+    for (long i = 0; i < nkv; i++) {
+        dk[i] += dk0[i];
+        dv[i] += dv0[i];
+    }
+    floatX *d_dout = dev_bf16(dout, nq), *d_dq = dev_bf16(dq0, nq), *d_dk = dev_bf16(dk0, nkv);
+    floatX *d_dv = dev_bf16(dv0, nkv);
+    long ns = attention_backward_scratch_floats(s);
+    float *scratch = (float *)dev_alloc(sizeof(float) * ns);
+    dev_nan(scratch, sizeof(float) * ns);
+    MUST(attention_backward_cuda(d_dq, d_dk, d_dv, scratch, d_dout, d_out, d_lse, d_q, d_k, d_v, s, NULL, &kt_err));
+    float *gq = host_f32(nq), *gk = host_f32(nkv), *gv = host_f32(nkv);
+    get_bf16(gq, d_dq, nq);
+    get_bf16(gk, d_dk, nkv);
+    get_bf16(gv, d_dv, nkv);
+    check_tracked(W_DQ, "backward dq +=", gq, dq, nq, TOL_BF16);
+    check_tracked(W_DK, "backward dk += (summed over the group)", gk, dk, nkv, TOL_BF16);
+    check_tracked(W_DV, "backward dv += (summed over the group)", gv, dv, nkv, TOL_BF16);
+
+    // Deterministic: the same starting values give the same bits.
+    floatX *d_dq2 = dev_bf16(dq0, nq), *d_dk2 = dev_bf16(dk0, nkv), *d_dv2 = dev_bf16(dv0, nkv);
+    MUST(attention_backward_cuda(d_dq2, d_dk2, d_dv2, scratch, d_dout, d_out, d_lse, d_q, d_k, d_v, s, NULL,
+                                 &kt_err));
+    get_bf16(got, d_dq2, nq);
+    CHECK_EQUAL("backward again: dq same bits", got, gq, nq);
+    get_bf16(got, d_dk2, nkv);
+    CHECK_EQUAL("backward again: dk same bits", got, gk, nkv);
+    get_bf16(got, d_dv2, nkv);
+    CHECK_EQUAL("backward again: dv same bits", got, gv, nkv);
+    kt_release();
+}
+
+// Differential attention against operators/attention_diff.c: the saved maps and their
+// lse; rstd and out against the CPU's combination of the GPU's own maps, and out end to
+// end; then dq, dk, dv, dlambda accumulated onto starting values as above (dlambda is
+// fp32 but computed from the bf16 maps: the end-to-end tolerance).
+static void test_diff_attention(int B, int T, int H, int Hkv, int hd, int window, pcg32 *rng) {
+    snprintf(case_name, sizeof case_name, "diff B=%d T=%d H=%d Hkv=%d hd=%d window=%d", B, T, H, Hkv, hd, window);
+    printf("differential attention %s\n", case_name + 5);
+    attn_shape s = {B, T, H, Hkv, hd, window};
+    long nq = (long)B * T * H * hd, nkv = (long)B * T * Hkv * hd, nl = (long)B * H * T, rows = (long)B * T * H;
+    float *q = host_random(nq, 2, 1, rng), *k = host_random(nkv, 2, 1, rng), *v = host_random(nkv, 1, 1, rng);
+    float *lambda = host_f32(H);
+    for (int h = 0; h < H; h++) lambda[h] = 0.2f + 0.6f * pcg32_float(rng);
+    diff_attn_saved sv = {host_f32(nq), host_f32(nq), host_f32(2 * nl), host_f32(rows)};
+    float *out = host_f32(nq), *got = host_f32(nq > nkv ? nq : nkv);
+    star_error e;
+    if (diff_attention_forward(out, &sv, q, k, v, lambda, s, &e) != 0) {
+        fprintf(stderr, "CPU diff_attention_forward failed: %s\n", e.msg);
+        exit(1);
+    }
+    floatX *d_q = dev_bf16(q, nq), *d_k = dev_bf16(k, nkv), *d_v = dev_bf16(v, nkv);
+    float *d_lambda = dev_f32(lambda, H);
+    floatX *d_out = (floatX *)dev_alloc(sizeof(floatX) * nq);
+    diff_attn_saved_cuda dsv = {(floatX *)dev_alloc(sizeof(floatX) * nq), (floatX *)dev_alloc(sizeof(floatX) * nq),
+                                (float *)dev_alloc(sizeof(float) * 2 * nl), (float *)dev_alloc(sizeof(float) * rows)};
+    dev_nan(d_out, sizeof(floatX) * nq);
+    dev_nan(dsv.o1, sizeof(floatX) * nq);
+    dev_nan(dsv.o2, sizeof(floatX) * nq);
+    dev_nan(dsv.lse, sizeof(float) * 2 * nl);
+    dev_nan(dsv.rstd, sizeof(float) * rows);
+    MUST(diff_attention_forward_cuda(d_out, &dsv, d_q, d_k, d_v, d_lambda, s, NULL, &kt_err));
+    float *g1 = host_f32(nq), *g2 = host_f32(nq), *comb = host_f32(nq), *comb_rstd = host_f32(rows);
+    get_bf16(g1, dsv.o1, nq);
+    check_tracked(W_OUT, "forward o1 (map 1, bf16)", g1, sv.o1, nq, TOL_BF16);
+    get_bf16(g2, dsv.o2, nq);
+    check_tracked(W_OUT, "forward o2 (map 2, bf16)", g2, sv.o2, nq, TOL_BF16);
+    get_f32(got, dsv.lse, 2 * nl);
+    check_tracked(W_LSE, "forward lse of both maps (fp32)", got, sv.lse, 2 * nl, TOL_LSE);
+    // The combination on its own: the CPU formula applied to the GPU's (bf16) maps.
+    for (long i = 0; i < nq; i++) comb[i] = g1[i] - lambda[(i / hd) % H] * g2[i];
+    head_rmsnorm_forward(comb, comb_rstd, comb, (long)B * T, H, hd);
+    for (long i = 0; i < nq; i++) comb[i] *= (float)(1.0 - DIFF_ATTN_LAMBDA_INIT);
+    get_f32(got, dsv.rstd, rows);
+    check_tracked(W_RSTD, "forward head-norm rstd, of the GPU's maps", got, comb_rstd, rows, TOL_F32_ROW);
+    get_bf16(got, d_out, nq);
+    check_tracked(W_OUT, "forward out, of the GPU's maps (bf16)", got, comb, nq, TOL_BF16);
+    // End to end: the maps' bf16 rounding, amplified where o1 and lambda o2 cancel.
+    check_tracked(W_DIFF_E2E, "forward out, end to end", got, out, nq, TOL_DIFF_E2E);
+
+    float *dout = host_random(nq, 1, 1, rng), *scr = host_f32(nq);
+    float *dq = host_f32(nq), *dk = host_f32(nkv), *dv = host_f32(nkv), *dl = host_f32(H);
+    if (diff_attention_backward(dq, dk, dv, dl, scr, dout, &sv, q, k, v, lambda, s, &e) != 0) {
+        fprintf(stderr, "CPU diff_attention_backward failed: %s\n", e.msg);
+        exit(1);
+    }
+    float *dq0 = host_random(nq, start_scale(dq, nq), 1, rng), *dk0 = host_random(nkv, start_scale(dk, nkv), 1, rng);
+    float *dv0 = host_random(nkv, start_scale(dv, nkv), 1, rng), *dl0 = host_random(H, start_scale(dl, H), 0, rng);
+    for (long i = 0; i < nq; i++) dq[i] += dq0[i];
+    for (long i = 0; i < nkv; i++) {
+        dk[i] += dk0[i];
+        dv[i] += dv0[i];
+    }
+    for (int h = 0; h < H; h++) dl[h] += dl0[h];
+    floatX *d_dout = dev_bf16(dout, nq), *d_dq = dev_bf16(dq0, nq), *d_dk = dev_bf16(dk0, nkv);
+    floatX *d_dv = dev_bf16(dv0, nkv);
+    float *d_dl = dev_f32(dl0, H);
+    size_t sb = diff_attention_backward_scratch_bytes(s);
+    void *scratch = dev_alloc(sb);
+    dev_nan(scratch, sb);
+    MUST(diff_attention_backward_cuda(d_dq, d_dk, d_dv, d_dl, scratch, sb, d_dout, &dsv, d_q, d_k, d_v, d_lambda, s,
+                                      NULL, &kt_err));
+    get_bf16(got, d_dq, nq);
+    check_tracked(W_DQ, "backward dq +=", got, dq, nq, TOL_BF16);
+    get_bf16(got, d_dk, nkv);
+    check_tracked(W_DK, "backward dk +=", got, dk, nkv, TOL_BF16);
+    get_bf16(got, d_dv, nkv);
+    check_tracked(W_DV, "backward dv +=", got, dv, nkv, TOL_BF16);
+    get_f32(got, d_dl, H);
+    check_tracked(W_DLAMBDA, "backward dlambda += (fp32, from bf16 maps)", got, dl, H, TOL_DIFF_E2E);
+    CHECK(diff_attention_backward_cuda(d_dq, d_dk, d_dv, d_dl, scratch, sb - 1, d_dout, &dsv, d_q, d_k, d_v,
+                                       d_lambda, s, NULL, &kt_err) == -1);  // scratch too small
+    kt_release();
+}
+
+// Shapes the kernels do not take are refused with a message, not run.
+static void test_refused(void) {
+    printf("attention: unsupported shapes refused\n");
+    floatX *buf = (floatX *)dev_alloc(sizeof(floatX) * 4096);
+    float *lse = (float *)dev_alloc(sizeof(float) * 64);
+    attn_shape bad_hd = {1, 4, 2, 2, 32, 0}, bad_group = {1, 4, 3, 2, 64, 0}, bad_window = {1, 4, 2, 2, 64, -1};
+    CHECK(attention_forward_cuda(buf, lse, buf, buf, buf, bad_hd, NULL, &kt_err) == -1);
+    CHECK_STR_CONTAINS(kt_err.msg, "head dim 32");
+    CHECK(attention_forward_cuda(buf, lse, buf, buf, buf, bad_group, NULL, &kt_err) == -1);
+    CHECK(attention_backward_cuda(buf, buf, buf, lse, buf, buf, lse, buf, buf, buf, bad_window, NULL, &kt_err) == -1);
+    CHECK(attention_forward_cuda(buf + 1, lse, buf, buf, buf, (attn_shape){1, 4, 2, 2, 64, 0}, NULL, &kt_err) == -1);
+    CHECK_STR_CONTAINS(kt_err.msg, "aligned");
+    kt_release();
+}
+
+int main(void) {
+    int devices = 0;
+    if (star_cuda_device_count(&devices, &kt_err) != 0 || devices == 0) {
+        printf("SKIP: no CUDA device%s%s\n", devices == 0 && kt_err.msg[0] ? ": " : "", kt_err.msg);
+        return 77;
+    }
+    star_cuda *ctx;
+    MUST(star_cuda_create(&ctx, 0, &kt_err));
+    pcg32 rng;
+    pcg32_seed(&rng, 1234, 5);
+
+    static const int Ts[] = {1, 17, 128, 257}, kvs[] = {4, 2, 1}, hds[] = {64, 128}, windows[] = {0, 32};
+    for (int b = 1; b <= 2; b++)
+        for (int ti = 0; ti < 4; ti++)
+            for (int hi = 0; hi < 2; hi++)
+                for (int ki = 0; ki < 3; ki++)
+                    for (int wi = 0; wi < 2; wi++) test_attention(b, Ts[ti], 4, kvs[ki], hds[hi], windows[wi], &rng);
+    test_attention(1, 257, 4, 1, 64, 1, &rng);     // window 1: each query sees only itself
+    test_attention(1, 200, 8, 2, 128, 64, &rng);   // window = key tile; 4 heads per group
+    test_attention(2, 300, 2, 2, 64, 100, &rng);   // window across tile boundaries
+    for (int ti = 0; ti < 2; ti++)
+        for (int hi = 0; hi < 2; hi++)
+            for (int ki = 0; ki < 2; ki++)
+                for (int wi = 0; wi < 2; wi++)
+                    test_diff_attention(2, ti ? 257 : 17, 4, ki ? 1 : 4, hds[hi], windows[wi], &rng);
+    test_refused();
+
+    printf("worst relative errors over all cases:\n");
+    for (int i = 0; i < W_COUNT; i++) printf("  %-7s %.3g  (%s)\n", worst_names[i], worst[i], worst_case[i]);
+    MUST(star_cuda_destroy(ctx, &kt_err));
+    TEST_END();
+}

@@ -1,0 +1,274 @@
+// The sequence-mixing kernels other than softmax attention (short and long convolution,
+// linear attention, SSD scan) against their CPU operators on the same random bf16-rounded
+// inputs, forward and backward, with T = 1, T not a multiple of the chunk (64) and the
+// largest widths the kernels take. Outputs that a kernel overwrites start as NaN, so an
+// element it fails to write fails the check; accumulated gradients start from random
+// values. Bounds (relative error = max|gpu - ref| / max|ref|, infinite on any NaN):
+//   bf16 outputs and gradients              1e-2  (bf16 rounding is 2^-9 = 0.002)
+//   fp32 parameter sums (dw, dskip)         1e-4  (fp32 in another order)
+//   fp32 FFT results (long conv dh)         2e-4  (fp32 cuFFT: ~1e-6 of the largest value)
+//   fp32 SSD per-head gradients             1e-3  (a different algorithm: running sums)
+// The references: operators/short_conv.c, linear_attention.c and ssd_scan.c (float), the
+// last two through the plain-loop gemm below (no OpenBLAS on a GPU machine); the long
+// convolution against a double-precision direct sum here (operators/long_conv.c needs
+// FFTW). With no CUDA device the test prints SKIP and exits 77 (ctest: skipped).
+#include "operators/linear_attention.h"
+#include "operators/matmul.h"
+#include "operators/short_conv.h"
+#include "operators/ssd_scan.h"
+#include "tests/kernels/kernel_test_util.h"
+
+#define TOL_BF16 1e-2
+#define TOL_F32_SUM 1e-4
+#define TOL_FFT 2e-4
+#define TOL_SSD_PARAM 1e-3
+
+// The CPU operators' gemm (operators/matmul.h) as a double-accumulating loop.
+void gemm(int trans_a, int trans_b, int M, int N, int K, real alpha, const real *A, int lda, const real *B, int ldb,
+          real beta, real *C, int ldc) {
+    for (int i = 0; i < M; i++)
+        for (int j = 0; j < N; j++) {
+            double s = 0;
+            for (int k = 0; k < K; k++) {
+                double a = trans_a ? A[(long)k * lda + i] : A[(long)i * lda + k];
+                double b = trans_b ? B[(long)j * ldb + k] : B[(long)k * ldb + j];
+                s += a * b;
+            }
+            real *c = &C[(long)i * ldc + j];
+            *c = (real)(alpha * s + (beta == 0 ? 0 : beta * (double)*c));
+        }
+}
+
+static floatX *dev_nan_bf16(long n) {
+    floatX *d = (floatX *)dev_alloc(sizeof(floatX) * (size_t)(n > 0 ? n : 1));
+    dev_nan(d, sizeof(floatX) * (size_t)n);
+    return d;
+}
+
+// ------------------------------------------------------------------------ short conv
+static void test_short_conv(int B, int T, int C, int K, pcg32 *rng) {
+    printf("short_conv B=%d T=%d C=%d K=%d\n", B, T, C, K);
+    long n = (long)B * T * C, nw = (long)C * K;
+    float *x = host_random(n, 1, 1, rng), *w = host_random(nw, 0.5f, 1, rng), *y = host_f32(n), *got = host_f32(n);
+    short_conv_forward(y, x, w, B, T, C, K);
+    floatX *d_x = dev_bf16(x, n), *d_w = dev_bf16(w, nw), *d_y = dev_nan_bf16(n);
+    MUST(short_conv_forward_cuda(d_y, d_x, d_w, B, T, C, K, NULL, &kt_err));
+    get_bf16(got, d_y, n);
+    CHECK_CLOSE("forward y", got, y, n, TOL_BF16);
+
+    float *dy = host_random(n, 1, 1, rng), *dx = host_random(n, 1, 1, rng), *dw = host_random(nw, 1, 0, rng);
+    float *dw0 = host_copy(dw, nw), *gw = host_f32(nw), *gw2 = host_f32(nw);
+    floatX *d_dy = dev_bf16(dy, n), *d_dx = dev_bf16(dx, n);
+    float *d_dw = dev_f32(dw0, nw), *d_dw2 = dev_f32(dw0, nw);
+    long ns = short_conv_backward_scratch_floats(C, K);
+    float *scratch = (float *)dev_alloc(sizeof(float) * ns);
+    dev_nan(scratch, sizeof(float) * ns);
+    short_conv_backward(dx, dw, dy, x, w, B, T, C, K);
+    MUST(short_conv_backward_cuda(d_dx, d_dw, scratch, d_dy, d_x, d_w, B, T, C, K, NULL, &kt_err));
+    get_bf16(got, d_dx, n);
+    CHECK_CLOSE("backward dx +=", got, dx, n, TOL_BF16);
+    get_f32(gw, d_dw, nw);
+    CHECK_CLOSE("backward dw += (fp32)", gw, dw, nw, TOL_F32_SUM);
+    MUST(short_conv_backward_cuda(NULL, d_dw2, scratch, d_dy, d_x, d_w, B, T, C, K, NULL, &kt_err));
+    get_f32(gw2, d_dw2, nw);
+    CHECK_EQUAL("backward dw again: same bits", gw2, gw, nw);
+    CHECK(short_conv_forward_cuda(d_y, d_x, d_w, B, T, C, 17, NULL, &kt_err) == -1);  // K > 16
+    CHECK(short_conv_backward_cuda(NULL, d_dw, NULL, d_dy, d_x, d_w, B, T, C, K, NULL, &kt_err) == -1);
+    kt_release();
+}
+
+// ------------------------------------------------------------------------ long conv
+// Direct sums in double: y = causal conv(h, x) + skip x and the three gradients (not
+// accumulated: the caller adds the starting values).
+static void long_conv_ref(float *y, float *dx, float *dh, float *dskip, const float *x, const float *dy, const float *h,
+                          const float *skip, int B, int T, int C) {
+    for (int b = 0; b < B; b++)
+        for (int t = 0; t < T; t++)
+            for (int c = 0; c < C; c++) {
+                long i = ((long)b * T + t) * C + c;
+                double sy = skip ? (double)skip[c] * x[i] : 0, sx = skip ? (double)skip[c] * dy[i] : 0;
+                for (int s = 0; s <= t; s++) sy += (double)h[(long)c * T + s] * x[((long)b * T + t - s) * C + c];
+                for (int u = 0; t + u < T; u++) sx += (double)h[(long)c * T + u] * dy[((long)b * T + t + u) * C + c];
+                y[i] = (float)sy;
+                dx[i] += (float)sx;
+            }
+    for (int c = 0; c < C; c++) {
+        double sk = 0;
+        for (int k = 0; k < T; k++) {
+            double s = 0;
+            for (int b = 0; b < B; b++)
+                for (int t = k; t < T; t++)
+                    s += (double)dy[((long)b * T + t) * C + c] * x[((long)b * T + t - k) * C + c];
+            dh[(long)c * T + k] += (float)s;
+        }
+        for (long bt = 0; bt < (long)B * T; bt++) sk += (double)dy[bt * C + c] * x[bt * C + c];
+        dskip[c] += (float)sk;
+    }
+}
+
+static void test_long_conv(int B, int T, int C, int with_skip, pcg32 *rng) {
+    printf("long_conv B=%d T=%d C=%d %s\n", B, T, C, with_skip ? "with skip" : "no skip");
+    long n = (long)B * T * C, nh = (long)C * T;
+    float *x = host_random(n, 1, 1, rng), *h = host_random(nh, 1, 0, rng), *skip = NULL;
+    for (int c = 0; c < C; c++)  // a decaying filter, as the implicit parameterization makes
+        for (int t = 0; t < T; t++) h[(long)c * T + t] *= expf(-(float)t / (50.0f + 20.0f * c));
+    if (with_skip) skip = host_random(C, 1, 0, rng);
+    float *dy = host_random(n, 1, 1, rng), *dx = host_random(n, 1, 1, rng), *dh = host_random(nh, 1, 0, rng);
+    float *dskip = host_random(C, 1, 0, rng), *dh0 = host_copy(dh, nh), *dskip0 = host_copy(dskip, C);
+    float *dx0 = host_copy(dx, n), *y = host_f32(n), *got = host_f32(n > nh ? n : nh);
+    long_conv_ref(y, dx, dh, dskip, x, dy, h, skip, B, T, C);
+
+    long_conv_plan_cuda *plan;
+    MUST(long_conv_plan_create_cuda(&plan, B, T, C, &kt_err));
+    floatX *d_x = dev_bf16(x, n), *d_y = dev_nan_bf16(n), *d_dy = dev_bf16(dy, n), *d_dx = dev_bf16(dx0, n);
+    float *d_h = dev_f32(h, nh), *d_skip = skip ? dev_f32(skip, C) : NULL, *d_dh = dev_f32(dh0, nh);
+    float *d_dskip = dev_f32(dskip0, C);
+    MUST(long_conv_forward_cuda(plan, d_y, d_x, d_h, d_skip, NULL, &kt_err));
+    get_bf16(got, d_y, n);
+    CHECK_CLOSE("forward y (cuFFT)", got, y, n, TOL_BF16);
+    MUST(long_conv_backward_cuda(plan, d_dx, d_dh, d_dskip, d_dy, d_x, d_h, d_skip, NULL, &kt_err));
+    get_bf16(got, d_dx, n);
+    CHECK_CLOSE("backward dx += (cuFFT correlation)", got, dx, n, TOL_BF16);
+    get_f32(got, d_dh, nh);
+    CHECK_CLOSE("backward dh += (fp32, cuFFT correlation)", got, dh, nh, TOL_FFT);
+    get_f32(got, d_dskip, C);
+    CHECK_CLOSE("backward dskip += (fp32)", got, dskip, C, TOL_F32_SUM);
+    MUST(long_conv_plan_destroy_cuda(plan, &kt_err));
+    CHECK(long_conv_plan_create_cuda(&plan, B, 0, C, &kt_err) == -1 && plan == NULL);
+    kt_release();
+}
+
+// ------------------------------------------------------------------------ linear attention
+static void test_linear_attention(int B, int T, int H, int D, linatt_phi phi, pcg32 *rng) {
+    printf("linear_attention B=%d T=%d H=%d D=%d phi=%s\n", B, T, H, D, phi == LINATT_PHI_ELU1 ? "elu+1" : "identity");
+    long n = (long)B * T * H * D;
+    star_error e;
+    float *q = host_random(n, 1, 1, rng), *k = host_random(n, 1, 1, rng), *v = host_random(n, 1, 1, rng);
+    float *o = host_f32(n), *got = host_f32(n);
+    CHECK(linear_attention_forward_chunked(o, q, k, v, B, T, H, D, 64, phi, &e) == 0);
+    floatX *d_q = dev_bf16(q, n), *d_k = dev_bf16(k, n), *d_v = dev_bf16(v, n), *d_o = dev_nan_bf16(n);
+    MUST(linear_attention_forward_cuda(d_o, d_q, d_k, d_v, B, T, H, D, phi, NULL, &kt_err));
+    get_bf16(got, d_o, n);
+    CHECK_CLOSE("forward o", got, o, n, TOL_BF16);
+
+    float *dout = host_random(n, 1, 1, rng), *dq = host_random(n, 1, 1, rng), *dk = host_random(n, 1, 1, rng);
+    float *dv = host_random(n, 1, 1, rng);
+    floatX *d_dout = dev_bf16(dout, n), *d_dq = dev_bf16(dq, n), *d_dk = dev_bf16(dk, n), *d_dv = dev_bf16(dv, n);
+    CHECK(linear_attention_backward(dq, dk, dv, dout, q, k, v, B, T, H, D, 64, phi, &e) == 0);
+    MUST(linear_attention_backward_cuda(d_dq, d_dk, d_dv, d_dout, d_q, d_k, d_v, B, T, H, D, phi, NULL, &kt_err));
+    get_bf16(got, d_dq, n);
+    CHECK_CLOSE("backward dq +=", got, dq, n, TOL_BF16);
+    get_bf16(got, d_dk, n);
+    CHECK_CLOSE("backward dk +=", got, dk, n, TOL_BF16);
+    get_bf16(got, d_dv, n);
+    CHECK_CLOSE("backward dv +=", got, dv, n, TOL_BF16);
+    CHECK(linear_attention_forward_cuda(d_o, d_q, d_k, d_v, 1, 1, 1, 129, phi, NULL, &kt_err) == -1);  // D > 128
+    kt_release();
+}
+
+// ------------------------------------------------------------------------ SSD scan
+static void test_ssd(int B, int T, int H, int P, int N, int with_bias_D, pcg32 *rng) {
+    printf("ssd_scan B=%d T=%d H=%d P=%d N=%d %s\n", B, T, H, P, N,
+           with_bias_D ? "with dt_bias and D" : "no dt_bias, no D");
+    ssd_shape s = {B, T, H, P, N};
+    long nx = (long)B * T * H * P, nb = (long)B * T * N, nt = (long)B * T * H;
+    star_error e;
+    float *x = host_random(nx, 1, 1, rng), *Bm = host_random(nb, 1, 1, rng), *Cm = host_random(nb, 1, 1, rng);
+    float *dt = host_random(nt, 2, 0, rng), *A_log = host_random(H, 1, 0, rng);
+    for (long i = 0; i < nt; i++) dt[i] = bf2f(f2bf(dt[i] - 1.0f));  // raw step in [-3, 1)
+    float *dt_bias = with_bias_D ? host_random(H, 0.5f, 0, rng) : NULL;
+    float *Dp = with_bias_D ? host_random(H, 1, 0, rng) : NULL;
+    ssd_inputs in = {x, Bm, Cm, dt, dt_bias, A_log, Dp};
+    float *y = host_f32(nx), *got = host_f32(nx > nb ? nx : nb);
+    CHECK(ssd_scan_forward_chunked(y, &in, s, 64, &e) == 0);
+
+    floatX *d_x = dev_bf16(x, nx), *d_B = dev_bf16(Bm, nb), *d_C = dev_bf16(Cm, nb), *d_dt = dev_bf16(dt, nt);
+    float *d_bias = dt_bias ? dev_f32(dt_bias, H) : NULL, *d_Alog = dev_f32(A_log, H);
+    float *d_D = Dp ? dev_f32(Dp, H) : NULL;
+    ssd_inputs_cuda din = {d_x, d_B, d_C, d_dt, d_bias, d_Alog, d_D};
+    floatX *d_y = dev_nan_bf16(nx);
+    MUST(ssd_scan_forward_cuda(d_y, &din, s, NULL, &kt_err));
+    get_bf16(got, d_y, nx);
+    CHECK_CLOSE("forward y", got, y, nx, TOL_BF16);
+
+    float *dy = host_random(nx, 1, 1, rng), *dx = host_random(nx, 1, 1, rng), *dB = host_random(nb, 1, 1, rng);
+    float *dC = host_random(nb, 1, 1, rng), *ddt = host_random(nt, 1, 1, rng);
+    float *dbias = host_random(H, 1, 0, rng), *dAlog = host_random(H, 1, 0, rng), *dD = host_random(H, 1, 0, rng);
+    floatX *d_dy = dev_bf16(dy, nx), *d_dx = dev_bf16(dx, nx), *d_dB = dev_bf16(dB, nb), *d_dC = dev_bf16(dC, nb);
+    floatX *d_ddt = dev_bf16(ddt, nt);
+    float *d_dbias = dev_f32(dbias, H), *d_dAlog = dev_f32(dAlog, H), *d_dD = dev_f32(dD, H);
+    float *dAlog0 = host_copy(dAlog, H), *dbias0 = host_copy(dbias, H), *dD0 = host_copy(dD, H);
+    ssd_grads gr = {dx, dB, dC, ddt, dbias, dAlog, dD};
+    CHECK(ssd_scan_backward(&gr, dy, &in, s, 64, &e) == 0);
+    size_t sb = ssd_scan_backward_scratch_bytes(s);
+    void *scratch = dev_alloc(sb);
+    dev_nan(scratch, sb);
+    ssd_grads_cuda dgr = {d_dx, d_dB, d_dC, d_ddt, d_dbias, d_dAlog, d_dD};
+    MUST(ssd_scan_backward_cuda(&dgr, scratch, sb, d_dy, &din, s, NULL, &kt_err));
+    get_bf16(got, d_dx, nx);
+    CHECK_CLOSE("backward dx +=", got, dx, nx, TOL_BF16);
+    get_bf16(got, d_dB, nb);
+    CHECK_CLOSE("backward dBm += (summed over heads)", got, dB, nb, TOL_BF16);
+    get_bf16(got, d_dC, nb);
+    CHECK_CLOSE("backward dCm += (summed over heads)", got, dC, nb, TOL_BF16);
+    get_bf16(got, d_ddt, nt);
+    CHECK_CLOSE("backward ddt += (raw step)", got, ddt, nt, TOL_BF16);
+    float *gA = host_f32(H), *gA2 = host_f32(H);
+    get_f32(gA, d_dAlog, H);
+    CHECK_CLOSE("backward dA_log += (fp32)", gA, dAlog, H, TOL_SSD_PARAM);
+    get_f32(got, d_dbias, H);
+    CHECK_CLOSE(with_bias_D ? "backward ddt_bias += (fp32)" : "ddt_bias untouched without dt_bias", got, dbias, H,
+                with_bias_D ? TOL_SSD_PARAM : 0);
+    get_f32(got, d_dD, H);
+    CHECK_CLOSE(with_bias_D ? "backward dD += (fp32)" : "dD untouched without D", got, dD, H,
+                with_bias_D ? TOL_SSD_PARAM : 0);
+    // The per-head sums are deterministic: the same gradients again from the same start.
+    MUST(star_cuda_upload(d_dAlog, dAlog0, sizeof(float) * H, &kt_err));
+    MUST(star_cuda_upload(d_dbias, dbias0, sizeof(float) * H, &kt_err));
+    MUST(star_cuda_upload(d_dD, dD0, sizeof(float) * H, &kt_err));
+    ssd_grads_cuda only_params = {NULL, NULL, NULL, NULL, d_dbias, d_dAlog, d_dD};
+    MUST(ssd_scan_backward_cuda(&only_params, scratch, sb, d_dy, &din, s, NULL, &kt_err));
+    get_f32(gA2, d_dAlog, H);
+    CHECK_EQUAL("backward dA_log again: same bits", gA2, gA, H);
+    CHECK(ssd_scan_backward_cuda(&dgr, scratch, sb - 1, d_dy, &din, s, NULL, &kt_err) == -1);
+    ssd_shape wide = {1, 1, 1, 8, 129};
+    CHECK(ssd_scan_forward_cuda(d_y, &din, wide, NULL, &kt_err) == -1);  // N > 128
+    kt_release();
+}
+
+int main(void) {
+    int devices = 0;
+    if (star_cuda_device_count(&devices, &kt_err) != 0 || devices == 0) {
+        printf("SKIP: no CUDA device%s%s\n", devices == 0 && kt_err.msg[0] ? ": " : "", kt_err.msg);
+        return 77;
+    }
+    (void)dev_bytes;  // a helper of kernel_test_util.h this test does not need
+    star_cuda *ctx;
+    MUST(star_cuda_create(&ctx, 0, &kt_err));
+    pcg32 rng = pcg32_derive(20260102, 1);
+
+    test_short_conv(2, 50, 96, 4, &rng);
+    test_short_conv(3, 7, 37, 7, &rng);   // T = K, C not a multiple of 32
+    test_short_conv(1, 1, 16, 3, &rng);   // T = 1
+    test_short_conv(2, 300, 64, 3, &rng);
+
+    test_long_conv(2, 100, 24, 1, &rng);
+    test_long_conv(1, 1, 8, 1, &rng);     // T = 1 (n = 2)
+    test_long_conv(3, 257, 16, 0, &rng);  // n = 1024
+    test_long_conv(1, 1000, 5, 1, &rng);
+
+    test_linear_attention(2, 100, 2, 16, LINATT_PHI_ELU1, &rng);   // T = 64 + 36
+    test_linear_attention(1, 1, 3, 8, LINATT_PHI_IDENTITY, &rng);  // T = 1
+    test_linear_attention(1, 130, 2, 40, LINATT_PHI_IDENTITY, &rng);  // D = 32 + 8: a partial value slice
+    test_linear_attention(2, 200, 1, 64, LINATT_PHI_ELU1, &rng);
+    test_linear_attention(1, 70, 1, 128, LINATT_PHI_ELU1, &rng);  // the widest head
+
+    test_ssd(2, 100, 3, 16, 8, 1, &rng);
+    test_ssd(1, 1, 2, 8, 4, 1, &rng);      // T = 1
+    test_ssd(2, 128, 2, 32, 16, 0, &rng);  // T = 2 chunks exactly
+    test_ssd(1, 150, 2, 64, 32, 1, &rng);
+    test_ssd(1, 70, 1, 128, 128, 1, &rng);  // the widest state
+
+    MUST(star_cuda_destroy(ctx, &kt_err));
+    TEST_END();
+}
