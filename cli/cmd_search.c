@@ -164,7 +164,9 @@ int cmd_search(int argc, char **argv) {
     spec.ranks_per_group = per_group;
     // A candidate that runs far past its time limit is hung: stop the job (the training
     // loop itself stops at the limit between steps; this catches a step that never ends).
-    if (!cfg.problem.enabled && cfg.evaluation.time_limit_s > 0) {
+    if (!cfg.problem.enabled && cfg.evaluation.hang_timeout_s > 0) {
+        spec.watchdog_s = (double)cfg.evaluation.hang_timeout_s;
+    } else if (!cfg.problem.enabled && cfg.evaluation.time_limit_s > 0) {
         int trainings = cfg.evaluation.data.kind == CONFIG_DATA_MAD ? cfg.evaluation.data.n_mad : 1;
         spec.watchdog_s = 2.0 * (double)cfg.evaluation.time_limit_s * trainings + 60.0;
     }

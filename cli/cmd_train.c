@@ -117,7 +117,8 @@ int cmd_train(int argc, char **argv) {
     model_options mo = {.max_batch = train_rows_per_rank(a.batch, n_ranks), .max_seq = h.seq_len, .seed = a.seed};
     int on_cuda = !strcmp(backend, "cuda");
     if (step_rc == 0 && on_cuda && n_ranks > 1)
-        step_rc = STAR_FAIL(&err, "--backend cuda trains on one device: run it without an MPI launcher");
+        step_rc = STAR_FAIL(&err, "--backend cuda trains on one device: data-parallel training on GPUs (NCCL) is not "
+                                  "implemented yet; run it without an MPI launcher, or use --backend cpu");
     if (step_rc == 0 && !on_cuda) step_rc = model_create(&a.a, mo, &m, &err);
     if (step_rc == 0 && !on_cuda) step_rc = adamw_init(&opt, m, &err);
     if (step_rc == 0 && !on_cuda && a.from) step_rc = checkpoint_load(a.from, m, &opt, &err);

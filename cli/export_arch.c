@@ -22,6 +22,21 @@
 // cli/export_model.py, built into the binary by CMake (a generated .c file).
 extern const char star_export_model_py[];
 
+// Appends printf text to a malloc'd string.
+static char *append(char *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static char *append(char *s, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    size_t len = strlen(s);
+    s = star_realloc(s, len + (size_t)n + 1);
+    va_start(ap, fmt);
+    vsnprintf(s + len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return s;
+}
+
 static const char *act_name(act_kind k) {
     switch (k) {
     case ACT_IDENTITY: return "identity";
@@ -115,6 +130,58 @@ static int64_t arch_params(const arch *a) {
     return st.params;
 }
 
+// End of the JSON value starting at s[i] (our writer's compact output: valid JSON).
+static size_t json_value_end(const char *s, size_t i) {
+    int depth = 0, in_str = 0;
+    for (; s[i]; i++) {
+        char c = s[i];
+        if (in_str) {
+            if (c == '\\') i++;
+            else if (c == '"') in_str = 0;
+            if (!in_str && depth == 0) return i + 1;
+            continue;
+        }
+        if (c == '"') in_str = 1;
+        else if (c == '{' || c == '[') depth++;
+        else if (c == '}' || c == ']') {
+            if (--depth == 0) return i + 1;
+        } else if (depth == 0 && (c == ',' || c == '}' || c == ']')) return i;
+        else if (depth == 0 && s[i + 1] && strchr(",}]", s[i + 1])) return i + 1;
+    }
+    return i;
+}
+
+// Appends s[b, e) indented: a container holding another container is broken into one
+// element per line; one holding only scalars stays on its line.
+static char *json_pretty_append(char *out, const char *s, size_t b, size_t e, int indent) {
+    if (s[b] != '{' && s[b] != '[') return append(out, "%.*s", (int)(e - b), s + b);
+    int nested = 0, in_str = 0;
+    for (size_t i = b + 1; i + 1 < e && !nested; i++) {
+        if (in_str) {
+            if (s[i] == '\\') i++;
+            else if (s[i] == '"') in_str = 0;
+        } else if (s[i] == '"') in_str = 1;
+        else nested = s[i] == '{' || s[i] == '[';
+    }
+    if (!nested) return append(out, "%.*s", (int)(e - b), s + b);
+    out = append(out, "%c\n", s[b]);
+    size_t i = b + 1;
+    while (i < e - 1) {
+        out = append(out, "%*s", indent + 2, "");
+        if (s[b] == '{') {  // "key":
+            size_t k = json_value_end(s, i);
+            out = append(out, "%.*s: ", (int)(k - i), s + i);
+            i = k + 1;
+        }
+        size_t v = json_value_end(s, i);
+        out = json_pretty_append(out, s, i, v, indent + 2);
+        i = v;
+        if (s[i] == ',') i++;
+        out = append(out, "%s\n", i < e - 1 ? "," : "");
+    }
+    return append(out, "%*s%c", indent, "", s[e - 1]);
+}
+
 char *export_arch_json(const genome *g, const arch *a, const export_source *src) {
     char str[GENOME_STRING_MAX];
     if (genome_to_string(g, str, sizeof str) < 0) str[0] = '\0';
@@ -138,27 +205,11 @@ char *export_arch_json(const genome *g, const arch *a, const export_source *src)
     jw_arr_end(&w);
     jw_obj_end(&w);
     jw_obj_end(&w);
-    char *out = star_malloc(w.len + 2);
-    memcpy(out, w.buf, w.len);
-    out[w.len] = '\n';
-    out[w.len + 1] = '\0';
+    char *out = star_malloc(1);
+    out[0] = '\0';
+    out = json_pretty_append(out, w.buf, 0, w.len, 0);
     jw_free(&w);
-    return out;
-}
-
-// Appends printf text to a malloc'd string.
-static char *append(char *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static char *append(char *s, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    size_t len = strlen(s);
-    s = star_realloc(s, len + (size_t)n + 1);
-    va_start(ap, fmt);
-    vsnprintf(s + len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    return s;
+    return append(out, "\n");
 }
 
 // The genome in YAML (every LIV in full), then source and resolved. The per-LIV and

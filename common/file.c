@@ -82,6 +82,11 @@ int file_append_line(const char *path, const char *line, star_error *err) {
 int file_read_all(const char *path, char **out, size_t *len, star_error *err) {
     FILE *f = fopen(path, "rb");
     if (!f) return STAR_FAIL(err, "%s: cannot open: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+        fclose(f);
+        return STAR_FAIL(err, "%s: is a directory, not a file", path);
+    }
     size_t cap = 4096, n = 0;
     char *buf = star_malloc(cap);
     for (;;) {
@@ -93,11 +98,11 @@ int file_read_all(const char *path, char **out, size_t *len, star_error *err) {
         n += r;
         if (r == 0) break;
     }
-    int bad = ferror(f);
+    int bad = ferror(f), e = errno;
     fclose(f);
     if (bad) {
         free(buf);
-        return STAR_FAIL(err, "%s: read error", path);
+        return STAR_FAIL(err, "%s: read error: %s", path, strerror(e));
     }
     buf[n] = '\0';
     *out = buf;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static int load_parser(ydoc *d, yaml_parser_t *p, star_error *err) {
     memset(&d->doc, 0, sizeof d->doc);
@@ -27,6 +28,11 @@ int ydoc_load_file(ydoc *d, const char *path, star_error *err) {
     snprintf(d->name, sizeof d->name, "%s", path);
     FILE *f = fopen(path, "rb");
     if (!f) return STAR_FAIL(err, "%s: cannot open: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+        fclose(f);
+        return STAR_FAIL(err, "%s: is a directory, not a file", path);
+    }
     yaml_parser_t p;
     if (!yaml_parser_initialize(&p)) {
         fclose(f);

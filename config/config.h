@@ -124,6 +124,7 @@ typedef struct config_evaluation {
     long memory_limit_mb;  // per candidate, 0 = none
     long time_limit_s;     // per candidate, 0 = none
     int ranks_per_candidate;  // MPI ranks that train one candidate together (data parallel)
+    long hang_timeout_s;      // an evaluation not done by then is hung: the job stops; 0 = from time_limit_s
 } config_evaluation;
 
 // A built-in test problem searched instead of architectures (space, objectives and

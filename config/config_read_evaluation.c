@@ -97,7 +97,7 @@ static int read_fidelity(cfg_reader *r, ynode *n, config_fidelity *f, int steps)
 int cfg_read_evaluation(cfg_reader *r, ynode *n, star_config *c) {
     const char *sec = "evaluation";
     static const char *const keys[] = {"backend", "threads", "data", "budget", "fidelity", "memory_limit_mb",
-                                       "time_limit_s", "ranks_per_candidate", NULL};
+                                       "time_limit_s", "ranks_per_candidate", "hang_timeout_s", NULL};
     config_evaluation *e = &c->evaluation;
     if (cfg_check_keys(r, n, sec, keys)) return -1;
     int backend = (int)e->backend;
@@ -111,6 +111,7 @@ int cfg_read_evaluation(cfg_reader *r, ynode *n, star_config *c) {
     if (cfg_long(r, n, sec, "memory_limit_mb", 0, 1000000000L, &e->memory_limit_mb)) return -1;
     if (cfg_long(r, n, sec, "time_limit_s", 0, 1000000000L, &e->time_limit_s)) return -1;
     if (cfg_int(r, n, sec, "ranks_per_candidate", 1, 65536, &e->ranks_per_candidate)) return -1;
+    if (cfg_long(r, n, sec, "hang_timeout_s", 0, 1000000000L, &e->hang_timeout_s)) return -1;
     if (e->ranks_per_candidate > e->budget.batch)
         return cfg_fail(r, cfg_get(r, n, "ranks_per_candidate"), "evaluation.ranks_per_candidate",
                         "each rank trains a slice of the batch: must be <= evaluation.budget.batch (%d), got %d",

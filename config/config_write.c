@@ -150,8 +150,8 @@ static void put_evaluation(text_buf *b, const config_evaluation *e) {
     } else {
         put(b, "null\n");
     }
-    put(b, "  memory_limit_mb: %ld\n  time_limit_s: %ld\n  ranks_per_candidate: %d\n", e->memory_limit_mb,
-        e->time_limit_s, e->ranks_per_candidate);
+    put(b, "  memory_limit_mb: %ld\n  time_limit_s: %ld\n  ranks_per_candidate: %d\n  hang_timeout_s: %ld\n",
+        e->memory_limit_mb, e->time_limit_s, e->ranks_per_candidate, e->hang_timeout_s);
 }
 
 // Every enumeration must have a name, or the text could not be read back.

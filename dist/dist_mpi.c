@@ -40,7 +40,16 @@ static int mpi_fail(int rc, const char *call, star_error *err) {
 int dist_built_with_mpi(void) { return 1; }
 
 int dist_init(star_error *err) {
-    if (started || !launched_by_mpi()) return 0;
+    if (started) return 0;
+    if (!launched_by_mpi()) {
+        // srun started several tasks that cannot find each other: each would run the
+        // whole search alone, all into one run directory.
+        const char *n = getenv("SLURM_STEP_NUM_TASKS");
+        if (n && atoi(n) > 1)
+            return STAR_FAIL(err, "srun started %s tasks but gave them no MPI process manager (PMI or PMIx): launch "
+                                  "with srun --mpi=pmix (or --mpi=pmi2; srun --mpi=list shows which)", n);
+        return 0;
+    }
     int provided = 0;
     MPI_CHECK(MPI_Init_thread(NULL, NULL, MPI_THREAD_FUNNELED, &provided), err);
     started = 1;

@@ -19,8 +19,9 @@ int dist_built_with_mpi(void) { return 0; }
 int dist_init(star_error *err) {
     const char *n = getenv("OMPI_COMM_WORLD_SIZE");
     if (!n) n = getenv("PMI_SIZE");
+    if (!n) n = getenv("SLURM_STEP_NUM_TASKS");
     if (n && atoi(n) > 1)
-        return STAR_FAIL(err, "started by an MPI launcher with %s ranks, but this star was built without MPI "
+        return STAR_FAIL(err, "started by a launcher as %s ranks, but this star was built without MPI "
                               "(install libopenmpi-dev and build again)", n);
     return 0;
 }

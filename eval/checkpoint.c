@@ -102,6 +102,14 @@ int checkpoint_read_info(const char *dir, checkpoint_info *info, star_error *err
     const char *g = st_file_metadata(f, "genome");
     if (rc == 0 && (!g || strlen(g) >= sizeof info->genome))
         rc = STAR_FAIL(err, "%s: metadata 'genome' is missing or too long", path);
+    // The model is allocated from these dims before its tensors are read: a file whose
+    // tensors could not even hold the F32 embedding [vocab, width] is refused first, so
+    // forged metadata cannot make star allocate what the file does not back.
+    uint64_t bytes = 0;
+    for (int i = 0; i < st_file_count(f); i++) bytes += st_file_tensor(f, i)->end - st_file_tensor(f, i)->begin;
+    if (rc == 0 && bytes < 4ull * (uint64_t)width * (uint64_t)vocab)
+        rc = STAR_FAIL(err, "%s: its tensors hold %llu bytes, fewer than the %ld x %ld embedding alone needs", path,
+                       (unsigned long long)bytes, vocab, width);
     if (rc == 0) {
         snprintf(info->genome, sizeof info->genome, "%s", g);
         info->width = (int)width;

@@ -49,6 +49,10 @@ static int shard_open(bin_shard *s, const char *path, int vocab, star_error *err
         close(fd);
         return STAR_FAIL(err, "%s: cannot stat: %s", path, strerror(e));
     }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return STAR_FAIL(err, "%s: not a regular file (a .bin token shard is expected)", path);
+    }
     uint64_t size = (uint64_t)st.st_size;
     unsigned char header[HEADER_BYTES];
     if (size < HEADER_BYTES || read_fully(fd, header, HEADER_BYTES) != 0) {

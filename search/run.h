@@ -18,8 +18,9 @@
 // new candidates of each batch (a generation, or a rung of one) are handed out to the
 // groups of ranks, costliest first (problem.cost), each to the group with the least
 // cost so far; each group's rank 0 formats the archive line of every candidate it
-// evaluated, and the lines are broadcast in batch order, so every rank ends the batch
-// with the same results, and rank 0 alone writes the run directory. A candidate's
+// evaluated and sends it to rank 0 at once; rank 0 appends the lines in batch order as
+// the batch's finished prefix grows and at the end broadcasts them all, so every rank
+// ends the batch with the same results, and rank 0 alone writes the run directory. A candidate's
 // result does not depend on which rank trains it, so the archive is the same with any
 // number of ranks (apart from wall times and "rank").
 #ifndef STAR_SEARCH_RUN_H

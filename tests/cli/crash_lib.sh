@@ -26,18 +26,18 @@ compare_runs() {  # name uninterrupted resumed
 }
 
 # crash_rounds NAME ARGS...: kills a search `kills` times at random moments, resuming each
-# time, then lets it finish. The delays are uniform in [20 ms, 20 ms + 3 T / kills), T the
+# time, then lets it finish. The delays are uniform in [20 ms, 20 ms + 5 T / kills), T the
 # uninterrupted run's wall time, so the kills spread over the whole run on a slow or busy
 # machine too. A kill before the run directory holds its config.yaml (written atomically
 # first) leaves nothing to resume: the original command is run again, as a user would.
 crash_rounds() {
   local name=$1; shift
-  local dir=$tmp/$name-killed mid=0 fresh=0 resumes_ok=0 parse_ok=0 i rc t0 t1
+  local dir=$tmp/$name-killed mid=0 appending=0 fresh=0 resumes_ok=0 parse_ok=0 i rc t0 t1
   t0=$(date +%s%N)
   "$star" search "$@" --set run.dir=$tmp/$name-whole --quiet >/dev/null 2>&1
   t1=$(date +%s%N)
   check "$name: uninterrupted run succeeds" "[ -s $tmp/$name-whole/archive.jsonl ]"
-  local span=$(( (t1 - t0) / 1000000 * 3 / kills + 1 ))
+  local span=$(( (t1 - t0) / 1000000 * 5 / kills + 1 ))
   for ((i = 0; i < kills; i++)); do
     local delay=$((20 + (RANDOM * 32768 + RANDOM) % span))
     local before=0
@@ -57,8 +57,12 @@ crash_rounds() {
     # is a start or resume that failed.
     if [ $rc -eq 137 ] || [ $rc -eq 0 ]; then resumes_ok=$((resumes_ok + 1)); else
       echo "$name round $i: exit $rc: $(head -3 $tmp/err)"; fi
-    # Mid-run: killed while the search was appending evaluations.
-    [ $rc -eq 137 ] && [ -f $dir/archive.jsonl ] && [ "$(wc -l < $dir/archive.jsonl)" -gt "$before" ] && mid=$((mid + 1))
+    # Mid-run: killed after the run directory was set up and before the run completed;
+    # appending: evaluations were appended during the round before the kill.
+    if [ $rc -eq 137 ] && [ -f $dir/config.yaml ] && ! grep -q '"complete":true' $dir/checkpoint.json 2>/dev/null; then
+      mid=$((mid + 1))
+      [ -f $dir/archive.jsonl ] && [ "$(wc -l < $dir/archive.jsonl)" -gt "$before" ] && appending=$((appending + 1))
+    fi
     if [ ! -f $dir/archive.jsonl ] || [ "$(bad_lines $dir/archive.jsonl)" -eq 0 ]; then parse_ok=$((parse_ok + 1)); fi
   done
   if [ -f $dir/config.yaml ]; then
@@ -74,8 +78,8 @@ crash_rounds() {
   local tmps; tmps=$(find $dir -name '*.tmp.*' | wc -l)
   check "$name: at least a quarter of the kills landed mid-run ($mid/$kills)" "[ $((4 * mid)) -ge $kills ]"
   compare_runs "$name" $tmp/$name-whole $dir
-  echo "$name: $kills kills at 20..$((20 + span)) ms ($mid while evaluations were being appended, $fresh before" \
-       "config.yaml existed), $resumes_ok/$kills starts and resumes ok, $(wc -l < $dir/archive.jsonl) evaluations," \
+  echo "$name: $kills kills at 20..$((20 + span)) ms ($mid mid-run, $appending of them after evaluations were" \
+       "appended in the round; $fresh starts before config.yaml existed), $resumes_ok/$kills starts and resumes ok, $(wc -l < $dir/archive.jsonl) evaluations," \
        "$tmps temporary files left by kills during an atomic write"
 }
 

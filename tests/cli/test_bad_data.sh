@@ -2,25 +2,19 @@
 # Bad data stops `star search` and `star train` with a clear error naming the file, a
 # non-zero exit, and (for a search) no run directory: an empty file, a file shorter than
 # one sequence, a .bin shard with the wrong magic, a truncated body or no header, a
-# pattern matching nothing, and a config naming a missing data or seed genome file.
+# pattern matching nothing, a directory where a file is expected, and a config naming a
+# missing data or seed genome file.
 set -u
 source "$(dirname "$0")/lib.sh"
 small=(--set space.width=32 --set algorithm.population=2 --set algorithm.generations=1 --set algorithm.seed_with=[]
        --set evaluation.budget.steps=1 --set evaluation.budget.batch=1 --set evaluation.budget.seq_len=16
        --set evaluation.budget.warmup=0 --set space.vocab=256 --quiet)
 
-# A .bin shard: magic, version, token count in a 256-int header, then `body` tokens.
+# A .bin shard: magic, version 1 and a token count in a 256-int little-endian header,
+# then `body` zero tokens.
+le32() { printf '\\x%02x\\x%02x\\x%02x\\x%02x' $(($1 & 255)) $(($1 >> 8 & 255)) $(($1 >> 16 & 255)) $(($1 >> 24 & 255)); }
 shard() {  # path magic count body
-  {
-    printf '%08x%08x%08x' "$2" 1 "$3" | sed -E 's/(..)(..)(..)(..)/\4\3\2\1/g' | xxd -r -p
-    head -c $((1024 - 12)) /dev/zero
-    head -c $((2 * $4)) /dev/zero
-  } > "$1"
-}
-command -v xxd >/dev/null || shard() {  # without xxd: the header bytes through printf escapes
-  local le
-  le() { printf "\\\\x%02x\\\\x%02x\\\\x%02x\\\\x%02x" $(($1 & 255)) $(($1 >> 8 & 255)) $(($1 >> 16 & 255)) $(($1 >> 24 & 255)); }
-  { printf "$(le "$2")$(le 1)$(le "$3")"; head -c $((1024 - 12)) /dev/zero; head -c $((2 * $4)) /dev/zero; } > "$1"
+  { printf "$(le32 "$2")$(le32 1)$(le32 "$3")"; head -c $((1024 - 12)) /dev/zero; head -c $((2 * $4)) /dev/zero; } > "$1"
 }
 
 # search_fails NAME DATA_YAML PATTERN: a search on that data exits 1, its message names
@@ -50,6 +44,12 @@ shard $tmp/tiny.bin 20240520 10 10
 search_fails "shard shorter than one sequence" "{bin: $tmp/tiny.bin}" "$tmp/tiny.bin: 10 tokens is too short"
 search_fails "missing shard" "{bin: $tmp/none.bin}" "$tmp/none.bin: cannot open"
 search_fails "pattern matching nothing" "{bin: $tmp/nothing_*.bin}" "$tmp/nothing_\*.bin: no file matches"
+
+mkdir $tmp/adir
+search_fails "text path is a directory" "{text: $tmp/adir}" "$tmp/adir: is a directory"
+search_fails "shard path is a directory" "{bin: $tmp/adir}" "$tmp/adir: not a regular file"
+out=$("$star" search $tmp/adir 2>&1); rc=$?
+check "search, config path is a directory: exit 1 naming it" "[ $rc -eq 1 ] && echo \"\$out\" | grep -q '$tmp/adir: is a directory'"
 
 out=$("$star" search configs/quickstart.yaml --set run.dir=$tmp/run-seed "${small[@]}" \
       --set "algorithm.seed_with=[$tmp/gone.yaml]" 2>&1); rc=$?

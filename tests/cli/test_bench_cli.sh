@@ -2,8 +2,8 @@
 # star bench: the JSON it prints and appends (every key; params equal to `star genome
 # stats`; tokens/s consistent with ms/step and the batch shape; the device and a UTC
 # date), the default results file bench/results/cpu.jsonl under the current directory
-# (created, one line per run), --results elsewhere, and the errors: --backend cuda,
-# an unknown backend, data options, a bad genome. $1 is the star binary.
+# (created, one line per run), --results elsewhere, --backend cuda (a run, or a clear
+# error without the CUDA build or a device), and the errors: an unknown backend, data options, a bad genome. $1 is the star binary.
 set -u
 STAR="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"  # absolute: the test changes directory
 # Spinning OpenMP threads crawl when the cores are shared with other jobs (as in CI).
@@ -65,8 +65,18 @@ python3 -c 'import json,sys; j=json.loads(open(sys.argv[1]).read()); sys.exit(0 
     "$tmp/elsewhere/r.jsonl" || { echo "FAIL: --results file"; fails=$((fails + 1)); }
 
 # Errors.
-"$STAR" bench "$G" --backend cuda >"$tmp/out" 2>&1; check "cuda" 1 $?
-contains "cuda" "$tmp/out" "star: error: --backend cuda: the CUDA backend is not available in this build"
+# --backend cuda: runs where the build and a device allow (a line in bench/results/cuda.jsonl
+# with the measured peak and the MFU), else fails saying which of the two is missing.
+(cd "$tmp" && "$STAR" bench "$G" --width 64 --batch 2 --seq-len 32 --steps 2 --backend cuda) >"$tmp/out" 2>&1
+rc=$?
+if [ $rc -eq 0 ]; then
+    python3 -c 'import json,sys; j=json.loads(open(sys.argv[1]).read()); sys.exit(0 if j["backend"]=="cuda" and j["peak_bf16_tflops"]>0 and j["mfu"]>0 else 1)' \
+        "$tmp/bench/results/cuda.jsonl" || { echo "FAIL: cuda: bench/results/cuda.jsonl"; fails=$((fails + 1)); }
+else
+    check "cuda" 1 $rc
+    grep -qE "this build has no CUDA backend|needs a CUDA device and none was found" "$tmp/out" ||
+        { echo "FAIL: cuda: no clear error:"; cat "$tmp/out"; fails=$((fails + 1)); }
+fi
 "$STAR" bench "$G" --backend tpu >"$tmp/out" 2>&1; check "unknown backend" 2 $?
 "$STAR" bench "$G" --data README.md >"$tmp/out" 2>&1; check "data option" 2 $?
 "$STAR" bench >"$tmp/out" 2>&1; check "no arch" 2 $?

@@ -7,6 +7,8 @@
 # --format pytorch without --out). $1 is the star binary; run from the source root.
 source "$(dirname "$0")/lib.sh"
 
+json_string() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["string"])' "$1"; }
+
 # An architecture run scored without training (seconds).
 $star search configs/quickstart.yaml --set run.dir="$tmp/run" \
     --set 'objectives=[{name: params}, {name: cache_bytes, context: 1024}]' \
@@ -22,13 +24,13 @@ check "export --pick 1 (yaml)" '[ $? -eq 0 ] && [ -f "$tmp/pick1/arch.yaml" ]'
 check "--pick 1 names the front's first hash" 'grep -q "\"hash\":\"$hash1\"" "$tmp/pick1/arch.yaml"'
 $star export "$tmp/run" --pick "$hash1" --format json >"$tmp/pick_hash.json" 2>"$tmp/err"
 check "export --pick HASH (json, stdout)" '[ $? -eq 0 ]'
-check "--pick HASH gives the member's genome" 'grep -qF "\"string\":\"$genome1\"" "$tmp/pick_hash.json"'
+check "--pick HASH gives the member's genome" '[ "$(json_string "$tmp/pick_hash.json")" = "$genome1" ]'
 check "the JSON file parses" 'python3 -c "import json,sys; json.load(open(sys.argv[1]))" "$tmp/pick_hash.json"'
 
 # --best params: the front member with the fewest parameters.
 best=$(python3 -c 'import json,sys; fr=json.load(open(sys.argv[1]))["front"]; print(min(fr, key=lambda p: (p["objectives"]["params"], p["objectives"]["cache_bytes"]))["genome"])' "$tmp/front.json")
 $star export "$tmp/run" --best params --format json >"$tmp/best.json" 2>"$tmp/err"
-check "export --best params" '[ $? -eq 0 ] && grep -qF "\"string\":\"$best\"" "$tmp/best.json"'
+check "export --best params" '[ $? -eq 0 ] && [ "$(json_string "$tmp/best.json")" = "$best" ]'
 
 # The exported files are architectures star reads: the same genome and parameter count.
 for f in "$tmp/pick1/arch.yaml" "$tmp/pick_hash.json"; do

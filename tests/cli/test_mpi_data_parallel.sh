@@ -62,5 +62,7 @@ check "every line from the group's rank 0" "! grep -q '\"rank\":1' $tmp/s2/archi
 out=$("${mpi[@]}" -np 2 "$star" search configs/quickstart.yaml --set run.dir=$tmp/s3 "${sets[@]}" \
   --set evaluation.ranks_per_candidate=2 --set evaluation.backend=cuda 2>&1)
 check "backend cuda with ranks_per_candidate 2 is refused clearly" "echo \"\$out\" | grep -q 'NCCL) is not implemented'"
+out=$("${mpi[@]}" -np 2 "$star" train "${args[@]}" --backend cuda 2>&1)
+check "star train --backend cuda on 2 ranks is refused clearly" "echo \"\$out\" | grep -q 'NCCL) is not implemented'"
 
 finish

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # star search under mpirun: the same config and seed give the same archive, generations
 # and checkpoint with 1, 2 and 3 ranks (apart from wall times and the "rank" of each
-# line); a rank killed mid-run stops the job without a hang and with every archive line
-# whole, and --resume with another number of ranks ends with the same archive.
+# line); a rank killed mid-run, or one that hangs, stops the job by itself with every
+# archive line whole, and --resume with another number of ranks ends with the same archive.
 # Skips (77) when star was built without MPI or mpirun is missing.
 set -u
 source "$(dirname "$0")/lib.sh"
@@ -70,5 +70,33 @@ check "every archive line is whole" "[ \$(tail -c 1 $tmp/k/archive.jsonl | od -A
 "${mpi[@]}" -np 3 "$star" search --resume $tmp/k --quiet >/dev/null 2>$tmp/errr
 check "resume with 3 ranks succeeds" "[ $? -eq 0 ]" || cat $tmp/errr
 check "resumed archive equal to the uninterrupted one" "diff <(strip $tmp/r1/archive.jsonl) <(strip $tmp/k/archive.jsonl) >/dev/null"
+
+# A hung rank (SIGSTOP during generation 1): rank 0's watchdog (hang_timeout_s per
+# candidate of the busiest group) stops the job by itself; resume completes the run.
+"${mpi[@]}" -np 2 "$star" search configs/quickstart.yaml --set run.dir=$tmp/h "${sets[@]}" \
+  --set evaluation.hang_timeout_s=4 >/dev/null 2>$tmp/errh &
+job=$!
+waited=0
+while [ "$(cat $tmp/h/archive.jsonl 2>/dev/null | wc -l)" -lt 5 ] && kill -0 $job 2>/dev/null && [ $waited -lt 1500 ]; do
+  sleep 0.02; waited=$((waited + 1))
+done
+victim=""
+for p in $(pgrep -P $job); do
+  tr '\0' '\n' < /proc/$p/environ 2>/dev/null | grep -q '^OMPI_COMM_WORLD_RANK=1$' && victim=$p
+done
+check "found rank 1 to stop" "[ -n '$victim' ]"
+[ -n "$victim" ] && kill -STOP $victim
+waited=0
+while kill -0 $job 2>/dev/null && [ $waited -lt 600 ]; do sleep 0.1; waited=$((waited + 1)); done
+check "a hung rank: the job ended by itself within 60 s" "! kill -0 $job 2>/dev/null"
+[ -n "$victim" ] && kill -KILL $victim 2>/dev/null
+kill -9 $job 2>/dev/null
+wait $job
+check "a hung rank: non-zero exit" "[ $? -ne 0 ]"
+check "a hung rank: the watchdog said why" "grep -q 'did not finish in time' $tmp/errh" || cat $tmp/errh
+check "a hung rank: every archive line is whole" "[ \$(tail -c 1 $tmp/h/archive.jsonl | od -An -c | tr -d ' ') = '\n' ]"
+"${mpi[@]}" -np 2 "$star" search --resume $tmp/h --quiet >/dev/null 2>$tmp/errhr
+check "a hung rank: resume succeeds" "[ $? -eq 0 ]" || cat $tmp/errhr
+check "a hung rank: resumed archive equal to the uninterrupted one" "diff <(strip $tmp/r1/archive.jsonl) <(strip $tmp/h/archive.jsonl) >/dev/null"
 
 finish

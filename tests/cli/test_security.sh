@@ -47,6 +47,14 @@ hdr='{"w":{"dtype":"F32","shape":[1000000,1000000],"data_offsets":[0,8]}}'
 out=$("$star" eval --ckpt $tmp/ck2 --suite text --data /dev/null 2>&1); rc=$?
 check "a shape that does not match its bytes is refused naming the file" "[ $rc -eq 1 ] && echo \"\$out\" | grep -q 'ck2/model.safetensors.*shape and dtype'"
 
+# Metadata claiming dims the file's tensors cannot back (a 16384-wide model with a
+# vocabulary of 2^24 in a file without tensors): refused before any allocation.
+mkdir -p $tmp/ck3
+meta='{"__metadata__":{"genome":"11111-91111","width":"16384","vocab":"16777216","step":"1","gene_table_version":"1"}}'
+{ printf "\\x$(printf %02x ${#meta})\\0\\0\\0\\0\\0\\0\\0"; printf '%s' "$meta"; } > $tmp/ck3/model.safetensors
+out=$("$star" eval --ckpt $tmp/ck3 --suite text --data /dev/null 2>&1); rc=$?
+check "forged checkpoint dims are refused naming the file" "[ $rc -eq 1 ] && echo \"\$out\" | grep -q 'ck3/model.safetensors: its tensors hold 0 bytes'"
+
 # 5. No shell or subprocess anywhere in the sources (the one exec is star re-starting
 # itself through /proc/self/exe with a changed environment, cli/main.c).
 hits=$(grep -rnE '\b(system|popen|execl|execlp|execle|execvp|execvpe|posix_spawnp?|wordexp)[[:space:]]*\(' \

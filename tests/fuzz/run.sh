@@ -19,8 +19,9 @@ build=${STAR_FUZZ_BUILD:-build-fuzz}
 jobs=${STAR_FUZZ_JOBS:-2}
 
 command -v clang >/dev/null || { echo "tests/fuzz/run.sh: clang not found (apt-get install clang)" >&2; exit 1; }
+mkdir -p "$build"
 cmake -S . -B "$build" -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSTAR_FUZZ=ON \
-  -DSTAR_SANITIZE=ON -DSTAR_CUDA=OFF >"$build.configure.log" 2>&1 || { cat "$build.configure.log"; exit 1; }
+  -DSTAR_SANITIZE=ON -DSTAR_CUDA=OFF >"$build/configure.log" 2>&1 || { cat "$build/configure.log"; exit 1; }
 cmake --build "$build" -j"$jobs" --target "${harnesses[@]/#/fuzz_}" >"$build/build.log" 2>&1 ||
   { tail -40 "$build/build.log"; exit 1; }
 

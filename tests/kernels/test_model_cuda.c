@@ -68,6 +68,7 @@ static double diff2(const float *a, const float *b, size_t n) {
 // One architecture: loss and gradients at the same weights, then the loss curves.
 static void check_arch(const char *name, const arch *a, int B, int T, uint64_t seed) {
     int V = a->dims.vocab;
+    double t_start = star_now_s();
     model_options mo = {.max_batch = B, .max_seq = T, .seed = seed};
     model *cpu = NULL;
     cuda_model *gpu = NULL;
@@ -178,6 +179,7 @@ static void check_arch(const char *name, const arch *a, int B, int T, uint64_t s
            "%.1e; time CPU %.2f s, GPU %.2f s\n",
            "", CURVE_STEPS, first[0], last[0], tail[0], first[1], last[1], tail[1], CURVE_TIGHT, worst_step, t_cpu, t_gpu);
 out:
+    printf("%-28s %.2f s in all\n", "", star_now_s() - t_start);
     adamw_free(&opt);
     token_batch_free(&b);
     cuda_model_free(gpu);
@@ -194,6 +196,7 @@ static int load_yaml(const char *path, int width, int vocab, arch *a) {
 }
 
 int main(void) {
+    setvbuf(stdout, NULL, _IOLBF, 0);  // progress shows even if the run is cut short
     int count = 0;
     star_cuda_device_count(&count, &err);
     if (count == 0) {
