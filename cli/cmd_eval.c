@@ -1,4 +1,4 @@
-// star eval ARCH --suite mad|text [--tasks a,b] [--data FILE] [budget] [--json]
+// star eval ARCH --suite mad|text [--tasks a,b] [--data FILE] [budget] [--backend cpu|cuda] [--json]
 // star eval --ckpt DIR --suite text --data FILE
 //
 // Scores an architecture the way the search's quality objective does: a fresh model
@@ -18,6 +18,7 @@
 #include "eval/data_open.h"
 #include "eval/mad.h"
 #include "eval/model.h"
+#include "eval/model_cuda.h"
 #include "eval/quality.h"
 #include "eval/train.h"
 
@@ -34,6 +35,8 @@ static void usage(FILE *f) {
             "for byte-level text, bits per byte. --ckpt DIR trains nothing: it loads the\n"
             "checkpoint (genome, width and vocabulary from its metadata) and scores validation.\n\n"
             "  --suite mad|text     what to evaluate on (required)\n"
+            "  --backend cpu|cuda   where the models train: the CPU engine (default) or the first\n"
+            "                       CUDA device (a build with the CUDA backend; as star train)\n"
             "  --tasks A,B          MAD tasks, of:");
     for (const char *const *t = mad_task_names(); *t; t++) fprintf(f, "%s %s", t == mad_task_names() ? "" : ",", *t);
     fprintf(f,
@@ -46,7 +49,8 @@ static void usage(FILE *f) {
 }
 
 typedef struct eval_options {
-    const char *suite, *tasks, *ckpt;
+    const char *suite, *tasks, *ckpt, *backend;
+    int on_cuda;
     long val_sequences;
     mad_task task[MAD_TASK_COUNT];
     int n_tasks;
@@ -88,8 +92,9 @@ static int parse_args(int argc, char **argv, arch_args *a, eval_options *o) {
     for (int i = 1; i < argc; i++) {
         const char **str = !strcmp(argv[i], "--suite") ? &o->suite
                            : !strcmp(argv[i], "--tasks") ? &o->tasks
-                           : !strcmp(argv[i], "--ckpt")  ? &o->ckpt
-                                                         : NULL;
+                           : !strcmp(argv[i], "--ckpt")    ? &o->ckpt
+                           : !strcmp(argv[i], "--backend") ? &o->backend
+                                                           : NULL;
         if (str || !strcmp(argv[i], "--val-sequences")) {
             if (i + 1 >= argc) return usage_error("%s needs a value", argv[i]);
             if (str) {
@@ -113,6 +118,10 @@ static int parse_args(int argc, char **argv, arch_args *a, eval_options *o) {
     if (!o->suite) return usage_error("--suite mad|text is required");
     int mad = !strcmp(o->suite, "mad"), text = !strcmp(o->suite, "text");
     if (!mad && !text) return usage_error("--suite: expected mad or text, got '%s'", o->suite);
+    if (o->backend && strcmp(o->backend, "cpu") && strcmp(o->backend, "cuda"))
+        return usage_error("--backend: expected cpu or cuda, got '%s'", o->backend);
+    o->on_cuda = o->backend && !strcmp(o->backend, "cuda");
+    if (o->on_cuda && o->ckpt) return usage_error("--ckpt scores on the CPU: leave out --backend cuda");
     if (a->mad) return usage_error("--mad is not an eval option: use --suite mad --tasks %s", a->mad);
     if (a->save || a->from) return usage_error("--save and --from are train options (%s)", "star train --help");
     if (mad && (a->data || a->bin)) return usage_error("--suite mad generates its own data: leave out --data/--bin");
@@ -145,16 +154,18 @@ static void print_json(json_writer *w) {
     jw_free(w);
 }
 
-// Trains and scores one model on src; a failed model (diverged, out of memory) is r->ok = 0.
+// Trains and scores one model on src; a failed model (diverged; on CUDA also out of
+// device memory or a class the device does not run) is r->ok = 0.
 static int train_on(const arch_args *a, const eval_options *o, const data_source *src, int T, size_t *params,
                     train_result *r, star_error *err) {
     model_options mo = {.max_batch = a->batch, .max_seq = T, .seed = a->seed};
-    model *m;
-    if (model_create(&a->a, mo, &m, err) != 0) return -1;
-    *params = model_param_count(m);
     train_params tp;
     arch_args_train_params(a, T, &tp);
     tp.val_batches = val_batches(o, a->batch);
+    if (o->on_cuda) return train_new_cuda(&a->a, mo, 0, src, &tp, params, r, err);
+    model *m;
+    if (model_create(&a->a, mo, &m, err) != 0) return -1;
+    *params = model_param_count(m);
     int rc = train_run(m, src, &tp, r, err);
     model_free(m);
     return rc;
@@ -297,6 +308,13 @@ int cmd_eval(int argc, char **argv) {
     if (rc != 0) return rc;
     star_error err;
     memset(&err, 0, sizeof err);
+    // One check before any work: a CUDA build and a device.
+    star_error cerr;
+    if (o.on_cuda && cuda_backend_check(&cerr) != 0) {
+        STAR_FAIL(&err, "--backend cuda: %s; use --backend cpu", cerr.msg);
+        star_error_print(&err);
+        return EXIT_FAIL;
+    }
     quality_set_threads(a.threads);
     if (!o.ckpt && arch_args_load(&a, &err) != 0) {
         star_error_print(&err);

@@ -1,4 +1,4 @@
-// star search CONFIG [--set key=value]... | star search --resume DIR
+// star search CONFIG [--set key=value]... [--backend cpu|cuda] | star search --resume DIR
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,13 +16,14 @@
 
 static void usage(FILE *f) {
     fprintf(f,
-            "usage: star search CONFIG.yaml [--set key.path=value]... [--quiet]\n"
+            "usage: star search CONFIG.yaml [--set key.path=value]... [--backend cpu|cuda] [--quiet]\n"
             "       star search --resume RUN_DIR [--quiet]\n\n"
             "Runs the search a config describes (docs/config.md) into its run.dir: the resolved\n"
             "config, archive.jsonl (every evaluation), generations/ (population and front of each\n"
             "generation), checkpoint.json and log.txt. --resume continues a run from its directory;\n"
             "everything already measured is read back, nothing is measured twice. Ends by printing\n"
-            "the front.\n\n"
+            "the front. --backend cuda trains every candidate on the first CUDA device (the\n"
+            "same as --set evaluation.backend=cuda; a build with the CUDA backend).\n\n"
             "Under an MPI launcher (mpirun -np N star search ...) the ranks share the work:\n"
             "docs/distributed.md.\n");
 }
@@ -97,6 +98,20 @@ int cmd_search(int argc, char **argv) {
             sets[n_sets++] = argv[++i];
         } else if (!strncmp(argv[i], "--set=", 6)) {
             if (n_sets < CONFIG_MAX_SETS) sets[n_sets++] = argv[i] + 6;
+        } else if (!strcmp(argv[i], "--backend")) {
+            // The config key's override, so the run's config.yaml records it.
+            static char backend_set[64];
+            if (i + 1 >= argc || (strcmp(argv[i + 1], "cpu") && strcmp(argv[i + 1], "cuda"))) {
+                fprintf(stderr, "star search: error: --backend: expected cpu or cuda%s%s\n", i + 1 < argc ? ", got " : "",
+                        i + 1 < argc ? argv[i + 1] : "");
+                return 2;
+            }
+            if (n_sets == CONFIG_MAX_SETS) {
+                fprintf(stderr, "star search: error: at most %d --set overrides (--backend is one)\n", CONFIG_MAX_SETS);
+                return 2;
+            }
+            snprintf(backend_set, sizeof backend_set, "evaluation.backend=%s", argv[++i]);
+            sets[n_sets++] = backend_set;
         } else if (!strcmp(argv[i], "--quiet")) {
             quiet = 1;
         } else if (argv[i][0] == '-') {
@@ -115,7 +130,8 @@ int cmd_search(int argc, char **argv) {
         return 2;
     }
     if (resume_dir && n_sets) {
-        fprintf(stderr, "star search: error: --set cannot change a run being resumed (its config.yaml is fixed)\n");
+        fprintf(stderr, "star search: error: --set and --backend cannot change a run being resumed (its config.yaml "
+                        "is fixed)\n");
         return 2;
     }
     star_error err;

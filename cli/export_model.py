@@ -79,19 +79,23 @@ def rope(x, base):
 
 def softmax_attention(q, k, v, window, scale):
     """q [B, T, H, e], k [B, T, Hkv, e], v [B, T, Hkv, hd] -> [B, T, H, hd]. Causal; a window w > 0
-    keeps the keys j with i - w < j <= i. Query head h reads key/value head h // (H / Hkv)."""
+    keeps the keys j with i - w < j <= i. Query head h reads key/value head h // (H / Hkv).
+    Through torch's scaled_dot_product_attention (a fused kernel where the device has one, so
+    the T x T scores are not kept): is_causal without a window, a boolean mask with one."""
     H, Hkv, T = q.shape[2], k.shape[2], q.shape[1]
     rep = H // Hkv
-    k = k.repeat_interleave(rep, dim=2)
-    v = v.repeat_interleave(rep, dim=2)
-    s = torch.einsum("bihe,bjhe->bhij", q, k) * scale
-    i = torch.arange(T, device=q.device)[:, None]
-    j = torch.arange(T, device=q.device)[None, :]
-    mask = j <= i
+    if rep > 1:
+        k = k.repeat_interleave(rep, dim=2)
+        v = v.repeat_interleave(rep, dim=2)
+    q, k, v = q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2)  # [B, H, T, .]
     if window > 0:
-        mask = mask & (j > i - window)
-    s = s.masked_fill(~mask, float("-inf"))
-    return torch.einsum("bhij,bjhd->bihd", torch.softmax(s, dim=-1), v)
+        i = torch.arange(T, device=q.device)[:, None]
+        j = torch.arange(T, device=q.device)[None, :]
+        mask = (j <= i) & (j > i - window)
+        o = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, scale=scale)
+    else:
+        o = F.scaled_dot_product_attention(q, k, v, is_causal=True, scale=scale)
+    return o.transpose(1, 2)
 
 
 class LIV(nn.Module):

@@ -2,7 +2,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <libgen.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,4 +133,31 @@ int dir_create(const char *path, star_error *err) {
 int path_join(char *out, size_t cap, const char *a, const char *b, star_error *err) {
     if (snprintf(out, cap, "%s/%s", a, b) >= (int)cap) return STAR_FAIL(err, "path too long: %s/%s", a, b);
     return 0;
+}
+
+int dir_remove_stale_tmp(const char *dir, int *removed, star_error *err) {
+    DIR *d = opendir(dir);
+    if (!d) return STAR_FAIL(err, "%s: cannot open directory: %s", dir, strerror(errno));
+    struct dirent *e;
+    int rc = 0;
+    while ((e = readdir(d)) != NULL) {
+        const char *t = strstr(e->d_name, ".tmp.");
+        if (!t || t == e->d_name) continue;
+        char *end;
+        long pid = strtol(t + 5, &end, 10);
+        if (*end != '\0' || end == t + 5 || pid <= 0) continue;
+        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue;  // its writer may still be at work
+        char path[4096];
+        if (path_join(path, sizeof path, dir, e->d_name, err) != 0) {
+            rc = -1;
+            break;
+        }
+        if (unlink(path) != 0 && errno != ENOENT) {
+            rc = STAR_FAIL(err, "%s: cannot remove: %s", path, strerror(errno));
+            break;
+        }
+        (*removed)++;
+    }
+    closedir(d);
+    return rc;
 }

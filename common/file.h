@@ -14,6 +14,10 @@ int file_append_line(const char *path, const char *line, star_error *err);  // a
 int file_read_all(const char *path, char **out, size_t *len, star_error *err);
 int file_exists(const char *path);
 int dir_create(const char *path, star_error *err);  // mkdir -p
+// Removes the temporary files (NAME.tmp.PID) that file_write_atomic left in dir when its
+// process was killed mid-write: those whose PID is no live process. Adds their number to
+// *removed.
+int dir_remove_stale_tmp(const char *dir, int *removed, star_error *err);
 // Joins a and b with '/' into out (fails if it does not fit).
 int path_join(char *out, size_t cap, const char *a, const char *b, star_error *err);
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/json.h"
+#include "eval/model_cuda.h"
 #include "eval/quality.h"
 #include "genome/genome_canonical.h"
 #include "genome/genome_check.h"
@@ -201,13 +202,17 @@ static double evaluate_cost(void *ctx, const individual *ind) {
 
 int arch_search_create(const star_config *cfg, arch_search **out, star_error *err) {
     *out = NULL;
-    if (cfg->evaluation.backend != CONFIG_BACKEND_CPU) {
+    if (cfg->evaluation.backend == CONFIG_BACKEND_CUDA) {
         if (cfg->evaluation.ranks_per_candidate > 1)
             return STAR_FAIL(err, "evaluation: backend %s with ranks_per_candidate %d: data-parallel training on GPUs "
                                   "(NCCL) is not implemented yet; use backend cpu, or ranks_per_candidate 1",
                              config_backend_name(cfg->evaluation.backend), cfg->evaluation.ranks_per_candidate);
-        return STAR_FAIL(err, "evaluation.backend: %s is not available in this build (use cpu)",
-                         config_backend_name(cfg->evaluation.backend));
+        // Checked once here, before the run directory exists, not per candidate.
+        if (!cuda_backend_built())
+            return STAR_FAIL(err, "evaluation.backend: cuda is not available in this build (it has no CUDA backend: "
+                                  "configure with a CUDA compiler); use cpu");
+        star_error cerr;
+        if (cuda_backend_check(&cerr) != 0) return STAR_FAIL(err, "evaluation.backend: cuda: %s (use cpu)", cerr.msg);
     }
     arch_search *as = calloc(1, sizeof *as);
     if (!as) return STAR_FAIL(err, "out of memory");

@@ -393,6 +393,7 @@ int cuda_model_create(const arch *a, model_options opt, int device, cuda_model *
     return 0;
 fail:
     cuda_model_free(g);
+    star_cuda_clear_error();  // a failed allocation must not fail the next model's first launch
     return -1;
 }
 

@@ -15,8 +15,9 @@
 // placement, output projection and sharing. SA-diff is not on the CUDA backend yet:
 // creating such a model fails naming the class.
 //
-// Everything but cuda_backend_built exists only in a CUDA build (STAR_WITH_CUDA defined);
-// callers test that macro and give a clear error without it.
+// Everything but cuda_backend_built, cuda_backend_check and train_new_cuda exists only in
+// a CUDA build (STAR_WITH_CUDA defined); callers test that macro and give a clear error
+// without it.
 #ifndef STAR_EVAL_MODEL_CUDA_H
 #define STAR_EVAL_MODEL_CUDA_H
 
@@ -34,6 +35,9 @@ typedef struct cuda_model cuda_model;
 
 // 1 in a build with the CUDA backend, 0 otherwise.
 int cuda_backend_built(void);
+// 0 when this build has the CUDA backend and a CUDA device is present; otherwise fails
+// saying which of the two is missing. A command calls it once, before any work.
+int cuda_backend_check(star_error *err);
 // Fails naming the first LIV (index and class) or shape the CUDA model does not run.
 int cuda_model_check_arch(const arch *a, star_error *err);
 // Plans and allocates the model on device `device` for batches up to opt.max_batch x
@@ -74,5 +78,14 @@ int cuda_model_sync(cuda_model *g, star_error *err);
 // train_run_with on the device (one process, one device): the same schedule, clipping,
 // divergence checks, logging and validation scoring. p->group must be NULL.
 int train_run_cuda(cuda_model *g, const data_source *data, const train_params *p, train_result *r, star_error *err);
+
+// Creates a fresh model of a on device `device` (weights from opt.seed, as on the CPU),
+// trains it with train_run_cuda and frees it; *params (may be NULL) gets its parameter
+// count. A model that cannot be created (a class or shape the CUDA backend does not run,
+// an arena over opt.memory_limit_bytes or one the device cannot allocate) is the model's
+// failure, not an error: r->ok = 0 with the reason, as for the CPU memory limit.
+// Without the CUDA backend it fails saying so.
+int train_new_cuda(const arch *a, model_options opt, int device, const data_source *data, const train_params *p,
+                   size_t *params, train_result *r, star_error *err);
 
 #endif

@@ -10,6 +10,7 @@
 
 #include "eval/data_open.h"
 #include "eval/model.h"
+#include "eval/model_cuda.h"
 #include "eval/train.h"
 
 void quality_set_threads(int threads) {
@@ -41,7 +42,7 @@ static void train_params_from(const star_config *cfg, int steps, int T, train_pa
     p->time_limit_s = (double)cfg->evaluation.time_limit_s;
 }
 
-// Trains one model on one data source and scores it.
+// Trains one model on one data source and scores it, on the config's backend.
 static int train_one(const star_config *cfg, const arch *a, const data_source *src, uint64_t seed, int steps, int T,
                      const dist_comm *group, train_result *r, star_error *err) {
     int n_ranks = group ? dist_size(group) : 1;
@@ -49,6 +50,10 @@ static int train_one(const star_config *cfg, const arch *a, const data_source *s
                         .max_seq = T,
                         .seed = seed,
                         .memory_limit_bytes = (size_t)cfg->evaluation.memory_limit_mb * 1048576u};
+    train_params tp;
+    train_params_from(cfg, steps, T, &tp);
+    if (cfg->evaluation.backend == CONFIG_BACKEND_CUDA)  // one device: no group (refused up front)
+        return train_new_cuda(a, mo, 0, src, &tp, NULL, r, err);
     model *m;
     star_error merr;
     if (model_create(a, mo, &m, &merr) != 0) {
@@ -57,8 +62,6 @@ static int train_one(const star_config *cfg, const arch *a, const data_source *s
         snprintf(r->reason, sizeof r->reason, "%s", merr.msg);
         return 0;
     }
-    train_params tp;
-    train_params_from(cfg, steps, T, &tp);
     tp.group = group;
     int rc = train_run(m, src, &tp, r, err);
     model_free(m);

@@ -1,9 +1,11 @@
 // star: the quality objective: train the model an architecture builds on the config's
-// data for the configured budget and score it on held-out data. Quality is the
+// data for the configured budget (on evaluation.backend: the CPU engine, or the first
+// CUDA device through train_new_cuda) and score it on held-out data. Quality is the
 // validation loss in nats per scored token (for MAD: averaged over the tasks, each
 // trained as its own model as MAD does); accuracy and, for bytes, bits per byte are
-// reported beside it. A candidate that diverges, runs out of its memory limit or of
-// its time is not an error: the result says ok = 0 and why.
+// reported beside it. A candidate that diverges, runs out of its memory limit (or of
+// device memory) or of its time, or has a class the CUDA backend does not run, is not
+// an error: the result says ok = 0 and why.
 #ifndef STAR_EVAL_QUALITY_H
 #define STAR_EVAL_QUALITY_H
 

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "common/timer.h"
+#include "kernels/kernels.h"
 #include "operators/crossentropy.h"
 
 // The schedule of eval/train.c: linear warm-up to lr, then cosine decay to min_lr_frac * lr.
@@ -123,6 +124,46 @@ int train_run_cuda(cuda_model *g, const data_source *data, const train_params *p
         snprintf(r->reason, sizeof r->reason, "diverged: validation loss is not finite");
     }
     return 0;
+}
+
+int cuda_backend_check(star_error *err) {
+    int count = 0;
+    if (star_cuda_device_count(&count, err) != 0) return -1;
+    if (count == 0) return STAR_FAIL(err, "the CUDA backend needs a CUDA device and none was found");
+    return 0;
+}
+
+int train_new_cuda(const arch *a, model_options opt, int device, const data_source *data, const train_params *p,
+                   size_t *params, train_result *r, star_error *err) {
+    memset(r, 0, sizeof *r);
+    if (params) *params = 0;
+    cuda_model *g;
+    star_error merr;
+    if (cuda_model_create(a, opt, device, &g, &merr) != 0) {
+        // Out of device memory or a class the device does not run is the model's failure;
+        // a failure that left the device unusable (a sticky error) stops the caller.
+        star_error serr;
+        if (star_cuda_sync(NULL, &serr) != 0)
+            return STAR_FAIL(err, "%s; the CUDA device is no longer usable: %s", merr.msg, serr.msg);
+        snprintf(r->reason, sizeof r->reason, "%s", merr.msg);
+        return 0;
+    }
+    if (params) *params = model_param_count(cuda_model_host(g));
+    int rc = train_run_cuda(g, data, p, r, err);
+    cuda_model_free(g);
+    return rc;
+}
+
+#else
+
+int cuda_backend_check(star_error *err) {
+    return STAR_FAIL(err, "this build has no CUDA backend (it needs a CUDA compiler at configure time)");
+}
+
+int train_new_cuda(const arch *a, model_options opt, int device, const data_source *data, const train_params *p,
+                   size_t *params, train_result *r, star_error *err) {
+    (void)a, (void)opt, (void)device, (void)data, (void)p, (void)params, (void)r;
+    return cuda_backend_check(err);
 }
 
 #endif  // STAR_WITH_CUDA && !STAR_REAL_DOUBLE

@@ -55,6 +55,8 @@ int star_cuda_malloc(void **ptr, size_t bytes, star_error *err) {
     return 0;
 }
 
+void star_cuda_clear_error(void) { (void)cudaGetLastError(); }
+
 int star_cuda_free(void *ptr, star_error *err) {
     if (ptr) cudaCheck(cudaFree(ptr), err);
     return 0;

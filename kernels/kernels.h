@@ -64,6 +64,10 @@ int star_cuda_upload(void *dst, const void *src, size_t bytes, star_error *err);
 int star_cuda_download(void *dst, const void *src, size_t bytes, star_error *err);
 int star_cuda_memset(void *ptr, int byte, size_t bytes, star_stream s, star_error *err);
 int star_cuda_sync(star_stream s, star_error *err);
+// Clears the calling thread's last CUDA error after a failure that left the device usable
+// (a cudaMalloc that found no room): the next launch check would report it otherwise.
+// A sticky error (a faulted kernel) stays and the next call reports it.
+void star_cuda_clear_error(void);
 
 // Element-wise conversions on the device (round to nearest even).
 int cast_f32_to_bf16_cuda(floatX *out, const float *in, long n, star_stream s, star_error *err);

@@ -624,6 +624,12 @@ static int open_run(run_state *s, int resume, star_error *err) {
     free(text);
     if (rc != 0 || !s->root) return rc;
     if (resume) {
+        // Files a killed process was writing atomically: never renamed into place, so unread.
+        int stale = 0;
+        if (dir_remove_stale_tmp(sp->dir, &stale, err) != 0 ||
+            path_join(path, sizeof path, sp->dir, "generations", err) != 0 || dir_remove_stale_tmp(path, &stale, err) != 0)
+            return -1;
+        if (stale > 0) run_log(sp->dir, "resuming: removed %d temporary file(s) left by an interrupted write", stale);
         run_log(sp->dir, "resuming: %ld evaluations in the archive, %d rank(s)", s->n_stored, s->n_ranks);
     } else {
         run_log(sp->dir, "new run: population %d, %d generations, seed %llu, %d rank(s)", sp->params.pop_size,

@@ -26,22 +26,25 @@ compare_runs() {  # name uninterrupted resumed
 }
 
 # crash_rounds NAME ARGS...: kills a search `kills` times at random moments, resuming each
-# time, then lets it finish. The delays are uniform in [20 ms, 20 ms + 5 T / kills), T the
-# uninterrupted run's wall time, so the kills spread over the whole run on a slow or busy
-# machine too. A kill before the run directory holds its config.yaml (written atomically
-# first) leaves nothing to resume: the original command is run again, as a user would.
+# time, then lets it finish. Each round waits for the archive to grow by a random number
+# of lines (0 to twice the remaining evaluations over the remaining rounds, so the rounds
+# together cover about one run) and then a random 0 to 40 ms more, and kills: the kills
+# land at random points of the whole run whatever the machine's speed or load. A round
+# whose process ends by itself (the run completed) is not a kill. A kill before the run
+# directory holds its config.yaml (written atomically first) leaves nothing to resume:
+# the original command is run again, as a user would.
 crash_rounds() {
   local name=$1; shift
-  local dir=$tmp/$name-killed mid=0 appending=0 fresh=0 resumes_ok=0 parse_ok=0 i rc t0 t1
-  t0=$(date +%s%N)
+  local dir=$tmp/$name-killed mid=0 appending=0 fresh=0 resumes_ok=0 parse_ok=0 i rc
   "$star" search "$@" --set run.dir=$tmp/$name-whole --quiet >/dev/null 2>&1
-  t1=$(date +%s%N)
   check "$name: uninterrupted run succeeds" "[ -s $tmp/$name-whole/archive.jsonl ]"
-  local span=$(( (t1 - t0) / 1000000 * 5 / kills + 1 ))
+  local total; total=$(wc -l < $tmp/$name-whole/archive.jsonl)
+  lines() { if [ -f $dir/archive.jsonl ]; then wc -l < $dir/archive.jsonl; else echo 0; fi; }
   for ((i = 0; i < kills; i++)); do
-    local delay=$((20 + (RANDOM * 32768 + RANDOM) % span))
-    local before=0
-    [ -f $dir/archive.jsonl ] && before=$(wc -l < $dir/archive.jsonl)
+    local before; before=$(lines)
+    local left=$(( total - before )); [ $left -gt 0 ] || left=0
+    local grow=$(( (RANDOM * 32768 + RANDOM) % (2 * left / (kills - i) + 1) ))
+    local extra=$(( RANDOM % 41 ))
     if [ ! -f $dir/config.yaml ]; then
       fresh=$((fresh + 1))
       "$star" search "$@" --set run.dir=$dir --quiet >/dev/null 2>$tmp/err &
@@ -49,7 +52,8 @@ crash_rounds() {
       "$star" search --resume $dir --quiet >/dev/null 2>$tmp/err &
     fi
     local pid=$!
-    sleep "$(printf '%d.%03d' $((delay / 1000)) $((delay % 1000)))"
+    while kill -0 $pid 2>/dev/null && [ "$(lines)" -lt $(( before + grow )) ]; do sleep 0.005; done
+    sleep "0.0$(printf '%02d' $extra)"
     kill -9 $pid 2>/dev/null
     wait $pid 2>/dev/null
     rc=$?
@@ -76,10 +80,12 @@ crash_rounds() {
   check "$name: after $parse_ok/$kills kills every complete archive line is a whole record" "[ $parse_ok -eq $kills ]"
   check "$name: the final archive is all whole records" "[ \$(bad_lines $dir/archive.jsonl) -eq 0 ]"
   local tmps; tmps=$(find $dir -name '*.tmp.*' | wc -l)
+  check "$name: no temporary file of an interrupted write is left after the final resume" "[ $tmps -eq 0 ]"
+  local removed; removed=$(sed -n 's/.*removed \([0-9]*\) temporary.*/\1/p' $dir/log.txt | awk '{ n += $1 } END { print n + 0 }')
   check "$name: at least a quarter of the kills landed mid-run ($mid/$kills)" "[ $((4 * mid)) -ge $kills ]"
   compare_runs "$name" $tmp/$name-whole $dir
-  echo "$name: $kills kills at 20..$((20 + span)) ms ($mid mid-run, $appending of them after evaluations were" \
+  echo "$name: $kills kills ($mid mid-run, $appending of them after evaluations were" \
        "appended in the round; $fresh starts before config.yaml existed), $resumes_ok/$kills starts and resumes ok, $(wc -l < $dir/archive.jsonl) evaluations," \
-       "$tmps temporary files left by kills during an atomic write"
+       "$removed temporary files of kills during an atomic write removed by the resumes"
 }
 

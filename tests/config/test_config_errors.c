@@ -64,6 +64,12 @@ static void test_out_of_range(void) {
                 ":3:32: objectives[0].dtype: ", "unknown name 'fp8'");
     EXPECT_FAIL("bad_algo.yaml", "run: {dir: runs/a}\nalgorithm: {name: nsga3}\n", ":2:19: algorithm.name: ",
                 "expected one of: nsga2, ga, random");
+    EXPECT_FAIL("bad_backend.yaml", "run: {dir: runs/a}\nevaluation:\n  backend: tpu\n", ":3:12: evaluation.backend: ",
+                "unknown name 'tpu' (expected one of: cpu, cuda)");
+    EXPECT_FAIL("case_backend.yaml", "run: {dir: runs/a}\nevaluation: {backend: CUDA}\n", ":2:23: evaluation.backend: ",
+                "unknown name 'CUDA'");
+    EXPECT_FAIL("type_backend.yaml", "run: {dir: runs/a}\nevaluation:\n  backend: [cuda]\n", ":3:12: evaluation.backend: ",
+                "expected a string");
     EXPECT_FAIL("bad_rung.yaml", "run: {dir: runs/a}\nevaluation:\n  fidelity: {rungs: [100, 50, 300]}\n",
                 ":3:27: evaluation.fidelity.rungs[1]: ", "must increase");
     EXPECT_FAIL("last_rung.yaml", "run: {dir: runs/a}\nevaluation:\n  fidelity: {rungs: [100, 200]}\n",

@@ -35,6 +35,12 @@ static void test_scalars(void) {
     rc = load_with(twice, 2, &c, &err);
     CHECK_MSG(rc == 0, "%s", err.msg);
     CHECK(c.space.width == 128);
+
+    // What star search --backend cuda adds.
+    const char *backend[] = {"evaluation.backend=cuda"};
+    rc = load_with(backend, 1, &c, &err);
+    CHECK_MSG(rc == 0, "%s", err.msg);
+    CHECK(c.evaluation.backend == CONFIG_BACKEND_CUDA);
 }
 
 static void test_lists_and_maps(void) {
@@ -94,6 +100,8 @@ static void test_errors(void) {
                      "--set space.depth:1:10: space.depth.maxx: ", "unknown key");
     EXPECT_FAIL_SETS("e7.yaml", base_yaml, ((const char *[]){"algorithm.population=[1, 2]"}), 1,
                      "--set algorithm.population:1:1: algorithm.population: ", "expected an integer");
+    EXPECT_FAIL_SETS("e9.yaml", base_yaml, ((const char *[]){"evaluation.backend=gpu"}), 1,
+                     "--set evaluation.backend:1:1: evaluation.backend: ", "unknown name 'gpu' (expected one of: cpu, cuda)");
     // YAML syntax in the value.
     EXPECT_FAIL_SETS("e8.yaml", base_yaml, ((const char *[]){"space.classes=[SA-1,"}), 1,
                      "--set space.classes:", "YAML syntax error");
