@@ -18,6 +18,7 @@
 #include "common/file.h"
 #include "genome/genome_string.h"
 #include "genome/genome_yaml.h"
+#include "plot/arch_svg.h"
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
@@ -41,18 +42,6 @@ __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ..
     fprintf(stderr, "\n(star report --help for the options)\n");
     va_end(ap);
     return EXIT_USAGE;
-}
-
-static void put_html(FILE *f, const char *s) {
-    for (; s && *s; s++) {
-        switch (*s) {
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '&': fputs("&amp;", f); break;
-        case '"': fputs("&quot;", f); break;
-        default: fputc(*s, f);
-        }
-    }
 }
 
 // A value in the axis's display units, with about 4 significant digits.
@@ -140,10 +129,10 @@ static void table_head(report *r, int with_rank) {
     fprintf(f, "<table><tr>%s", with_rank ? "<th>#</th>" : "<th class=l>baseline</th>");
     for (int k = 0; k < v->n_obj; k++) {
         fprintf(f, "<th>");
-        put_html(f, v->axis[k].name);
+        xml_put_escaped(f, v->axis[k].name);
         if (v->axis[k].unit[0]) {
             fprintf(f, "<br><small>");
-            put_html(f, v->axis[k].unit);
+            xml_put_escaped(f, v->axis[k].unit);
             fprintf(f, "</small>");
         }
         fprintf(f, "</th>");
@@ -180,12 +169,12 @@ static void front_table(report *r) {
         }
         if (v->architecture) {
             fprintf(f, "<td class=l>");
-            put_html(f, p->classes);
+            xml_put_escaped(f, p->classes);
             fprintf(f, "</td>");
         }
         fprintf(f, "<td class=g>");
         if (m->x_kind == RUN_X_STRING) {
-            put_html(f, m->x_string);
+            xml_put_escaped(f, m->x_string);
         } else if (m->x_kind == RUN_X_VECTOR) {
             for (int i = 0; i < m->n_x && i < 4; i++) fprintf(f, "%s%.4g", i ? ", " : "[", m->x_vec[i]);
             fprintf(f, m->n_x > 4 ? ", &hellip; %d values]" : "]", m->n_x);
@@ -205,17 +194,17 @@ static void baseline_table(report *r) {
     for (int b = 0; b < v->n_base; b++) {
         const run_baseline *bl = &v->base[b];
         fprintf(f, "<tr><td class=l><a href=\"#arch-base-%d\">", b + 1);
-        put_html(f, bl->name);
+        xml_put_escaped(f, bl->name);
         fprintf(f, "</a>");
         if (bl->infeasible) {
             fprintf(f, "<br><small>");
-            put_html(f, bl->problem);
+            xml_put_escaped(f, bl->problem);
             fprintf(f, "</small>");
         }
         fprintf(f, "</td>");
         if (bl->eval < 0) {
             fprintf(f, "<td class=l colspan=%d>not shown: ", v->n_obj + 2 + r->have_accuracy);
-            put_html(f, bl->problem);
+            xml_put_escaped(f, bl->problem);
             fprintf(f, "</td></tr>\n");
             continue;
         }
@@ -234,9 +223,9 @@ static void baseline_table(report *r) {
         char summary[256] = "";
         if (e->x && genome_parse(e->x, &g, &err) == 0) genome_summary(&g, summary, sizeof summary);
         fprintf(f, "<td class=l>");
-        put_html(f, summary);
+        xml_put_escaped(f, summary);
         fprintf(f, "</td><td class=g>");
-        put_html(f, e->x ? e->x : "");
+        xml_put_escaped(f, e->x ? e->x : "");
         fprintf(f, "</td></tr>\n");
     }
     fprintf(f, "</table>\n");
@@ -247,7 +236,7 @@ static void charts(report *r, int have, const run_plot_files *pf, const char *wh
     fprintf(f, "<h2 id=charts>Charts</h2>\n");
     if (!have) {
         fprintf(f, "<p class=note>No charts: ");
-        put_html(f, why);
+        xml_put_escaped(f, why);
         fprintf(f, "</p>\n");
         return;
     }
@@ -256,9 +245,9 @@ static void charts(report *r, int have, const run_plot_files *pf, const char *wh
                "in that pair. Dashed red: a hard limit.</p>\n<div class=figs>\n");
     for (int i = 0; i < pf->n; i++) {
         fprintf(f, "<figure><img src=\"%s.png\" alt=\"", pf->name[i]);
-        put_html(f, pf->caption[i]);
+        xml_put_escaped(f, pf->caption[i]);
         fprintf(f, "\"><figcaption>");
-        put_html(f, pf->caption[i]);
+        xml_put_escaped(f, pf->caption[i]);
         fprintf(f, "</figcaption></figure>\n");
     }
     fprintf(f, "</div>\n");
@@ -286,9 +275,9 @@ static void architectures(report *r) {
         snprintf(name, sizeof name, "arch_baseline_%d", b + 1);
         if (draw_string(r, v->evals[bl->eval].x, name) != 0) continue;
         fprintf(f, "<div class=arch id=arch-base-%d><h3>Baseline: ", b + 1);
-        put_html(f, bl->name);
+        xml_put_escaped(f, bl->name);
         fprintf(f, "</h3><a href=\"%s.svg\"><img src=\"%s.svg\" alt=\"baseline ", name, name);
-        put_html(f, bl->name);
+        xml_put_escaped(f, bl->name);
         fprintf(f, "\"></a></div>\n");
     }
     fprintf(f, "</div>\n");
@@ -366,9 +355,9 @@ static void accounting(report *r) {
                "as #)</th><th class=l>example</th></tr>\n");
     for (int k = 0; k < nk; k++) {
         fprintf(f, "<tr><td>%d</td><td class=l>", count[k]);
-        put_html(f, keys[k]);
+        xml_put_escaped(f, keys[k]);
         fprintf(f, "</td><td class=l>");
-        put_html(f, v->evals[example[k]].reason ? v->evals[example[k]].reason : "");
+        xml_put_escaped(f, v->evals[example[k]].reason ? v->evals[example[k]].reason : "");
         fprintf(f, "</td></tr>\n");
     }
     fprintf(f, "</table>\n");
@@ -387,10 +376,10 @@ static void header(report *r) {
         if (isfinite(v->evals[i].wall_s)) total += v->evals[i].wall_s;
     }
     fprintf(f, "<!DOCTYPE html>\n<html lang=en><head><meta charset=utf-8><title>star report: ");
-    put_html(f, v->dir);
+    xml_put_escaped(f, v->dir);
     fprintf(f, "</title>\n<style>\n%s</style></head>\n<body><main>\n<h1>star report</h1>\n<div class=sub>Run <code>",
             css);
-    put_html(f, v->dir);
+    xml_put_escaped(f, v->dir);
     fprintf(f, "</code> &middot; %s &middot; seed %llu &middot; generation %d</div>\n",
             v->architecture ? "architecture search" : "test problem", (unsigned long long)v->cfg.run.seed,
             v->fr.g.generation);
@@ -459,7 +448,7 @@ int cmd_report(int argc, char **argv) {
     accounting(&r);
     fprintf(f, "<h2 id=config>Config</h2>\n<p class=sub>The resolved config (<code>config.yaml</code> of the run: "
                "every key, defaults filled in).</p>\n<pre>");
-    put_html(f, v.config_text);
+    xml_put_escaped(f, v.config_text);
     fprintf(f, "</pre>\n</main></body></html>\n");
     int werr = ferror(f);
     if (fclose(f) != 0 || werr) {

@@ -26,8 +26,7 @@ void train_params_default(train_params *p) {
     p->eps = 1e-8;
 }
 
-// Linear warm-up to lr over warmup_steps, then cosine decay to min_lr_frac * lr.
-static double lr_at(const train_params *p, int step) {
+double train_lr_at(const train_params *p, int step) {
     if (step < p->warmup_steps) return p->lr * (double)(step + 1) / p->warmup_steps;
     double span = (double)p->steps - p->warmup_steps;
     double progress = span > 0 ? ((double)step - p->warmup_steps) / span : 1.0;
@@ -238,7 +237,7 @@ int train_run_with(model *m, adamw_state *opt, const data_source *data, const tr
             break;
         }
         double scale = (p->clip > 0 && gnorm > p->clip) ? p->clip / gnorm : 1.0;
-        adamw_step(opt, m, lr_at(p, step), p->beta1, p->beta2, p->eps, p->weight_decay, scale);
+        adamw_step(opt, m, train_lr_at(p, step), p->beta1, p->beta2, p->eps, p->weight_decay, scale);
         if (step >= tail_from) {
             tail_sum += loss;
             tail_n++;
@@ -246,7 +245,7 @@ int train_run_with(model *m, adamw_state *opt, const data_source *data, const tr
         r->steps_done = step + 1;
         if (leader && p->log_every > 0 && (step % p->log_every == 0 || step == p->steps - 1))
             fprintf(stderr, "step %5d/%d  loss %.6f  lr %.2e  grad norm %.4f\n", step + 1, p->steps, loss,
-                    lr_at(p, step), gnorm);
+                    train_lr_at(p, step), gnorm);
         // The group stops together: on the leader's clock.
         double over = p->time_limit_s > 0 && star_now_s() - t0 > p->time_limit_s;
         if (sl.group && p->time_limit_s > 0 && dist_bcast(sl.group, &over, sizeof over, 0, err) != 0) {

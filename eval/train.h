@@ -47,6 +47,9 @@ typedef struct train_params {
 int train_rows_per_rank(int B, int n);
 
 void train_params_default(train_params *p);
+// The learning rate at step (0-based): linear warm-up to lr over warmup_steps, then cosine
+// decay to min_lr_frac * lr at the last step. The CPU and CUDA trainers share it.
+double train_lr_at(const train_params *p, int step);
 
 typedef struct train_result {
     int ok;                 // 0: diverged or failed; reason says why

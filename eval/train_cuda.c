@@ -15,16 +15,6 @@
 #include "kernels/kernels.h"
 #include "operators/crossentropy.h"
 
-// The schedule of eval/train.c: linear warm-up to lr, then cosine decay to min_lr_frac * lr.
-static double lr_at(const train_params *p, int step) {
-    if (step < p->warmup_steps) return p->lr * (double)(step + 1) / p->warmup_steps;
-    double span = (double)p->steps - p->warmup_steps;
-    double progress = span > 0 ? ((double)step - p->warmup_steps) / span : 1.0;
-    if (progress > 1) progress = 1;
-    double floor_lr = p->min_lr_frac * p->lr;
-    return floor_lr + 0.5 * (p->lr - floor_lr) * (1.0 + cos(M_PI * progress));
-}
-
 static int validate(cuda_model *g, const data_source *data, int B, int T, int max_batches, train_result *r,
                     star_error *err) {
     token_batch b;
@@ -93,7 +83,7 @@ int train_run_cuda(cuda_model *g, const data_source *data, const train_params *p
                      step);
             break;
         }
-        hp.lr = lr_at(p, step);
+        hp.lr = train_lr_at(p, step);
         if (cuda_model_adamw_step(g, hp, p->clip > 0, err) != 0) {
             rc = -1;
             break;

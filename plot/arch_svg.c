@@ -20,13 +20,14 @@ static const char *const ink[ARCH_SVG_PALETTE] = {
 #define TIE_COLOUR "#2b2b2b"
 #define KV_COLOUR "#b0306a"
 
-static void put_escaped(FILE *f, const char *s) {
-    for (; *s; s++) {
+void xml_put_escaped(FILE *f, const char *s) {
+    for (; s && *s; s++) {
         switch (*s) {
         case '<': fputs("&lt;", f); break;
         case '>': fputs("&gt;", f); break;
         case '&': fputs("&amp;", f); break;
         case '"': fputs("&quot;", f); break;
+        case '\'': fputs("&#39;", f); break;
         default: fputc(*s, f);
         }
     }
@@ -115,7 +116,7 @@ int arch_svg_write(FILE *f, const arch_svg *d) {
             "viewBox=\"0 0 %d %d\" font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\">\n",
             PAGE_W, height, PAGE_W, height);
     fprintf(f, "  <title>");
-    put_escaped(f, d->title);
+    xml_put_escaped(f, d->title);
     fprintf(f, "</title>\n");
     fprintf(f, "  <defs>\n"
                "    <marker id=\"tie-head\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" markerWidth=\"7\" "
@@ -125,14 +126,14 @@ int arch_svg_write(FILE *f, const arch_svg *d) {
                "  </defs>\n");
     fprintf(f, "  <rect x=\"0\" y=\"0\" width=\"%d\" height=\"%d\" fill=\"#ffffff\"/>\n", PAGE_W, height);
     fprintf(f, "  <text x=\"%d\" y=\"30\" font-size=\"18\" font-weight=\"bold\" fill=\"#1d1d1d\">", 16);
-    put_escaped(f, d->title);
+    xml_put_escaped(f, d->title);
     fprintf(f, "</text>\n");
     for (int i = 0; i < n_sub; i++) {
         char buf[128];
         snprintf(buf, sizeof buf, "%.*s", lens[i], lines[i]);
         fprintf(f, "  <text x=\"16\" y=\"%d\" font-size=\"12\" font-family=\"DejaVu Sans Mono, monospace\" "
                    "fill=\"#555555\">", 52 + 16 * i);
-        put_escaped(f, buf);
+        xml_put_escaped(f, buf);
         fprintf(f, "</text>\n");
     }
 
@@ -156,14 +157,14 @@ int arch_svg_write(FILE *f, const arch_svg *d) {
                 BLOCK_X + 9, y + 25, ink[c], i + 1);
         fprintf(f, "    <text x=\"%d\" y=\"%d\" font-size=\"14\" font-weight=\"bold\" fill=\"%s\">", BLOCK_X + 32,
                 y + 18, ink[c]);
-        put_escaped(f, b->name);
+        xml_put_escaped(f, b->name);
         fprintf(f, "</text>\n    <text x=\"%d\" y=\"%d\" font-size=\"11\" fill=\"%s\">", BLOCK_X + 32, y + 33, ink[c]);
-        put_escaped(f, b->detail);
+        xml_put_escaped(f, b->detail);
         fprintf(f, "</text>\n");
         if (b->note[0]) {
             fprintf(f, "    <text x=\"%d\" y=\"%d\" font-size=\"11\" text-anchor=\"end\" fill=\"%s\" opacity=\"0.9\">",
                     BLOCK_X + BLOCK_W - 10, y + 18, ink[c]);
-            put_escaped(f, b->note);
+            xml_put_escaped(f, b->note);
             fprintf(f, "</text>\n");
         }
         fprintf(f, "  </g>\n");
@@ -182,7 +183,7 @@ int arch_svg_write(FILE *f, const arch_svg *d) {
         fprintf(f, "  <rect x=\"%d\" y=\"%d\" width=\"22\" height=\"14\" rx=\"3\" fill=\"%s\" stroke=\"#00000033\"/>\n",
                 x, y, palette[c]);
         fprintf(f, "  <text x=\"%d\" y=\"%d\" font-size=\"12\" fill=\"#222222\">", x + 30, y + 12);
-        put_escaped(f, name);
+        xml_put_escaped(f, name);
         fprintf(f, "</text>\n");
         k++;
     }
@@ -198,7 +199,7 @@ int arch_svg_write(FILE *f, const arch_svg *d) {
                "state inputs (right)%s</text>\n", y + 11, any_kv ? "" : " - none here");
     if (d->footer[0]) {
         fprintf(f, "  <text x=\"16\" y=\"%d\" font-size=\"12\" fill=\"#555555\">", y + 40);
-        put_escaped(f, d->footer);
+        xml_put_escaped(f, d->footer);
         fprintf(f, "</text>\n");
     }
     fprintf(f, "</svg>\n");

@@ -32,4 +32,7 @@ typedef struct arch_svg {
 // Writes the SVG document; returns 0, or -1 when writing failed (errno set).
 int arch_svg_write(FILE *f, const arch_svg *d);
 
+// Writes s with the five characters that XML and HTML treat specially escaped (NULL: nothing).
+void xml_put_escaped(FILE *f, const char *s);
+
 #endif
