@@ -29,6 +29,10 @@ The one change from the exported module for timing: its RMSNorm takes the mean o
 in fp64 (to match star's CPU engine bit for bit); here it is patched to fp32, as a
 PyTorch training would write it.
 
+--merge keeps from the existing output file what this run leaves out (--star-backend none,
+--modes, --shapes, --baselines): a second call can fill in what a first one's budget did
+not reach, e.g. `--star-backend none --modes compile --shapes star --merge`.
+
 --smoke (or STAR_SBS_SMOKE=1) checks the PyTorch half on the CPU: width 64, batch 2 x 64
 tokens, 1 warm-up + 2 timed steps, device cpu; the star side is skipped (noted in each
 row), and the rows go to $TMPDIR/side_by_side_smoke.json unless --out is given.
@@ -39,6 +43,7 @@ import importlib.util
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -58,7 +63,7 @@ BASELINES = [
     ("striped", "configs/baselines/striped.yaml"),
 ]
 # Per-process time limits (seconds); each is also cut to what is left of the budget.
-LIMIT_STAR, LIMIT_EAGER, LIMIT_COMPILE = 150, 150, 300
+LIMIT_STAR, LIMIT_EAGER, LIMIT_COMPILE = 120, 120, 240
 MIN_START_S = 20  # a piece is not started with less budget left than this
 
 
@@ -141,8 +146,9 @@ def genome_stats(star, genome, vocab, width, seq_len):
 
 
 def rms_norm_fp32(x, weight, eps):
-    import torch
-    y = (x.float() * torch.rsqrt(x.float().pow(2).mean(-1, keepdim=True) + eps)).to(x.dtype)
+    """The module's rms_norm with the mean of squares in fp32 instead of fp64."""
+    xf = x.float()
+    y = (xf * xf.pow(2).mean(-1, keepdim=True).add(eps).rsqrt()).to(x.dtype)
     return y * weight if weight is not None else y
 
 
@@ -259,6 +265,36 @@ class Budget:
         return None if left < MIN_START_S else min(cap, left)
 
 
+# The fields of each side, for --merge.
+SIDE_KEYS = {
+    "star": lambda k: k.startswith("star_") and not k.startswith("star_over_") or k in (
+        "mfu", "peak_bf16_tflops", "device", "date"),
+    "eager": lambda k: k.startswith("torch_eager_"),
+    "compile": lambda k: k.startswith("torch_compile_"),
+}
+
+
+def merge_rows(rows, old_rows, sides_run):
+    """Copies into each row, from the old row of the same shape and baseline (and genome), the
+    fields of the sides not run now; then the ratios again."""
+    old = {(o.get("shape"), o.get("baseline"), o.get("genome")): o for o in old_rows if isinstance(o, dict)}
+    for r in rows:
+        o = old.get((r["shape"], r["baseline"], r["genome"]))
+        if not o:
+            continue
+        for side, is_key in SIDE_KEYS.items():
+            if side in sides_run:
+                continue
+            for k in [k for k in r if is_key(k)]:
+                del r[k]
+            for k, v in o.items():
+                if is_key(k):
+                    r[k] = v
+        if "torch_version" not in r and "torch_version" in o:
+            r["torch_version"] = o["torch_version"]
+        ratios(r)
+
+
 def write_rows(rows, path):
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     tmp = path + ".tmp"
@@ -311,8 +347,11 @@ def main():
     ap.add_argument("--baselines", default="transformer,striped", help="comma-separated: transformer, striped")
     ap.add_argument("--modes", default="eager,compile", help="PyTorch modes: eager, compile")
     ap.add_argument("--device", default=None, help="torch device (default cuda; smoke cpu)")
-    ap.add_argument("--star-backend", default="cuda", choices=("cuda", "cpu"),
-                    help="star's engine (cpu only to check this script: with --smoke it runs star on the CPU)")
+    ap.add_argument("--star-backend", default="cuda", choices=("cuda", "cpu", "none"),
+                    help="star's engine (cpu only to check this script: with --smoke it runs star on the CPU; "
+                         "none: leave star out)")
+    ap.add_argument("--merge", action="store_true",
+                    help="keep from the existing --out file the sides (star, eager, compile) not run now")
     # One PyTorch measurement (the driver runs these as child processes).
     ap.add_argument("--torch-one", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--model", help=argparse.SUPPRESS)
@@ -343,9 +382,26 @@ def main():
               file=sys.stderr)
         return 2
     budget = Budget(a.budget_s)
+    old_rows = []
+    if a.merge and os.path.exists(out_path):
+        with open(out_path) as f:
+            old_rows = json.load(f)
+    sides_run = set(modes) | ({"star"} if a.star_backend != "none" else set())
+
+    def save():
+        out = [{k: v for k, v in r.items() if not k.startswith("_")} for r in rows]
+        if a.merge:
+            merge_rows(rows, old_rows, sides_run)
+            out = [{k: v for k, v in r.items() if not k.startswith("_")} for r in rows]
+            now = {(r["shape"], r["baseline"]) for r in rows}
+            out += [o for o in old_rows if isinstance(o, dict) and (o.get("shape"), o.get("baseline")) not in now]
+        write_rows(out, out_path)
+
     work = tempfile.mkdtemp(prefix="star_sbs_")
+    star_side = {"cpu": "on the CPU", "none": "left out"}.get(a.star_backend, "skipped")
+    note = " (SMOKE: tiny shapes, star side %s)" % star_side if a.smoke else ""
     print("side_by_side: star %s, device %s, %d warm-up + %d timed steps, budget %.0f s, out %s%s" % (
-        star, device, a.warmup, a.steps, a.budget_s, out_path, (" (SMOKE: tiny shapes, star side %s)" % ("on the CPU" if a.star_backend == "cpu" else "skipped")) if a.smoke else ""))
+        star, device, a.warmup, a.steps, a.budget_s, out_path, note))
     sys.stdout.flush()
 
     # Phase 0: genomes, stats, exports; phase 1: star.
@@ -379,6 +435,8 @@ def main():
             except Exception as e:
                 r["error"] = str(e)
                 continue
+            if a.star_backend == "none":
+                continue
             if a.smoke and a.star_backend != "cpu":
                 r["star_error"] = "skipped: smoke mode (CPU; the star side needs --backend cuda)"
                 continue
@@ -407,7 +465,7 @@ def main():
                 r["date"] = j.get("date", r["date"])
             else:
                 r["star_error"] = ("timed out after %.0f s" % lim if rc is None else "exit %s" % rc) + ": " + tail(err or out)
-    write_rows([{k: v for k, v in r.items() if not k.startswith("_")} for r in rows], out_path)
+    save()
 
     # Phases 2 and 3: PyTorch eager, then torch.compile.
     for mode in modes:
@@ -444,12 +502,15 @@ def main():
                 r["torch_%s_error" % mode] = ("timed out after %.0f s" % lim if rc is None else "exit %s" % rc) + ": " + why
         for r in rows:
             ratios(r)
-        write_rows([{k: v for k, v in r.items() if not k.startswith("_")} for r in rows], out_path)
+        save()
 
+    shutil.rmtree(work, ignore_errors=True)
     print_table(rows)
     print("wrote %s (%.0f s of the %.0f s budget used)" % (out_path, a.budget_s - budget.left(), a.budget_s))
     # Exit 0 when every requested measurement came back.
-    keys = (["star_tokens_per_s"] if not a.smoke or a.star_backend == "cpu" else []) + ["torch_%s_tokens_per_s" % m for m in modes]
+    keys = ["torch_%s_tokens_per_s" % m for m in modes]
+    if a.star_backend != "none" and (not a.smoke or a.star_backend == "cpu"):
+        keys.append("star_tokens_per_s")
     return 0 if all(r.get(k) is not None for r in rows for k in keys) else 1
 
 

@@ -24,6 +24,10 @@
 # the rows go to $TMPDIR/side_by_side_smoke.json. Add --modes eager to leave out
 # torch.compile (which takes minutes on a small CPU).
 #
+# --merge keeps from the existing JSON what this run leaves out (--star-backend none, --modes,
+# --shapes, --baselines), so a second call can fill in rows a first one's budget did not
+# reach: bench/side_by_side.sh build-gpu/star --star-backend none --modes compile --merge
+#
 # On an H200 (one call: build, then the benchmark in what is left of 10 minutes):
 #   export PATH=/usr/local/cuda/bin:$PATH; t0=$(date +%s)
 #   cmake -S . -B build-gpu -G Ninja && cmake --build build-gpu -j16 --target star &&
