@@ -1,5 +1,5 @@
 // star export SOURCE [--pick ID | --best OBJECTIVE] [--gen N] [--format yaml|json|pytorch]
-//                    [--weights] [--out DIR] [--width D] [--vocab V]
+//                    [--weights [--task NAME]] [--out DIR] [--width D] [--vocab V]
 //
 // Takes one architecture out of star: from a run directory (a member of its last
 // generation, or of generation N), from a checkpoint directory (star train --save), or
@@ -21,6 +21,7 @@
 #include "common/file.h"
 #include "config/config.h"
 #include "eval/checkpoint.h"
+#include "eval/run_weights.h"
 #include "genome/genome_check.h"
 #include "genome/genome_string.h"
 #include "genome/genome_yaml.h"
@@ -32,7 +33,7 @@ enum { FORMAT_YAML, FORMAT_JSON, FORMAT_PYTORCH };
 static void usage(FILE *f) {
     fprintf(f,
             "usage: star export SOURCE [--pick ID | --best OBJECTIVE] [--gen N]\n"
-            "                   [--format yaml|json|pytorch] [--weights] [--out DIR]\n\n"
+            "                   [--format yaml|json|pytorch] [--weights [--task NAME]] [--out DIR]\n\n"
             "SOURCE is one of:\n"
             "  a run directory (star search): pick a member of its last generation (or of --gen N)\n"
             "    --pick N          the N-th row (1-based) of `star front RUN` on all objectives\n"
@@ -49,7 +50,10 @@ static void usage(FILE *f) {
             "  --format pytorch    DIR/model.py: a standalone module needing only torch that\n"
             "                      computes what star's CPU engine computes (needs --out)\n"
             "  --weights           also DIR/model.safetensors: the weights under the module's\n"
-            "                      state_dict names (a checkpoint source only: runs keep no weights)\n"
+            "                      state_dict names: a checkpoint's, or, from a run, the member's\n"
+            "                      weights at its highest fidelity (RUN/weights/, run.keep_weights all)\n"
+            "  --task NAME         with --weights from a run on MAD data: the task whose model to\n"
+            "                      take (each task trains its own; needed when there are several)\n"
             "  --out DIR           the directory to write (created if needed)\n");
 }
 
@@ -64,7 +68,7 @@ __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ..
 }
 
 typedef struct export_options {
-    const char *source, *pick, *best, *out;
+    const char *source, *pick, *best, *out, *task;
     int format, weights, gen, width, vocab;
 } export_options;
 
@@ -88,12 +92,13 @@ static int parse_args(int argc, char **argv, export_options *o) {
         if (!strcmp(a, "--weights")) {
             o->weights = 1;
         } else if (!strcmp(a, "--pick") || !strcmp(a, "--best") || !strcmp(a, "--out") || !strcmp(a, "--format") ||
-                   !strcmp(a, "--gen") || !strcmp(a, "--width") || !strcmp(a, "--vocab")) {
+                   !strcmp(a, "--gen") || !strcmp(a, "--width") || !strcmp(a, "--vocab") || !strcmp(a, "--task")) {
             if (!has_value) return usage_error("%s needs a value", a);
             const char *v = argv[++i];
             if (!strcmp(a, "--pick")) o->pick = v;
             else if (!strcmp(a, "--best")) o->best = v;
             else if (!strcmp(a, "--out")) o->out = v;
+            else if (!strcmp(a, "--task")) o->task = v;
             else if (!strcmp(a, "--gen") && parse_int(a, v, 0, 1 << 30, &o->gen)) return EXIT_USAGE;
             else if (!strcmp(a, "--width") && parse_int(a, v, 32, GENOME_WIDTH_MAX, &o->width)) return EXIT_USAGE;
             else if (!strcmp(a, "--vocab") && parse_int(a, v, 2, GENOME_VOCAB_MAX, &o->vocab)) return EXIT_USAGE;
@@ -115,6 +120,7 @@ static int parse_args(int argc, char **argv, export_options *o) {
     if (o->pick && o->best) return usage_error("give --pick or --best, not both");
     if (o->format == FORMAT_PYTORCH && !o->out) return usage_error("--format pytorch needs --out DIR");
     if (o->weights && !o->out) return usage_error("--weights needs --out DIR");
+    if (o->task && !o->weights) return usage_error("--task applies with --weights only");
     return EXIT_OK;
 }
 
@@ -124,7 +130,7 @@ typedef struct export_item {
     arch a;
     export_source src;
     char hash[24];
-    model *m;  // checkpoint sources with --weights
+    model *m;  // with --weights
 } export_item;
 
 static int is_hash(const char *s) {
@@ -205,11 +211,34 @@ static int choose_member(const run_generation *g, const char *path, const export
     return chosen;
 }
 
+static int is_directory(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+// The weights the run kept for the chosen member (eval/run_weights.h): the model comes
+// from that checkpoint, and so does the genome (the one trained, of the member's hash).
+static int run_member_weights(const export_options *o, const star_config *cfg, export_item *it, star_error *err) {
+    char dir[4096];
+    checkpoint_info info;
+    if (cfg->run.keep_weights == CONFIG_KEEP_NONE)
+        return STAR_FAIL(err, "%s: this run keeps no weights (run.keep_weights: none); train the architecture with "
+                              "`star train ARCH --save DIR` (ARCH from star export --format yaml) and export DIR "
+                              "with --weights, or search again with run.keep_weights: all",
+                         o->source);
+    if (run_weights_find(o->source, it->hash, o->task, dir, sizeof dir, err) != 0) return -1;
+    if (ckpt_model_load(dir, 1, 1, &it->m, &info, err) != 0) return -1;
+    if (genome_parse(info.genome, &it->g, err) != 0) return star_error_prefix(err, "%s: metadata 'genome'", dir);
+    if (info.width != it->a.dims.width || info.vocab != it->a.dims.vocab)
+        return STAR_FAIL(err, "%s: width %d, vocab %d, the run's config says %d, %d", dir, info.width, info.vocab,
+                         it->a.dims.width, it->a.dims.vocab);
+    it->src.step = info.step;
+    fprintf(stderr, "star export: weights from %s\n", dir);
+    return 0;
+}
+
 static int from_run(const export_options *o, export_item *it, star_error *err) {
     if (!o->pick && !o->best) return STAR_FAIL(err, "%s is a run: say which member with --pick ID or --best OBJECTIVE", o->source);
-    if (o->weights)
-        return STAR_FAIL(err, "%s: runs keep no weights; train the architecture with `star train ARCH --save DIR` "
-                              "(ARCH from star export --format yaml) and export DIR with --weights", o->source);
     char path[4096], cpath[4096];
     int gen;
     if (run_generation_path(o->source, o->gen, path, sizeof path, &gen, err) != 0) return -1;
@@ -229,7 +258,7 @@ static int from_run(const export_options *o, export_item *it, star_error *err) {
             snprintf(it->hash, sizeof it->hash, "%s", mem->hash);
             it->a.dims = (genome_dims){cfg.space.width, cfg.space.vocab};
             it->src = (export_source){.kind = "run", .path = o->source, .hash = it->hash, .generation = gen, .step = -1};
-            rc = 0;
+            rc = o->weights ? run_member_weights(o, &cfg, it, err) : 0;
         }
     }
     run_generation_free(&g);
@@ -238,6 +267,7 @@ static int from_run(const export_options *o, export_item *it, star_error *err) {
 
 static int from_checkpoint(const export_options *o, export_item *it, star_error *err) {
     if (o->pick || o->best) return STAR_FAIL(err, "%s is a checkpoint: --pick and --best apply to runs only", o->source);
+    if (o->task) return STAR_FAIL(err, "%s is a checkpoint: --task applies to runs only", o->source);
     checkpoint_info info;
     if (o->weights) {
         if (ckpt_model_load(o->source, 1, 1, &it->m, &info, err) != 0) return -1;
@@ -263,10 +293,6 @@ static int from_genome(const export_options *o, export_item *it, star_error *err
     return 0;
 }
 
-static int is_directory(const char *path) {
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
 
 static int write_text(const char *dir, const char *name, const char *text, star_error *err) {
     if (!dir) {

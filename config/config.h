@@ -35,6 +35,8 @@ typedef enum config_objective_kind {
 typedef enum config_dtype { CONFIG_DTYPE_BF16, CONFIG_DTYPE_FP32, CONFIG_DTYPE_COUNT } config_dtype;
 typedef enum config_algorithm_kind { CONFIG_ALGO_NSGA2, CONFIG_ALGO_GA, CONFIG_ALGO_RANDOM, CONFIG_ALGO_COUNT } config_algorithm_kind;
 typedef enum config_backend { CONFIG_BACKEND_CPU, CONFIG_BACKEND_CUDA, CONFIG_BACKEND_COUNT } config_backend;
+// run.keep_weights: which trained candidates keep their weights in RUN/weights/.
+typedef enum config_keep_weights { CONFIG_KEEP_NONE, CONFIG_KEEP_ALL, CONFIG_KEEP_COUNT } config_keep_weights;
 typedef enum config_data_kind { CONFIG_DATA_MAD, CONFIG_DATA_TEXT, CONFIG_DATA_BIN, CONFIG_DATA_COUNT } config_data_kind;
 
 typedef enum config_mad_task {
@@ -52,6 +54,7 @@ typedef enum config_problem_kind { CONFIG_PROBLEM_ZDT1, CONFIG_PROBLEM_ZDT2, CON
 typedef struct config_run {
     char dir[CONFIG_PATH_MAX];  // run directory; relative (to the working dir) or absolute, no ".."
     uint64_t seed;              // every random stream derives from it
+    config_keep_weights keep_weights;  // all: each trained candidate's weights in DIR/weights/
 } config_run;
 
 typedef struct config_space {
@@ -170,6 +173,7 @@ const char *config_objective_name(config_objective_kind k);
 const char *config_dtype_name(config_dtype d);
 const char *config_algorithm_name(config_algorithm_kind k);
 const char *config_backend_name(config_backend b);
+const char *config_keep_weights_name(config_keep_weights k);
 const char *config_data_kind_name(config_data_kind k);
 const char *config_mad_task_name(config_mad_task t);
 const char *config_problem_name(config_problem_kind k);

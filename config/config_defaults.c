@@ -6,6 +6,7 @@
 void config_defaults(star_config *c) {
     memset(c, 0, sizeof *c);
     c->run.seed = 1;
+    c->run.keep_weights = CONFIG_KEEP_ALL;
 
     config_space *s = &c->space;
     s->n_classes = LIV_CLASS_COUNT;

@@ -12,6 +12,7 @@ const char *const config_objective_names[CONFIG_OBJ_COUNT] = {"quality", "params
 const char *const config_dtype_names[CONFIG_DTYPE_COUNT] = {"bf16", "fp32"};
 const char *const config_algorithm_names[CONFIG_ALGO_COUNT] = {"nsga2", "ga", "random"};
 const char *const config_backend_names[CONFIG_BACKEND_COUNT] = {"cpu", "cuda"};
+const char *const config_keep_weights_names[CONFIG_KEEP_COUNT] = {"none", "all"};
 const char *const config_data_kind_names[CONFIG_DATA_COUNT] = {"mad", "text", "bin"};
 const char *const config_mad_task_names[CONFIG_MAD_COUNT] = {
     "in_context_recall", "fuzzy_in_context_recall", "noisy_in_context_recall",
@@ -26,6 +27,7 @@ const char *config_objective_name(config_objective_kind k) { return NAME_AT(conf
 const char *config_dtype_name(config_dtype d) { return NAME_AT(config_dtype_names, CONFIG_DTYPE_COUNT, d); }
 const char *config_algorithm_name(config_algorithm_kind k) { return NAME_AT(config_algorithm_names, CONFIG_ALGO_COUNT, k); }
 const char *config_backend_name(config_backend b) { return NAME_AT(config_backend_names, CONFIG_BACKEND_COUNT, b); }
+const char *config_keep_weights_name(config_keep_weights k) { return NAME_AT(config_keep_weights_names, CONFIG_KEEP_COUNT, k); }
 const char *config_data_kind_name(config_data_kind k) { return NAME_AT(config_data_kind_names, CONFIG_DATA_COUNT, k); }
 const char *config_mad_task_name(config_mad_task t) { return NAME_AT(config_mad_task_names, CONFIG_MAD_COUNT, t); }
 const char *config_problem_name(config_problem_kind k) { return NAME_AT(config_problem_names, CONFIG_PROBLEM_COUNT, k); }

@@ -1,6 +1,7 @@
 // star: the config's `run` section: where the run lives and the seed of all randomness.
 #include <string.h>
 
+#include "config/config_names.h"
 #include "config/config_reader.h"
 
 // ".." is refused so that a run directory (and every file the run creates under it)
@@ -18,7 +19,7 @@ int config_path_is_safe(const char *path) {
 }
 
 int cfg_read_run(cfg_reader *r, ynode *n, star_config *c) {
-    static const char *const keys[] = {"dir", "seed", NULL};
+    static const char *const keys[] = {"dir", "seed", "keep_weights", NULL};
     if (cfg_check_keys(r, n, "run", keys)) return -1;
     ynode *dir = cfg_get(r, n, "dir");
     if (!dir) return cfg_fail(r, n, "run.dir", "required key is missing");
@@ -29,5 +30,8 @@ int cfg_read_run(cfg_reader *r, ynode *n, star_config *c) {
     long seed = (long)c->run.seed;
     if (cfg_long(r, n, "run", "seed", 0, 9000000000000000L, &seed)) return -1;
     c->run.seed = (uint64_t)seed;
+    int keep = (int)c->run.keep_weights;
+    if (cfg_choice(r, n, "run", "keep_weights", config_keep_weights_names, CONFIG_KEEP_COUNT, &keep)) return -1;
+    c->run.keep_weights = (config_keep_weights)keep;
     return 0;
 }

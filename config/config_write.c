@@ -161,7 +161,7 @@ static int names_valid(const star_config *c) {
     for (int i = 0; i < c->space.n_classes; i++) ok = ok && config_class_name(c->space.classes[i]);
     for (int i = 0; i < c->n_objectives; i++)
         ok = ok && config_objective_name(c->objectives[i].kind) && config_dtype_name(c->objectives[i].dtype);
-    ok = ok && config_backend_name(c->evaluation.backend) && config_data_kind_name(c->evaluation.data.kind);
+    ok = ok && config_keep_weights_name(c->run.keep_weights) && config_backend_name(c->evaluation.backend) && config_data_kind_name(c->evaluation.data.kind);
     for (int i = 0; i < c->evaluation.data.n_mad; i++) ok = ok && config_mad_task_name(c->evaluation.data.mad[i]);
     return ok;
 }
@@ -175,6 +175,7 @@ int config_write_resolved(const star_config *c, char **out_text) {
     put(&b, "run:\n  dir: ");
     put_string(&b, c->run.dir);
     put(&b, "\n  seed: %llu\n", (unsigned long long)c->run.seed);
+    if (!c->problem.enabled) put(&b, "  keep_weights: %s\n", config_keep_weights_name(c->run.keep_weights));
     if (!c->problem.enabled) {
         put_space(&b, &c->space);
         put_objectives(&b, c);

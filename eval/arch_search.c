@@ -9,6 +9,7 @@
 #include "common/json.h"
 #include "eval/model_cuda.h"
 #include "eval/quality.h"
+#include "eval/run_weights.h"
 #include "genome/genome_canonical.h"
 #include "genome/genome_check.h"
 #include "genome/genome_stats.h"
@@ -160,7 +161,20 @@ static int evaluate_one(arch_search *as, individual *ind, int steps, star_error 
     }
     if (!need_quality) return 0;
     quality_result *q = &as->last.q;
-    if (quality_evaluate_group(cfg, &a, eval_seed(as, ind->hash), steps, as->group, q, err) != 0) return -1;
+    // run.keep_weights all: the trained models go to RUN/weights/<hash>-f<steps>/, written
+    // by the rank that trained them (rank 0 of its group; docs/run.md).
+    char final_dir[4096], tmp_dir[4096], gs[GENOME_STRING_MAX];
+    quality_save save = {.dir = tmp_dir, .genome = gs};
+    int keep = cfg->run.keep_weights == CONFIG_KEEP_ALL && (!as->group || dist_rank(as->group) == 0);
+    if (keep) {
+        int trained_steps = steps > 0 ? steps : cfg->evaluation.budget.steps;
+        if (genome_to_string(g, gs, sizeof gs) < 0) return STAR_FAIL(err, "a candidate's genome is too long to print");
+        if (run_weights_begin(cfg->run.dir, ind->hash, trained_steps, final_dir, tmp_dir, err) != 0) return -1;
+    }
+    int rc = quality_evaluate_save(cfg, &a, eval_seed(as, ind->hash), steps, as->group, keep ? &save : NULL, q, err);
+    if (keep && (rc != 0 || !q->ok)) run_weights_discard(tmp_dir);
+    else if (keep && run_weights_commit(tmp_dir, final_dir, err) != 0) return -1;
+    if (rc != 0) return -1;
     as->last.trained = 1;
     if (!q->ok) {
         individual_set_failed(ind, "%s", q->reason);

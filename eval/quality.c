@@ -8,6 +8,8 @@
 #endif
 #include <cblas.h>
 
+#include "common/file.h"
+#include "eval/checkpoint.h"
 #include "eval/data_open.h"
 #include "eval/model.h"
 #include "eval/model_cuda.h"
@@ -42,9 +44,35 @@ static void train_params_from(const star_config *cfg, int steps, int T, train_pa
     p->time_limit_s = (double)cfg->evaluation.time_limit_s;
 }
 
-// Trains one model on one data source and scores it, on the config's backend.
+#if defined(STAR_WITH_CUDA) && !defined(STAR_REAL_DOUBLE)
+#include "kernels/kernels.h"
+
+// train_new_cuda, keeping the weights: copied to the host model and saved when ok.
+static int train_cuda_save(const arch *a, model_options mo, const data_source *src, const train_params *tp,
+                           const char *save_dir, const char *genome, train_result *r, star_error *err) {
+    memset(r, 0, sizeof *r);
+    cuda_model *g;
+    star_error merr;
+    if (cuda_model_create(a, mo, 0, &g, &merr) != 0) {
+        star_error serr;
+        if (star_cuda_sync(NULL, &serr) != 0)
+            return STAR_FAIL(err, "%s; the CUDA device is no longer usable: %s", merr.msg, serr.msg);
+        snprintf(r->reason, sizeof r->reason, "%s", merr.msg);
+        return 0;
+    }
+    int rc = train_run_cuda(g, src, tp, r, err);
+    if (rc == 0 && r->ok) rc = cuda_model_download_weights(g, cuda_model_host(g), err);
+    if (rc == 0 && r->ok) rc = checkpoint_save(save_dir, cuda_model_host(g), NULL, genome, tp->steps, err);
+    cuda_model_free(g);
+    return rc;
+}
+#endif
+
+// Trains one model on one data source and scores it, on the config's backend; when
+// save_dir is not NULL, rank 0 of the group saves the trained model there.
 static int train_one(const star_config *cfg, const arch *a, const data_source *src, uint64_t seed, int steps, int T,
-                     const dist_comm *group, train_result *r, star_error *err) {
+                     const dist_comm *group, const char *save_dir, const char *genome, train_result *r,
+                     star_error *err) {
     int n_ranks = group ? dist_size(group) : 1;
     model_options mo = {.max_batch = train_rows_per_rank(cfg->evaluation.budget.batch, n_ranks),
                         .max_seq = T,
@@ -52,8 +80,13 @@ static int train_one(const star_config *cfg, const arch *a, const data_source *s
                         .memory_limit_bytes = (size_t)cfg->evaluation.memory_limit_mb * 1048576u};
     train_params tp;
     train_params_from(cfg, steps, T, &tp);
-    if (cfg->evaluation.backend == CONFIG_BACKEND_CUDA)  // one device: no group (refused up front)
+    if (save_dir && group && dist_rank(group) != 0) save_dir = NULL;
+    if (cfg->evaluation.backend == CONFIG_BACKEND_CUDA) {  // one device: no group (refused up front)
+#if defined(STAR_WITH_CUDA) && !defined(STAR_REAL_DOUBLE)
+        if (save_dir) return train_cuda_save(a, mo, src, &tp, save_dir, genome, r, err);
+#endif
         return train_new_cuda(a, mo, 0, src, &tp, NULL, r, err);
+    }
     model *m;
     star_error merr;
     if (model_create(a, mo, &m, &merr) != 0) {
@@ -64,6 +97,7 @@ static int train_one(const star_config *cfg, const arch *a, const data_source *s
     }
     tp.group = group;
     int rc = train_run(m, src, &tp, r, err);
+    if (rc == 0 && r->ok && save_dir) rc = checkpoint_save(save_dir, m, NULL, genome, tp.steps, err);
     model_free(m);
     return rc;
 }
@@ -93,6 +127,11 @@ int quality_evaluate(const star_config *cfg, const arch *a, uint64_t seed, int s
 
 int quality_evaluate_group(const star_config *cfg, const arch *a, uint64_t seed, int steps, const dist_comm *group,
                            quality_result *out, star_error *err) {
+    return quality_evaluate_save(cfg, a, seed, steps, group, NULL, out, err);
+}
+
+int quality_evaluate_save(const star_config *cfg, const arch *a, uint64_t seed, int steps, const dist_comm *group,
+                          const quality_save *save, quality_result *out, star_error *err) {
     memset(out, 0, sizeof *out);
     const config_data *data = &cfg->evaluation.data;
     int n = data->kind == CONFIG_DATA_MAD ? data->n_mad : 1;
@@ -101,12 +140,19 @@ int quality_evaluate_group(const star_config *cfg, const arch *a, uint64_t seed,
     for (int i = 0; i < n; i++) {
         data_kind kind = kind_of(data);
         const char *what = kind == DATA_MAD ? config_mad_task_name(data->mad[i]) : data->path;
+        char dir[4096];
+        const char *save_dir = NULL;
+        if (save) {
+            if (kind != DATA_MAD) snprintf(dir, sizeof dir, "%s", save->dir);
+            else if (path_join(dir, sizeof dir, save->dir, what, err) != 0) return -1;
+            save_dir = dir;
+        }
         data_handle h;
         data_source src;
         if (data_open(&h, kind, what, cfg->evaluation.budget.seq_len, a->dims.vocab, seed, &src, err) != 0)
             return star_error_prefix(err, "evaluation.data");
         train_result r;
-        int rc = train_one(cfg, a, &src, seed, steps, h.seq_len, group, &r, err);
+        int rc = train_one(cfg, a, &src, seed, steps, h.seq_len, group, save_dir, save ? save->genome : NULL, &r, err);
         data_close(&h);
         if (rc != 0) return -1;
         snprintf(out->task[i], sizeof out->task[i], "%s", kind == DATA_MAD ? what : kind == DATA_TEXT ? "text" : "bin");

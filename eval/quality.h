@@ -42,6 +42,18 @@ int quality_evaluate(const star_config *cfg, const arch *a, uint64_t seed, int s
 int quality_evaluate_group(const star_config *cfg, const arch *a, uint64_t seed, int steps, const dist_comm *group,
                            quality_result *out, star_error *err);
 
+// Where quality_evaluate_save keeps the trained weights (eval/checkpoint.h, without the
+// optimizer): in dir itself for text or bin data, in dir/<task> per MAD task. Only rank 0
+// of group writes (every rank of a group holds the same weights). Nothing is saved for a
+// model that failed; the caller discards dir then.
+typedef struct quality_save {
+    const char *dir;
+    const char *genome;  // the genome string written into the checkpoint's metadata
+} quality_save;
+// quality_evaluate_group that also saves each trained model (save NULL: none saved).
+int quality_evaluate_save(const star_config *cfg, const arch *a, uint64_t seed, int steps, const dist_comm *group,
+                          const quality_save *save, quality_result *out, star_error *err);
+
 // Opens every data source the config names once, so a missing or too short file is
 // reported before a search starts.
 int quality_check_data(const star_config *cfg, star_error *err);

@@ -3,7 +3,7 @@
 # (--pick row, --pick hash, --best) and a checkpoint, each read back by star train and
 # star genome; the resolved section against star genome stats; the PyTorch module file
 # and the weights (safetensors layout: 8-byte little-endian header length, JSON header,
-# data); and the errors (a run asked for weights, a bad pick, an unknown objective,
+# data); and the errors (an untrained run asked for weights, a bad pick, an unknown objective,
 # --format pytorch without --out). $1 is the star binary; run from the source root.
 source "$(dirname "$0")/lib.sh"
 
@@ -92,7 +92,7 @@ check "logits of a fresh genome" '[ $? -eq 0 ] && [ -s "$tmp/l4.safetensors" ]'
 
 # Errors.
 $star export "$tmp/run" --pick 1 --weights --out "$tmp/w" 2>"$tmp/err"
-check "a run has no weights: clear error" '[ $? -eq 1 ] && grep -q "runs keep no weights" "$tmp/err"'
+check "an untrained run has no weights: clear error" '[ $? -eq 1 ] && grep -q "no weights kept for candidate .*: it was not trained" "$tmp/err"'
 $star export "$tmp/run" --pick 999 2>"$tmp/err" >/dev/null
 check "--pick out of range" '[ $? -eq 1 ] && grep -q "expected a row of the front of generation 1, in \[1, " "$tmp/err"'
 $star export "$tmp/run" --pick 0123456789abcdef 2>"$tmp/err" >/dev/null
