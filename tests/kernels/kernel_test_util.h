@@ -16,7 +16,7 @@
 static star_error kt_err;
 
 // A failed CUDA call makes the rest meaningless: report and stop.
-static void must_at(int rc, const char *file, int line) {
+static inline void must_at(int rc, const char *file, int line) {
     if (rc == 0) return;
     fprintf(stderr, "%s:%d: CUDA call failed: %s\n", file, line, kt_err.msg);
     exit(1);
@@ -24,7 +24,7 @@ static void must_at(int rc, const char *file, int line) {
 #define MUST(call) must_at((call), __FILE__, __LINE__)
 
 // Round to nearest even, as __float2bfloat16_rn; NaN stays NaN.
-static uint16_t f2bf(float f) {
+static inline uint16_t f2bf(float f) {
     uint32_t u;
     memcpy(&u, &f, 4);
     if ((u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((u >> 16) | 0x40);
@@ -32,7 +32,7 @@ static uint16_t f2bf(float f) {
     return (uint16_t)(u >> 16);
 }
 
-static float bf2f(uint16_t h) {
+static inline float bf2f(uint16_t h) {
     uint32_t u = (uint32_t)h << 16;
     float f;
     memcpy(&f, &u, 4);
@@ -44,7 +44,7 @@ static float bf2f(uint16_t h) {
 static void *kt_host[KT_MAX_BUFFERS], *kt_dev[KT_MAX_BUFFERS];
 static int kt_nhost, kt_ndev;
 
-static void *kt_track(void **list, int *count, void *p) {
+static inline void *kt_track(void **list, int *count, void *p) {
     if (*count == KT_MAX_BUFFERS) {
         fprintf(stderr, "kernel test: more than %d buffers in one test\n", KT_MAX_BUFFERS);
         exit(1);
@@ -53,18 +53,18 @@ static void *kt_track(void **list, int *count, void *p) {
     return p;
 }
 
-static void kt_release(void) {
+static inline void kt_release(void) {
     for (int i = 0; i < kt_nhost; i++) free(kt_host[i]);
     for (int i = 0; i < kt_ndev; i++) MUST(star_cuda_free(kt_dev[i], &kt_err));
     kt_nhost = kt_ndev = 0;
 }
 
-static void *host_alloc(size_t bytes) { return kt_track(kt_host, &kt_nhost, star_calloc(1, bytes ? bytes : 1)); }
+static inline void *host_alloc(size_t bytes) { return kt_track(kt_host, &kt_nhost, star_calloc(1, bytes ? bytes : 1)); }
 
-static float *host_f32(long n) { return (float *)host_alloc(sizeof(float) * (size_t)(n > 0 ? n : 1)); }
+static inline float *host_f32(long n) { return (float *)host_alloc(sizeof(float) * (size_t)(n > 0 ? n : 1)); }
 
 // Uniform in [-scale, scale), rounded to bf16 when `bf16` (inputs the GPU sees exactly).
-static float *host_random(long n, float scale, int bf16, pcg32 *rng) {
+static inline float *host_random(long n, float scale, int bf16, pcg32 *rng) {
     float *a = host_f32(n);
     for (long i = 0; i < n; i++) {
         a[i] = scale * (2.0f * pcg32_float(rng) - 1.0f);
@@ -73,19 +73,19 @@ static float *host_random(long n, float scale, int bf16, pcg32 *rng) {
     return a;
 }
 
-static float *host_copy(const float *a, long n) {
+static inline float *host_copy(const float *a, long n) {
     float *b = host_f32(n);
     memcpy(b, a, sizeof(float) * (size_t)n);
     return b;
 }
 
-static void *dev_alloc(size_t bytes) {
+static inline void *dev_alloc(size_t bytes) {
     void *p;
     MUST(star_cuda_malloc(&p, bytes, &kt_err));
     return kt_track(kt_dev, &kt_ndev, p);
 }
 
-static floatX *dev_bf16(const float *h, long n) {
+static inline floatX *dev_bf16(const float *h, long n) {
     floatX *d = (floatX *)dev_alloc(sizeof(floatX) * (size_t)(n > 0 ? n : 1));
     uint16_t *tmp = (uint16_t *)star_malloc(sizeof(uint16_t) * (size_t)(n > 0 ? n : 1));
     for (long i = 0; i < n; i++) tmp[i] = f2bf(h[i]);
@@ -94,13 +94,13 @@ static floatX *dev_bf16(const float *h, long n) {
     return d;
 }
 
-static float *dev_f32(const float *h, long n) {
+static inline float *dev_f32(const float *h, long n) {
     float *d = (float *)dev_alloc(sizeof(float) * (size_t)(n > 0 ? n : 1));
     MUST(star_cuda_upload(d, h, sizeof(float) * (size_t)n, &kt_err));
     return d;
 }
 
-static void *dev_bytes(const void *h, size_t bytes) {
+static inline void *dev_bytes(const void *h, size_t bytes) {
     void *d = dev_alloc(bytes ? bytes : 1);
     MUST(star_cuda_upload(d, h, bytes, &kt_err));
     return d;
@@ -108,9 +108,9 @@ static void *dev_bytes(const void *h, size_t bytes) {
 
 // Every output starts as NaN (all bits set: NaN in bf16 and fp32), so an element the
 // kernel fails to write shows up.
-static void dev_nan(void *d, size_t bytes) { MUST(star_cuda_memset(d, 0xff, bytes, NULL, &kt_err)); }
+static inline void dev_nan(void *d, size_t bytes) { MUST(star_cuda_memset(d, 0xff, bytes, NULL, &kt_err)); }
 
-static void get_bf16(float *h, const floatX *d, long n) {
+static inline void get_bf16(float *h, const floatX *d, long n) {
     uint16_t *tmp = (uint16_t *)star_malloc(sizeof(uint16_t) * (size_t)(n > 0 ? n : 1));
     MUST(star_cuda_sync(NULL, &kt_err));
     MUST(star_cuda_download(tmp, d, sizeof(uint16_t) * (size_t)n, &kt_err));
@@ -118,13 +118,13 @@ static void get_bf16(float *h, const floatX *d, long n) {
     free(tmp);
 }
 
-static void get_f32(float *h, const float *d, long n) {
+static inline void get_f32(float *h, const float *d, long n) {
     MUST(star_cuda_sync(NULL, &kt_err));
     MUST(star_cuda_download(h, d, sizeof(float) * (size_t)n, &kt_err));
 }
 
 // max |got - ref| / (max |ref| + 1e-30); infinite when got has a NaN or an infinity.
-static double rel_diff(const float *got, const float *ref, long n) {
+static inline double rel_diff(const float *got, const float *ref, long n) {
     double dmax = 0, rmax = 0;
     for (long i = 0; i < n; i++) {
         if (!isfinite(got[i])) return INFINITY;
@@ -135,7 +135,7 @@ static double rel_diff(const float *got, const float *ref, long n) {
     return dmax / (rmax + 1e-30);
 }
 
-static void check_close_at(const char *what, const float *got, const float *ref, long n, double tol,
+static inline void check_close_at(const char *what, const float *got, const float *ref, long n, double tol,
                            const char *file, int line) {
     double d = rel_diff(got, ref, n);
     test_checks++;
@@ -147,7 +147,7 @@ static void check_close_at(const char *what, const float *got, const float *ref,
 }
 #define CHECK_CLOSE(what, got, ref, n, tol) check_close_at((what), (got), (ref), (n), (tol), __FILE__, __LINE__)
 
-static void check_equal_at(const char *what, const float *got, const float *ref, long n, const char *file,
+static inline void check_equal_at(const char *what, const float *got, const float *ref, long n, const char *file,
                            int line) {
     long bad = 0;
     for (long i = 0; i < n; i++)
@@ -160,5 +160,14 @@ static void check_equal_at(const char *what, const float *got, const float *ref,
     }
 }
 #define CHECK_EQUAL(what, got, ref, n) check_equal_at((what), (got), (ref), (n), __FILE__, __LINE__)
+
+// Exit 77 (ctest's skip) when no CUDA device is present, saying why.
+static inline void kt_skip_without_device(void) {
+    int devices = 0;
+    if (star_cuda_device_count(&devices, &kt_err) != 0 || devices == 0) {
+        printf("SKIP: no CUDA device%s%s\n", devices == 0 && kt_err.msg[0] ? ": " : "", kt_err.msg);
+        exit(77);
+    }
+}
 
 #endif

@@ -217,11 +217,7 @@ static void test_refused(void) {
 }
 
 int main(void) {
-    int devices = 0;
-    if (star_cuda_device_count(&devices, &kt_err) != 0 || devices == 0) {
-        printf("SKIP: no CUDA device%s%s\n", devices == 0 && kt_err.msg[0] ? ": " : "", kt_err.msg);
-        return 77;
-    }
+    kt_skip_without_device();
     star_cuda *ctx;
     MUST(star_cuda_create(&ctx, 0, &kt_err));
     pcg32 rng;

@@ -237,12 +237,7 @@ static void test_ssd(int B, int T, int H, int P, int N, int with_bias_D, pcg32 *
 }
 
 int main(void) {
-    int devices = 0;
-    if (star_cuda_device_count(&devices, &kt_err) != 0 || devices == 0) {
-        printf("SKIP: no CUDA device%s%s\n", devices == 0 && kt_err.msg[0] ? ": " : "", kt_err.msg);
-        return 77;
-    }
-    (void)dev_bytes;  // a helper of kernel_test_util.h this test does not need
+    kt_skip_without_device();
     star_cuda *ctx;
     MUST(star_cuda_create(&ctx, 0, &kt_err));
     pcg32 rng = pcg32_derive(20260102, 1);
