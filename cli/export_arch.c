@@ -9,7 +9,7 @@
 
 #include "common/file.h"
 #include "common/json.h"
-#include "eval/safetensors.h"
+#include "eval/checkpoint.h"
 #include "genome/gene_table.h"
 #include "genome/genome_stats.h"
 #include "genome/genome_string.h"
@@ -262,25 +262,6 @@ int export_pytorch_module(const char *dir, const genome *g, const arch *a, const
 }
 
 int export_weights(const char *path, model *m, const char *genome_string, star_error *err) {
-    const arch *a = model_arch(m);
-    st_writer *w = st_writer_create();
-    int rc = 0, nt = model_n_tensors(m);
-    for (int i = 0; i < nt && rc == 0; i++) {
-        const param_tensor *t = model_tensor(m, i);
-        int64_t shape[4];
-        for (int d = 0; d < t->ndim; d++) shape[d] = t->shape[d];
-        rc = st_writer_add(w, t->name, ST_F32, t->ndim, shape, t->data, err);
-    }
-    char buf[64];
-    if (rc == 0) rc = st_writer_add_metadata(w, "format", "pt", err);
-    if (rc == 0) rc = st_writer_add_metadata(w, "genome", genome_string, err);
-    snprintf(buf, sizeof buf, "%d", a->dims.width);
-    if (rc == 0) rc = st_writer_add_metadata(w, "width", buf, err);
-    snprintf(buf, sizeof buf, "%d", a->dims.vocab);
-    if (rc == 0) rc = st_writer_add_metadata(w, "vocab", buf, err);
-    snprintf(buf, sizeof buf, "%d", STAR_GENE_TABLE_VERSION);
-    if (rc == 0) rc = st_writer_add_metadata(w, "gene_table_version", buf, err);
-    if (rc == 0) rc = st_writer_write(w, path, err);
-    st_writer_free(w);
-    return rc;
+    const char *const extra[1][2] = {{"format", "pt"}};
+    return checkpoint_write_weights(path, m, genome_string, extra, 1, err);
 }

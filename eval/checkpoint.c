@@ -18,29 +18,38 @@ static int add_tensor(st_writer *w, const char *name, const param_tensor *t, con
     return st_writer_add(w, name, ST_F32, t->ndim, shape, data, err);
 }
 
-int checkpoint_save(const char *dir, model *m, const adamw_state *opt, const char *genome_string, long step,
-                    star_error *err) {
-    if (dir_create(dir, err) != 0) return -1;
+int checkpoint_write_weights(const char *path, model *m, const char *genome_string, const char *const (*extra)[2],
+                             int n_extra, star_error *err) {
     const arch *a = model_arch(m);
-    char path[4096], buf[64];
+    char buf[64];
     st_writer *w = st_writer_create();
     int rc = 0, nt = model_n_tensors(m);
     for (int i = 0; i < nt && rc == 0; i++) {
         const param_tensor *t = model_tensor(m, i);
         rc = add_tensor(w, t->name, t, t->data, err);
     }
+    for (int i = 0; i < n_extra && rc == 0; i++) rc = st_writer_add_metadata(w, extra[i][0], extra[i][1], err);
     if (rc == 0) rc = st_writer_add_metadata(w, "genome", genome_string, err);
     snprintf(buf, sizeof buf, "%d", a->dims.width);
     if (rc == 0) rc = st_writer_add_metadata(w, "width", buf, err);
     snprintf(buf, sizeof buf, "%d", a->dims.vocab);
     if (rc == 0) rc = st_writer_add_metadata(w, "vocab", buf, err);
-    snprintf(buf, sizeof buf, "%ld", step);
-    if (rc == 0) rc = st_writer_add_metadata(w, "step", buf, err);
     snprintf(buf, sizeof buf, "%d", STAR_GENE_TABLE_VERSION);
     if (rc == 0) rc = st_writer_add_metadata(w, "gene_table_version", buf, err);
-    if (rc == 0) rc = path_join(path, sizeof path, dir, "model.safetensors", err);
     if (rc == 0) rc = st_writer_write(w, path, err);
     st_writer_free(w);
+    return rc;
+}
+
+int checkpoint_save(const char *dir, model *m, const adamw_state *opt, const char *genome_string, long step,
+                    star_error *err) {
+    if (dir_create(dir, err) != 0) return -1;
+    const arch *a = model_arch(m);
+    char path[4096], step_text[32];
+    snprintf(step_text, sizeof step_text, "%ld", step);
+    const char *const extra[1][2] = {{"step", step_text}};
+    int rc = path_join(path, sizeof path, dir, "model.safetensors", err);
+    if (rc == 0) rc = checkpoint_write_weights(path, m, genome_string, extra, 1, err);
     // The genome beside the weights, as a file star train and star generate read.
     genome g;
     if (rc == 0 && genome_parse(genome_string, &g, err) == 0) {
@@ -54,7 +63,9 @@ int checkpoint_save(const char *dir, model *m, const adamw_state *opt, const cha
     }
     if (rc != 0 || !opt) return rc;
 
-    w = st_writer_create();
+    st_writer *w = st_writer_create();
+    char buf[64];
+    int nt = model_n_tensors(m);
     size_t off = 0;
     for (int i = 0; i < nt && rc == 0; i++) {
         const param_tensor *t = model_tensor(m, i);

@@ -19,6 +19,11 @@ typedef struct checkpoint_info {
 
 int checkpoint_save(const char *dir, model *m, const adamw_state *opt, const char *genome_string, long step,
                     star_error *err);
+// Writes only the weights file (F32 tensors under the model's names; metadata genome,
+// width, vocab, gene_table_version, plus each of the n_extra key/value pairs in extra,
+// e.g. the step of a checkpoint, or "format" "pt" for an export).
+int checkpoint_write_weights(const char *path, model *m, const char *genome_string, const char *const (*extra)[2],
+                             int n_extra, star_error *err);
 // Reads only the metadata (to build the model before loading it).
 int checkpoint_read_info(const char *dir, checkpoint_info *info, star_error *err);
 // Loads the weights into m and, when opt is not NULL and the file exists, the optimizer.
