@@ -72,13 +72,9 @@ after=$(cd "$tmp/text/weights" && find . -type f -printf '%p %T@\n' | sort)
 check "resume rewrote no weights" '[ "$before" = "$after" ]'
 
 # --- MPI: each rank writes the candidates it trained; the same files as one process -----
-if command -v mpirun >/dev/null && ldd "$star" | grep -q libmpi; then
-  # Open MPI does not free some of its own allocations (docs/reliability.md): no leak
-  # check inside the ranks of a sanitizer build (ASan and UBSan stay on).
-  mpi=(env ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" mpirun --oversubscribe -np 2)
-  [ "$(id -u)" -eq 0 ] && mpi+=(--allow-run-as-root)
-  OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_btl_vader_single_copy_mechanism=none \
-    "${mpi[@]}" $star search configs/quickstart.yaml --set run.dir="$tmp/textmpi" "${tiny[@]}" \
+source "$(dirname "$0")/mpi_lib.sh"
+if have_mpi; then
+  "${mpi[@]}" -np 2 $star search configs/quickstart.yaml --set run.dir="$tmp/textmpi" "${tiny[@]}" \
     --set "evaluation.data={text: $tmp/text.txt}" >"$tmp/out" 2>&1
   check "trained search on 2 MPI ranks" '[ $? -eq 0 ]'
   check "rank 1 trained some candidates" 'grep -q "\"rank\":1" "$tmp/textmpi/archive.jsonl"'
@@ -89,8 +85,7 @@ if command -v mpirun >/dev/null && ldd "$star" | grep -q libmpi; then
   done
   check "every kept tensor equal to one process's ($differ differ)" '[ $differ -eq 0 ]'
   # Data parallel: both ranks train each candidate, rank 0 of the pair writes it.
-  OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_btl_vader_single_copy_mechanism=none \
-    "${mpi[@]}" $star search configs/quickstart.yaml --set run.dir="$tmp/dp" "${tiny[@]}" \
+  "${mpi[@]}" -np 2 $star search configs/quickstart.yaml --set run.dir="$tmp/dp" "${tiny[@]}" \
     --set evaluation.budget.batch=2 --set evaluation.ranks_per_candidate=2 \
     --set 'evaluation.data={mad: [selective_copying]}' >"$tmp/out" 2>&1
   check "data-parallel search (ranks_per_candidate 2)" '[ $? -eq 0 ]'

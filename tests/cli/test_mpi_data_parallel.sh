@@ -8,13 +8,12 @@
 set -u
 source "$(dirname "$0")/lib.sh"
 
-if ! command -v mpirun >/dev/null || ! ldd "$star" | grep -q libmpi; then
+source "$(dirname "$0")/mpi_lib.sh"
+
+if ! have_mpi; then
   echo "SKIP: star built without MPI, or no mpirun"
   exit 77
 fi
-export OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_btl_vader_single_copy_mechanism=none
-mpi=(mpirun --oversubscribe)
-[ "$(id -u)" -eq 0 ] && mpi+=(--allow-run-as-root)
 
 # A striped hybrid on in-context recall (positions scored unevenly across rows).
 args=(configs/baselines/striped.yaml --mad in_context_recall --steps 30 --batch 6 --seq-len 32 --threads 1

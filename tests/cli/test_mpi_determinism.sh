@@ -7,13 +7,12 @@
 set -u
 source "$(dirname "$0")/lib.sh"
 
-if ! command -v mpirun >/dev/null || ! ldd "$star" | grep -q libmpi; then
+source "$(dirname "$0")/mpi_lib.sh"
+
+if ! have_mpi; then
   echo "SKIP: star built without MPI, or no mpirun"
   exit 77
 fi
-export OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_btl_vader_single_copy_mechanism=none
-mpi=(mpirun --oversubscribe)
-[ "$(id -u)" -eq 0 ] && mpi+=(--allow-run-as-root)
 
 strip() { sed -E 's/"wall_s":[-0-9.eE+]+//; s/"tokens_per_s":[-0-9.eE+]+//; s/"train_s":[-0-9.eE+]+//; s/"rank":[0-9]+//' "$1"; }
 
@@ -48,14 +47,8 @@ check "multi-fidelity: archive equal to one process's" "diff <(strip $tmp/f1/arc
 # whole, and a resume with 3 ranks ends with the uninterrupted run's archive.
 "${mpi[@]}" -np 2 "$star" search configs/quickstart.yaml --set run.dir=$tmp/k "${sets[@]}" >/dev/null 2>$tmp/errk &
 job=$!
-waited=0
-while [ "$(cat $tmp/k/archive.jsonl 2>/dev/null | wc -l)" -lt 5 ] && kill -0 $job 2>/dev/null && [ $waited -lt 1500 ]; do
-  sleep 0.02; waited=$((waited + 1))
-done
-victim=""
-for p in $(pgrep -P $job); do
-  tr '\0' '\n' < /proc/$p/environ 2>/dev/null | grep -q '^OMPI_COMM_WORLD_RANK=1$' && victim=$p
-done
+wait_lines $tmp/k/archive.jsonl 5 $job
+victim=$(rank_pid $job 1)
 check "found rank 1 to kill" "[ -n '$victim' ]"
 [ -n "$victim" ] && kill -9 $victim
 waited=0
@@ -76,14 +69,8 @@ check "resumed archive equal to the uninterrupted one" "diff <(strip $tmp/r1/arc
 "${mpi[@]}" -np 2 "$star" search configs/quickstart.yaml --set run.dir=$tmp/h "${sets[@]}" \
   --set evaluation.hang_timeout_s=4 >/dev/null 2>$tmp/errh &
 job=$!
-waited=0
-while [ "$(cat $tmp/h/archive.jsonl 2>/dev/null | wc -l)" -lt 5 ] && kill -0 $job 2>/dev/null && [ $waited -lt 1500 ]; do
-  sleep 0.02; waited=$((waited + 1))
-done
-victim=""
-for p in $(pgrep -P $job); do
-  tr '\0' '\n' < /proc/$p/environ 2>/dev/null | grep -q '^OMPI_COMM_WORLD_RANK=1$' && victim=$p
-done
+wait_lines $tmp/h/archive.jsonl 5 $job
+victim=$(rank_pid $job 1)
 check "found rank 1 to stop" "[ -n '$victim' ]"
 [ -n "$victim" ] && kill -STOP $victim
 waited=0

@@ -1,0 +1,25 @@
+# Shared by the tests/cli scripts that launch star under mpirun (after lib.sh).
+#   have_mpi          true when star was built with MPI and mpirun is on PATH
+#   "${mpi[@]}" -np N star ...   launches N ranks, oversubscribed, as root too
+#   wait_lines FILE N JOB        waits (up to 30 s) until FILE has N lines or JOB ended
+#   rank_pid JOB R               the pid of rank R among the children of mpirun JOB
+have_mpi() { command -v mpirun >/dev/null && ldd "$star" | grep -q libmpi; }
+export OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_btl_vader_single_copy_mechanism=none
+# Open MPI does not free some of its own allocations (docs/reliability.md): no leak check
+# inside the ranks of a sanitizer build (ASan and UBSan stay on).
+mpi=(env ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" mpirun --oversubscribe)
+[ "$(id -u)" -eq 0 ] && mpi+=(--allow-run-as-root)
+
+wait_lines() {
+  local waited=0
+  while [ "$(cat "$1" 2>/dev/null | wc -l)" -lt "$2" ] && kill -0 "$3" 2>/dev/null && [ $waited -lt 1500 ]; do
+    sleep 0.02; waited=$((waited + 1))
+  done
+}
+
+rank_pid() {
+  local p
+  for p in $(pgrep -P "$1"); do
+    tr '\0' '\n' < /proc/$p/environ 2>/dev/null | grep -q "^OMPI_COMM_WORLD_RANK=$2\$" && echo $p
+  done
+}
