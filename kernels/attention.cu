@@ -34,6 +34,7 @@
 #include <math.h>
 
 #include "kernels/common.cuh"
+#include "kernels/mma.cuh"  // mma_bf16, the fragment loaders
 #include "operators/rmsnorm.h"  // RMSNORM_EPS
 
 #define ATT_WARPS 4
@@ -58,68 +59,6 @@ struct attn_params {
     int qk_off;  // first q/k channel of this map
     float scale;
 };
-
-// ---- mma.sync m16n8k16 and its fragments ----------------------------------------------
-// Lane = 4 * g + t. A (16x16, row major): a0 = (g, 2t..2t+1), a1 = (g+8, 2t..), a2 = (g,
-// 2t+8..), a3 = (g+8, 2t+8..). B (16x8): b0 = (k 2t..2t+1, n g), b1 = (k 2t+8.., n g).
-// C (16x8 fp32): c0,c1 = (g, 2t..2t+1), c2,c3 = (g+8, 2t..2t+1). Pairs hold the lower
-// index in the low 16 bits.
-__device__ __forceinline__ void mma_bf16(float c[4], const uint32_t a[4], const uint32_t b[2]) {
-    asm volatile(
-        "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
-        "{%0,%1,%2,%3};\n"
-        : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
-}
-
-__device__ __forceinline__ uint32_t ld_pair(const floatX *p) { return *reinterpret_cast<const uint32_t *>(p); }
-
-__device__ __forceinline__ uint32_t pack_pair(floatX lo, floatX hi) {
-    return (uint32_t)__bfloat16_as_ushort(lo) | ((uint32_t)__bfloat16_as_ushort(hi) << 16);
-}
-
-__device__ __forceinline__ uint32_t pack_f32(float lo, float hi) {
-    return (uint32_t)__bfloat16_as_ushort(__float2bfloat16_rn(lo)) |
-           ((uint32_t)__bfloat16_as_ushort(__float2bfloat16_rn(hi)) << 16);
-}
-
-// A = s[r0.., k0..] (s row major, leading dimension LD).
-template <int LD>
-__device__ __forceinline__ void frag_a(uint32_t a[4], const floatX *s, int r0, int k0) {
-    int lane = threadIdx.x % WARP_SIZE, g = lane >> 2, t = lane & 3;
-    const floatX *p = s + (r0 + g) * LD + k0 + 2 * t;
-    a[0] = ld_pair(p);
-    a[1] = ld_pair(p + 8 * LD);
-    a[2] = ld_pair(p + 8);
-    a[3] = ld_pair(p + 8 * LD + 8);
-}
-
-// B[k][n] = s[n0 + n][k0 + k]: s holds B transposed (a key tile for S = Q K^T).
-template <int LD>
-__device__ __forceinline__ void frag_b_nk(uint32_t b[2], const floatX *s, int n0, int k0) {
-    int lane = threadIdx.x % WARP_SIZE, g = lane >> 2, t = lane & 3;
-    const floatX *p = s + (n0 + g) * LD + k0 + 2 * t;
-    b[0] = ld_pair(p);
-    b[1] = ld_pair(p + 8);
-}
-
-// B[k][n] = s[k0 + k][n0 + n]: s holds B as is (a value tile for O = P V).
-template <int LD>
-__device__ __forceinline__ void frag_b_kn(uint32_t b[2], const floatX *s, int k0, int n0) {
-    int lane = threadIdx.x % WARP_SIZE, g = lane >> 2, t = lane & 3;
-    const floatX *p = s + (k0 + 2 * t) * LD + n0 + g;
-    b[0] = pack_pair(p[0], p[LD]);
-    b[1] = pack_pair(p[8 * LD], p[9 * LD]);
-}
-
-// The A fragment of k-step kk from fp32 accumulators acc[n-tile][4] (columns 16kk..16kk+15
-// are n-tiles 2kk and 2kk+1): the product's output becomes the next product's input.
-__device__ __forceinline__ void frag_a_from_acc(uint32_t a[4], const float (*acc)[4], int kk) {
-    a[0] = pack_f32(acc[2 * kk][0], acc[2 * kk][1]);
-    a[1] = pack_f32(acc[2 * kk][2], acc[2 * kk][3]);
-    a[2] = pack_f32(acc[2 * kk + 1][0], acc[2 * kk + 1][1]);
-    a[3] = pack_f32(acc[2 * kk + 1][2], acc[2 * kk + 1][3]);
-}
 
 // Rows r0 .. r0 + nrows - 1 of a [T, stride] matrix (columns 0..COLS-1 from g) into s with
 // leading dimension COLS + ATT_PAD; rows at or past T are zeros (masked scores must never

@@ -18,6 +18,12 @@
 // 4 x 2 of out, up to 8 x 2 of S), so a shared read feeds 2 to 4 multiply-adds. Inputs
 // are floatX, read with an optional feature map (scale * phi(x)); the epilogue writes or
 // accumulates the output (see scan_out).
+//
+// This fp32 kernel runs on CUDA cores. chunked_scan_tc.cuh is the same scan with the four
+// products on tensor cores (bf16 operands, fp32 accumulation); the launcher picks it
+// unless scan_tensor_cores_cuda() is 0 (STAR_SCAN_TC=0) or the product sets
+// fp32_operands (the SSD backward's dC and dB' scans, whose outputs feed cancelling running
+// sums: see ssd_scan.cu).
 #ifndef STAR_KERNELS_CHUNKED_SCAN_CUH
 #define STAR_KERNELS_CHUNKED_SCAN_CUH
 
@@ -71,7 +77,8 @@ typedef struct scan_args {
     scan_in q, k, v;
     scan_out out;
     scan_decay decay;
-    int lam_key;  // weight keys by lam_j
+    int lam_key;        // weight keys by lam_j
+    int fp32_operands;  // keep this product on the fp32 kernel even when tensor cores are on
     int B, T, H, DK, DV;
 } scan_args;
 
@@ -273,21 +280,35 @@ __global__ void __launch_bounds__(SCAN_THREADS) chunked_scan_kernel(scan_args a)
     }
 }
 
-// Launches the kernel for a over B*H blocks x ceil(DV / SCAN_VB) value slices.
+#include "kernels/chunked_scan_tc.cuh"
+
+// Launches the kernel for a over B*H blocks x ceil(DV / SCAN_VB) value slices: the
+// tensor-core kernel (chunked_scan_tc.cuh) when scan_tensor_cores_cuda says so and the
+// product does not ask for fp32 operands, the fp32 kernel above otherwise.
 static int chunked_scan_launch(const scan_args &a, bool reverse, bool decay, cudaStream_t s, star_error *err) {
     if (a.DK < 1 || a.DK > SCAN_DK_MAX || a.DV < 1)
         return STAR_FAIL(err, "chunked scan: key width %d outside [1, %d] or value width %d < 1", a.DK, SCAN_DK_MAX,
                          a.DV);
     long blocks = (long)a.B * a.H;
     if (blocks > 0x7fffffffL) return STAR_FAIL(err, "chunked scan: too many sequences x heads (%ld)", blocks);
+    int tc = scan_tensor_cores_cuda(err);
+    if (tc < 0) return -1;
+    if (a.fp32_operands) tc = 0;
     dim3 grid((unsigned)blocks, (unsigned)((a.DV + SCAN_VB - 1) / SCAN_VB));
-    size_t smem = scan_smem_bytes(a.DK);
-#define SCAN_CASE(R, D)                                                                                        \
-    do {                                                                                                       \
-        cudaCheck(cudaFuncSetAttribute(chunked_scan_kernel<R, D>, cudaFuncAttributeMaxDynamicSharedMemorySize, \
-                                       (int)smem),                                                             \
-                  err);                                                                                        \
-        chunked_scan_kernel<R, D><<<grid, SCAN_THREADS, smem, s>>>(a);                                         \
+    size_t smem = tc ? scan_tc_smem_bytes(a.DK) : scan_smem_bytes(a.DK);
+#define SCAN_CASE(R, D)                                                                                            \
+    do {                                                                                                           \
+        if (tc) {                                                                                                  \
+            cudaCheck(cudaFuncSetAttribute(chunked_scan_tc_kernel<R, D>,                                           \
+                                           cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem),                \
+                      err);                                                                                        \
+            chunked_scan_tc_kernel<R, D><<<grid, SCAN_THREADS, smem, s>>>(a);                                      \
+        } else {                                                                                                   \
+            cudaCheck(cudaFuncSetAttribute(chunked_scan_kernel<R, D>, cudaFuncAttributeMaxDynamicSharedMemorySize, \
+                                           (int)smem),                                                             \
+                      err);                                                                                        \
+            chunked_scan_kernel<R, D><<<grid, SCAN_THREADS, smem, s>>>(a);                                         \
+        }                                                                                                          \
     } while (0)
     if (reverse && decay)
         SCAN_CASE(true, true);

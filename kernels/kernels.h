@@ -230,6 +230,15 @@ int long_conv_forward_cuda(long_conv_plan_cuda *p, floatX *y, const floatX *x, c
 int long_conv_backward_cuda(long_conv_plan_cuda *p, floatX *dx, float *dh, float *dskip, const floatX *dy,
                             const floatX *x, const float *h, const float *skip, star_stream s, star_error *err);
 
+// The chunked scans of linear attention and the SSD compute their intra-chunk products on
+// tensor cores (bf16 operands, fp32 accumulation; kernels/chunked_scan_tc.cuh) or on the
+// fp32 CUDA-core path. The choice comes from the environment variable STAR_SCAN_TC (1 or
+// unset: tensor cores, 0: fp32), read at each call, unless scan_tensor_cores_set_cuda
+// fixed it for the process (1 or 0; -1 goes back to the environment).
+void scan_tensor_cores_set_cuda(int mode);
+// 1 or 0 as above; -1 with err naming the value when STAR_SCAN_TC is neither 0 nor 1.
+int scan_tensor_cores_cuda(star_error *err);
+
 // Causal linear attention (kernels/linear_attention.cu), chunked: q, k, v, o [B,T,H*D],
 // D <= 128. The forward saves nothing; the backward recomputes.
 int linear_attention_forward_cuda(floatX *o, const floatX *q, const floatX *k, const floatX *v, int B, int T, int H,

@@ -11,7 +11,13 @@
 // The references: operators/short_conv.c, linear_attention.c and ssd_scan.c (float), the
 // last two through the plain-loop gemm below (no OpenBLAS on a GPU machine); the long
 // convolution against a double-precision direct sum here (operators/long_conv.c needs
-// FFTW). With no CUDA device the test prints SKIP and exits 77 (ctest: skipped).
+// FFTW). Linear attention and the SSD scan run twice, on the tensor-core chunked scan
+// (the default) and on the fp32 one (scan_tensor_cores_set_cuda(0), as STAR_SCAN_TC=0),
+// both against the same references and bounds; test_scan_switch checks the switch itself.
+// `test_seq_kernels --time` instead times the scans of both paths at model shapes.
+// With no CUDA device the test prints SKIP and exits 77 (ctest: skipped).
+#include <time.h>
+
 #include "operators/linear_attention.h"
 #include "operators/matmul.h"
 #include "operators/short_conv.h"
@@ -236,11 +242,103 @@ static void test_ssd(int B, int T, int H, int P, int N, int with_bias_D, pcg32 *
     kt_release();
 }
 
-int main(void) {
+// The switch: the two paths give different bits (so the tensor-core kernel really ran),
+// STAR_SCAN_TC is read when no mode is set, and a bad value is refused by name.
+static void test_scan_switch(pcg32 *rng) {
+    printf("chunked scan switch (STAR_SCAN_TC)\n");
+    int B = 1, T = 200, H = 2, D = 64;
+    long n = (long)B * T * H * D;
+    float *q = host_random(n, 1, 1, rng), *k = host_random(n, 1, 1, rng), *v = host_random(n, 1, 1, rng);
+    float *o_tc = host_f32(n), *o_f32 = host_f32(n), *o_env = host_f32(n);
+    floatX *d_q = dev_bf16(q, n), *d_k = dev_bf16(k, n), *d_v = dev_bf16(v, n), *d_o = dev_nan_bf16(n);
+    scan_tensor_cores_set_cuda(1);
+    MUST(linear_attention_forward_cuda(d_o, d_q, d_k, d_v, B, T, H, D, LINATT_PHI_ELU1, NULL, &kt_err));
+    get_bf16(o_tc, d_o, n);
+    scan_tensor_cores_set_cuda(0);
+    MUST(linear_attention_forward_cuda(d_o, d_q, d_k, d_v, B, T, H, D, LINATT_PHI_ELU1, NULL, &kt_err));
+    get_bf16(o_f32, d_o, n);
+    long differ = 0;
+    for (long i = 0; i < n; i++) differ += memcmp(&o_tc[i], &o_f32[i], sizeof(float)) != 0;
+    printf("  %ld of %ld outputs differ between tensor cores and fp32\n", differ, n);
+    CHECK(differ > 0);
+    CHECK_CLOSE("tensor cores vs fp32 kernel", o_tc, o_f32, n, TOL_BF16);
+    scan_tensor_cores_set_cuda(-1);
+    CHECK(setenv("STAR_SCAN_TC", "0", 1) == 0);
+    MUST(linear_attention_forward_cuda(d_o, d_q, d_k, d_v, B, T, H, D, LINATT_PHI_ELU1, NULL, &kt_err));
+    get_bf16(o_env, d_o, n);
+    CHECK_EQUAL("STAR_SCAN_TC=0 is the fp32 kernel", o_env, o_f32, n);
+    CHECK(setenv("STAR_SCAN_TC", "yes", 1) == 0);
+    CHECK(linear_attention_forward_cuda(d_o, d_q, d_k, d_v, B, T, H, D, LINATT_PHI_ELU1, NULL, &kt_err) == -1);
+    CHECK(strstr(kt_err.msg, "STAR_SCAN_TC") != NULL);
+    CHECK(unsetenv("STAR_SCAN_TC") == 0);
+    MUST(linear_attention_forward_cuda(d_o, d_q, d_k, d_v, B, T, H, D, LINATT_PHI_ELU1, NULL, &kt_err));
+    get_bf16(o_env, d_o, n);
+    CHECK_EQUAL("STAR_SCAN_TC unset is tensor cores", o_env, o_tc, n);
+    kt_release();
+}
+
+// `test_seq_kernels --time`: wall-clock means of the chunked scans at a model's shapes, on
+// tensor cores and on the fp32 kernel (no checks; the inputs are random).
+static double now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
+}
+
+static void time_scans(pcg32 *rng) {
+    const int reps = 20;
+    int B = 8, T = 2048, H = 12, D = 64;  // linear attention
+    long n = (long)B * T * H * D;
+    float *hq = host_random(n, 1, 1, rng);
+    floatX *q = dev_bf16(hq, n), *k = dev_bf16(hq, n), *v = dev_bf16(hq, n), *o = dev_nan_bf16(n);
+    floatX *dq = dev_bf16(hq, n), *dk = dev_bf16(hq, n), *dv = dev_bf16(hq, n);
+    ssd_shape s = {8, 2048, 24, 64, 64};  // SSD
+    long nx = (long)s.B * s.T * s.H * s.P, nb = (long)s.B * s.T * s.N, nt = (long)s.B * s.T * s.H;
+    float *hx = host_random(nx, 1, 1, rng), *hdt = host_random(nt, 1, 1, rng), *hA = host_random(s.H, 1, 0, rng);
+    floatX *x = dev_bf16(hx, nx), *Bm = dev_bf16(hx, nb), *Cm = dev_bf16(hx + nb, nb), *dt = dev_bf16(hdt, nt);
+    floatX *y = dev_nan_bf16(nx), *dy = dev_bf16(hx, nx), *dx = dev_bf16(hx, nx), *dBm = dev_bf16(hx, nb);
+    floatX *dCm = dev_bf16(hx, nb), *ddt = dev_bf16(hdt, nt);
+    float *A_log = dev_f32(hA, s.H), *Dp = dev_f32(hA, s.H), *dA = dev_f32(hA, s.H), *dD = dev_f32(hA, s.H);
+    ssd_inputs_cuda in = {x, Bm, Cm, dt, NULL, A_log, Dp};
+    ssd_grads_cuda gr = {dx, dBm, dCm, ddt, NULL, dA, dD};
+    size_t sb = ssd_scan_backward_scratch_bytes(s);
+    void *scratch = dev_alloc(sb);
+    for (int tc = 1; tc >= 0; tc--) {
+        scan_tensor_cores_set_cuda(tc);
+        double ms[4];
+        for (int which = 0; which < 4; which++) {
+            for (int r = -2; r < reps; r++) {  // 2 warm-up calls
+                if (r == 0) {
+                    MUST(star_cuda_sync(NULL, &kt_err));
+                    ms[which] = now_ms();
+                }
+                if (which == 0) MUST(linear_attention_forward_cuda(o, q, k, v, B, T, H, D, LINATT_PHI_ELU1, NULL, &kt_err));
+                if (which == 1)
+                    MUST(linear_attention_backward_cuda(dq, dk, dv, o, q, k, v, B, T, H, D, LINATT_PHI_ELU1, NULL, &kt_err));
+                if (which == 2) MUST(ssd_scan_forward_cuda(y, &in, s, NULL, &kt_err));
+                if (which == 3) MUST(ssd_scan_backward_cuda(&gr, scratch, sb, dy, &in, s, NULL, &kt_err));
+            }
+            MUST(star_cuda_sync(NULL, &kt_err));
+            ms[which] = (now_ms() - ms[which]) / reps;
+        }
+        printf("%s: linear attention B=%d T=%d H=%d D=%d forward %.3f ms, backward %.3f ms; "
+               "SSD B=%d T=%d H=%d P=%d N=%d forward %.3f ms, backward %.3f ms\n",
+               tc ? "tensor cores" : "fp32 kernel", B, T, H, D, ms[0], ms[1], s.B, s.T, s.H, s.P, s.N, ms[2], ms[3]);
+    }
+    scan_tensor_cores_set_cuda(-1);
+    kt_release();
+}
+
+int main(int argc, char **argv) {
     kt_skip_without_device();
     star_cuda *ctx;
     MUST(star_cuda_create(&ctx, 0, &kt_err));
     pcg32 rng = pcg32_derive(20260102, 1);
+    if (argc > 1 && strcmp(argv[1], "--time") == 0) {
+        time_scans(&rng);
+        MUST(star_cuda_destroy(ctx, &kt_err));
+        return 0;
+    }
 
     test_short_conv(2, 50, 96, 4, &rng);
     test_short_conv(3, 7, 37, 7, &rng);   // T = K, C not a multiple of 32
@@ -252,17 +350,23 @@ int main(void) {
     test_long_conv(3, 257, 16, 0, &rng);  // n = 1024
     test_long_conv(1, 1000, 5, 1, &rng);
 
-    test_linear_attention(2, 100, 2, 16, LINATT_PHI_ELU1, &rng);   // T = 64 + 36
-    test_linear_attention(1, 1, 3, 8, LINATT_PHI_IDENTITY, &rng);  // T = 1
-    test_linear_attention(1, 130, 2, 40, LINATT_PHI_IDENTITY, &rng);  // D = 32 + 8: a partial value slice
-    test_linear_attention(2, 200, 1, 64, LINATT_PHI_ELU1, &rng);
-    test_linear_attention(1, 70, 1, 128, LINATT_PHI_ELU1, &rng);  // the widest head
+    // The chunked scans twice: tensor cores (the default), then the fp32 kernel.
+    for (int tc = 1; tc >= 0; tc--) {
+        printf("-- chunked scans on %s\n", tc ? "tensor cores (bf16 operands)" : "the fp32 kernel (STAR_SCAN_TC=0)");
+        scan_tensor_cores_set_cuda(tc);
+        test_linear_attention(2, 100, 2, 16, LINATT_PHI_ELU1, &rng);   // T = 64 + 36
+        test_linear_attention(1, 1, 3, 8, LINATT_PHI_IDENTITY, &rng);  // T = 1
+        test_linear_attention(1, 130, 2, 40, LINATT_PHI_IDENTITY, &rng);  // D = 32 + 8: a partial value slice
+        test_linear_attention(2, 200, 1, 64, LINATT_PHI_ELU1, &rng);
+        test_linear_attention(1, 70, 1, 128, LINATT_PHI_ELU1, &rng);  // the widest head
 
-    test_ssd(2, 100, 3, 16, 8, 1, &rng);
-    test_ssd(1, 1, 2, 8, 4, 1, &rng);      // T = 1
-    test_ssd(2, 128, 2, 32, 16, 0, &rng);  // T = 2 chunks exactly
-    test_ssd(1, 150, 2, 64, 32, 1, &rng);
-    test_ssd(1, 70, 1, 128, 128, 1, &rng);  // the widest state
+        test_ssd(2, 100, 3, 16, 8, 1, &rng);
+        test_ssd(1, 1, 2, 8, 4, 1, &rng);      // T = 1
+        test_ssd(2, 128, 2, 32, 16, 0, &rng);  // T = 2 chunks exactly
+        test_ssd(1, 150, 2, 64, 32, 1, &rng);
+        test_ssd(1, 70, 1, 128, 128, 1, &rng);  // the widest state
+    }
+    test_scan_switch(&rng);
 
     MUST(star_cuda_destroy(ctx, &kt_err));
     TEST_END();
