@@ -23,6 +23,8 @@
 #include "common/json.h"
 #include "common/pcg32.h"
 #include "common/timer.h"
+#include "dist/dist.h"
+#include "dist/nccl_group.h"
 #include "eval/model.h"
 #include "eval/model_cuda.h"
 #include "eval/optimizer.h"
@@ -42,7 +44,7 @@ static void usage(FILE *f) {
     fprintf(f,
             "usage: star bench ARCH [--backend cpu|cuda] [--width D] [--vocab V] [--batch B] [--seq-len T]\n"
             "                       [--steps N] [--warmup-steps N] [--threads N] [--seed S]\n"
-            "                       [--results FILE] [--json]\n\n"
+            "                       [--results FILE] [--json] [--nccl]\n\n"
             "Times training steps (forward, backward, AdamW) of ARCH on random tokens after\n"
             "--warmup-steps untimed ones (default 2) and prints tokens per second, ms per step,\n"
             "parameters, the model's planned memory (weights, gradients, activations), the\n"
@@ -50,9 +52,12 @@ static void usage(FILE *f) {
             "%s (cuda: " BENCH_CUDA_RESULTS "; relative to the current directory;\n"
             "--results FILE elsewhere). --json prints the same object. With --backend cuda it\n"
             "also prints the model FLOPs utilization against the bf16 matrix-product rate\n"
-            "measured on the same device, the model's device arena and the device memory in use.\n\n"
+            "measured on the same device, the model's device arena and the device memory in use.\n"
+            "Under an MPI launcher (mpirun -np N star bench ARCH --backend cuda) the N ranks train\n"
+            "data parallel, one GPU each, the --batch rows split over them and the gradients summed\n"
+            "through NCCL; tokens/s and MFU are the group's. --nccl takes that path with one rank.\n\n"
             "  ARCH                 a genome string or a genome / architecture YAML file\n"
-            "  --backend B          the engine to time: cpu (default) or cuda (first device;\n"
+            "  --backend B          the engine to time: cpu (default) or cuda (the rank's device;\n"
             "                       needs a build with the CUDA backend)\n"
             "  --width D, --vocab V model dimensions (default: the file's, else 128 / 256)\n"
             "  --batch B            sequences per step (default 16)\n"
@@ -82,6 +87,7 @@ typedef struct bench_result {
     char device[256];
     double peak_tflops, mfu;
     size_t arena_bytes, device_used_bytes;
+    int ranks, nccl;  // data parallel over ranks GPUs (through NCCL)
 } bench_result;
 
 // The CPU's model name from /proc/cpuinfo ("unknown" where there is none).
@@ -158,41 +164,53 @@ out:
     return rc;
 }
 
-#ifdef STAR_WITH_CUDA
-static int cuda_train_step(cuda_model *g, const token_batch *b, star_error *err) {
-    double loss, gnorm;
-    adamw_hparams hp = {.lr = 1e-3, .beta1 = 0.9, .beta2 = 0.95, .eps = 1e-8, .weight_decay = 0.1};
-    if (cuda_model_forward(g, b, &loss, err) != 0 || cuda_model_zero_grad(g, err) != 0 ||
-        cuda_model_backward(g, err) != 0 || cuda_model_grad_norm(g, 1.0, &gnorm, err) != 0)
-        return -1;
-    return cuda_model_adamw_step(g, hp, 1, err);
-}
-#endif
-
-// The same steps on the first CUDA device, then the device's bf16 peak.
-static int run_bench_cuda(const arch_args *a, int warmup_steps, bench_result *r, star_error *err) {
+// The same steps on CUDA: this rank's device; under an MPI launcher (or with --nccl) data
+// parallel over the ranks through NCCL, each rank on its rows of the batch. Then the
+// device's bf16 peak, measured by rank 0.
+static int run_bench_cuda(const arch_args *a, int warmup_steps, int use_nccl, bench_result *r, star_error *err) {
 #ifdef STAR_WITH_CUDA
     memset(r, 0, sizeof *r);
+    const dist_comm *world = dist_world();
+    int n_ranks = dist_size(world), rank = dist_rank(world);
+    if (a->batch % n_ranks) return STAR_FAIL(err, "--batch %d is not a multiple of the %d ranks", a->batch, n_ranks);
+    int rows = a->batch / n_ranks;
     token_batch b;
-    if (token_batch_alloc(&b, a->batch, a->seq_len, err) != 0) return -1;
-    pcg32 rng = pcg32_derive(a->seed, 0x62656e6368ull);  // "bench", as on the CPU
-    size_t n = (size_t)a->batch * a->seq_len;
+    if (token_batch_alloc(&b, rows, a->seq_len, err) != 0) return -1;
+    // The global batch's random tokens, as on the CPU; this rank keeps its rows.
+    pcg32 rng = pcg32_derive(a->seed, 0x62656e6368ull);  // "bench"
+    size_t n = (size_t)a->batch * a->seq_len, lo = (size_t)rank * rows * a->seq_len, hi = lo + (size_t)rows * a->seq_len;
     for (size_t i = 0; i < n; i++) {
-        b.inputs[i] = (int32_t)pcg32_bounded(&rng, (uint32_t)a->dims.vocab);
-        b.targets[i] = (int32_t)pcg32_bounded(&rng, (uint32_t)a->dims.vocab);
+        int32_t in = (int32_t)pcg32_bounded(&rng, (uint32_t)a->dims.vocab);
+        int32_t tg = (int32_t)pcg32_bounded(&rng, (uint32_t)a->dims.vocab);
+        if (i >= lo && i < hi) b.inputs[i - lo] = in, b.targets[i - lo] = tg;
     }
-    model_options mo = {.max_batch = a->batch, .max_seq = a->seq_len, .seed = a->seed};
+    model_options mo = {.max_batch = rows, .max_seq = a->seq_len, .seed = a->seed};
     cuda_model *g = NULL;
     star_cuda *ctx = NULL;
-    int rc = -1;
-    if (cuda_model_create(&a->a, mo, 0, &g, err) != 0) goto out;
-    for (int s = 0; s < warmup_steps; s++)
-        if (cuda_train_step(g, &b, err) != 0) goto out;
-    if (cuda_model_sync(g, err) != 0) goto out;
-    double t0 = star_now_s();
-    for (int s = 0; s < a->steps; s++)
-        if (cuda_train_step(g, &b, err) != 0) goto out;
-    if (cuda_model_sync(g, err) != 0) goto out;
+    nccl_group *nccl = NULL;
+    int rc = -1, device = 0;
+    train_params tp;
+    train_params_default(&tp);
+    tp.steps = warmup_steps + a->steps;
+    tp.batch = a->batch;
+    tp.seq_len = a->seq_len;
+    tp.lr = 1e-3;
+    tp.warmup_steps = 0;
+    if (dist_agree(world, cuda_rank_device(&device, err), err) != 0) goto out;
+    r->ranks = n_ranks;
+    r->nccl = use_nccl || n_ranks > 1;
+    if (r->nccl && dist_agree(world, nccl_group_create(0, rank, device, 0, &nccl, err), err) != 0) goto out;
+    if (dist_agree(world, cuda_model_create(&a->a, mo, device, &g, err), err) != 0) goto out;
+    double t0 = 0;
+    for (int s = 0; s < tp.steps; s++) {
+        if (s == warmup_steps) {
+            if (cuda_model_sync(g, err) != 0 || dist_barrier(world, err) != 0) goto step_failed;
+            t0 = star_now_s();
+        }
+        cuda_step_result sr;
+        if (cuda_train_step(g, nccl, &b, world, s, &tp, &sr, err) != 0) goto step_failed;
+    }
+    if (cuda_model_sync(g, err) != 0 || dist_barrier(world, err) != 0) goto step_failed;
     double dt = star_now_s() - t0;
     r->ms_per_step = 1e3 * dt / a->steps;
     r->tokens_per_s = dt > 0 ? (double)n * a->steps / dt : 0;
@@ -202,22 +220,35 @@ static int run_bench_cuda(const arch_args *a, int warmup_steps, bench_result *r,
     arch_stats_compute(&a->a, a->seq_len, 2, &r->stats);
     // No allocation happens inside a step: what is in use now is the peak of the steps.
     if (star_cuda_memory_used(&r->device_used_bytes, NULL, err) != 0) goto out;
-    if (star_cuda_device_name(0, r->device, sizeof r->device, err) != 0) goto out;
+    if (star_cuda_device_name(device, r->device, sizeof r->device, err) != 0) goto out;
     cuda_model_free(g);
     g = NULL;
-    if (star_cuda_create(&ctx, 0, err) != 0 || matmul_peak_tflops_cuda(ctx, BENCH_PEAK_N, 10, &r->peak_tflops, err) != 0)
+    if (rank == 0 && (star_cuda_create(&ctx, device, err) != 0 ||
+                      matmul_peak_tflops_cuda(ctx, BENCH_PEAK_N, 10, &r->peak_tflops, err) != 0))
         goto out;
-    r->mfu = r->peak_tflops > 0 ? 1e-12 * (double)r->stats.train_flops_per_token * r->tokens_per_s / r->peak_tflops : 0;
+    // MFU of the whole group: the FLOPs done over the peak of all its devices.
+    r->mfu = r->peak_tflops > 0
+                 ? 1e-12 * (double)r->stats.train_flops_per_token * r->tokens_per_s / (r->peak_tflops * n_ranks)
+                 : 0;
     r->threads = 1;
     rc = 0;
 out:
     cuda_model_free(g);
+    nccl_group_free(nccl);
     star_error ignore;  // a failure here is reported by the call that failed first
     star_cuda_destroy(ctx, &ignore);
     token_batch_free(&b);
     return rc;
+step_failed:
+    // The other ranks may be waiting in a collective for this one: stop them all.
+    if (n_ranks > 1) {
+        star_error_prefix(err, "rank %d", rank);
+        star_error_print(err);
+        dist_abort(1);
+    }
+    goto out;
 #else
-    (void)a, (void)warmup_steps, (void)r;
+    (void)a, (void)warmup_steps, (void)use_nccl, (void)r;
     return STAR_FAIL(err, "--backend cuda: this build has no CUDA backend (it needs a CUDA compiler at configure "
                           "time); use --backend cpu");
 #endif
@@ -252,6 +283,8 @@ static void format_json(const arch_args *a, const char *backend, const bench_res
     jw_kv_double(w, "gflops_per_s", 1e-9 * (double)r->stats.train_flops_per_token * r->tokens_per_s);
     jw_kv_int(w, "threads", r->threads);
     if (r->peak_tflops > 0) {
+        jw_kv_int(w, "ranks", r->ranks);
+        jw_kv_bool(w, "nccl", r->nccl);
         jw_kv_double(w, "peak_bf16_tflops", r->peak_tflops);
         jw_kv_double(w, "mfu", r->mfu);
         jw_kv_int(w, "arena_bytes", (int64_t)r->arena_bytes);
@@ -285,8 +318,13 @@ int cmd_bench(int argc, char **argv) {
     a.steps = 0;  // 0: not given
     const char *backend = "cpu", *results = NULL;
     long warmup_steps = 2;
+    int use_nccl = 0;
     for (int i = 1; i < argc; i++) {
         const char *o = argv[i];
+        if (!strcmp(o, "--nccl")) {
+            use_nccl = 1;
+            continue;
+        }
         if (!strcmp(o, "--backend") || !strcmp(o, "--results") || !strcmp(o, "--warmup-steps")) {
             if (i + 1 >= argc) return usage_error("%s needs a value", o);
             const char *v = argv[++i];
@@ -330,14 +368,27 @@ int cmd_bench(int argc, char **argv) {
         return EXIT_FAIL;
     }
 #endif
+    if (use_nccl && !on_cuda) return usage_error("--nccl needs --backend cuda");
     if (!a.steps) a.steps = BENCH_DEFAULT_STEPS;
     quality_set_threads(a.threads);
     bench_result r;
     json_writer w;
     jw_init(&w);
-    if (arch_args_load(&a, &err) != 0 ||
-        (on_cuda ? run_bench_cuda(&a, (int)warmup_steps, &r, &err) : run_bench(&a, (int)warmup_steps, &r, &err)) != 0)
-        goto fail;
+    if (dist_init(&err) != 0) goto fail;
+    const dist_comm *world = dist_world();
+    if (dist_size(world) > 1 && !on_cuda) {
+        STAR_FAIL(&err, "under an MPI launcher star bench times data-parallel training on GPUs: add --backend cuda");
+        goto fail_all;
+    }
+    int rc = arch_args_load(&a, &err);
+    if (dist_agree(world, rc, &err) != 0) goto fail_all;
+    rc = on_cuda ? run_bench_cuda(&a, (int)warmup_steps, use_nccl, &r, &err) : run_bench(&a, (int)warmup_steps, &r, &err);
+    if (dist_agree(world, rc, &err) != 0) goto fail_all;
+    if (dist_rank(world) != 0) {  // rank 0 reports for the group
+        jw_free(&w);
+        dist_finalize();
+        return EXIT_OK;
+    }
     format_json(&a, backend, &r, &w);
     if (append_result(results, w.buf, &err) != 0) goto fail;
     if (a.json) {
@@ -345,6 +396,8 @@ int cmd_bench(int argc, char **argv) {
     } else {
         printf("%s  (%s, width %d, vocab %d, batch %d x %d tokens, %d threads)\n", a.genome_string, backend,
                a.dims.width, a.dims.vocab, a.batch, a.seq_len, r.threads);
+        if (on_cuda && r.nccl)
+            printf("  data parallel    %d rank(s), one GPU each, gradients summed through NCCL\n", r.ranks);
         printf("  tokens/s         %.0f\n", r.tokens_per_s);
         printf("  ms/step          %.3f  (mean of %d steps after %ld warm-up)\n", r.ms_per_step, a.steps, warmup_steps);
         printf("  params           %zu\n", r.params);
@@ -356,7 +409,7 @@ int cmd_bench(int argc, char **argv) {
                    r.arena_bytes);
             printf("  device memory    %zu bytes in use after the steps (whole device)\n", r.device_used_bytes);
             printf("  bf16 peak        %.1f TFLOP/s (measured, %d^3 product)\n", r.peak_tflops, BENCH_PEAK_N);
-            printf("  MFU              %.2f%%\n", 100.0 * r.mfu);
+            printf("  MFU              %.2f%%%s\n", 100.0 * r.mfu, r.ranks > 1 ? " (of all the group's GPUs)" : "");
         } else {
             printf("  peak RSS         %ld bytes\n", r.peak_rss_bytes);
         }
@@ -365,9 +418,16 @@ int cmd_bench(int argc, char **argv) {
         printf("  appended to %s\n", results);
     }
     jw_free(&w);
+    dist_finalize();
     return EXIT_OK;
 fail:
     jw_free(&w);
     star_error_print(&err);
+    dist_finalize();
+    return EXIT_FAIL;
+fail_all:  // agreed by every rank: rank 0 tells it
+    jw_free(&w);
+    if (dist_rank(dist_world()) == 0) star_error_print(&err);
+    dist_finalize();
     return EXIT_FAIL;
 }

@@ -70,6 +70,11 @@ static int run_architectures(const star_config *cfg, run_spec *spec, int resume,
     }
     arch_search_fill_spec(as, spec);
     arch_search_set_group(as, spec->group);
+    rc = arch_search_setup_cuda(as, spec->group_index, err);
+    if (dist_agree(dist_world(), rc, err) != 0) {
+        arch_search_free(as);
+        return -1;
+    }
     search_result res;
     rc = run_search(spec, resume, &res, err);
     if (rc == 0) {

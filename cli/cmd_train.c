@@ -7,6 +7,7 @@
 #include "cli/commands.h"
 #include "common/json.h"
 #include "dist/dist.h"
+#include "dist/nccl_group.h"
 #include "eval/checkpoint.h"
 #include "eval/data_open.h"
 #include "eval/model.h"
@@ -19,11 +20,13 @@ static void usage(FILE *f) {
                "Trains one architecture and scores it on held-out data: validation loss in nats\n"
                "per token, bits per byte for byte-level text, accuracy on the scored positions.\n"
                "--save DIR writes a checkpoint (weights in safetensors, the optimizer, the genome);\n"
-               "--from DIR starts from one. --backend cuda trains on the first CUDA device (a build\n"
-               "with the CUDA backend; bf16 compute, fp32 weights and optimizer; one process).\n\n"
+               "--from DIR starts from one. --backend cuda trains on a CUDA device (a build with the\n"
+               "CUDA backend; bf16 compute, fp32 weights and optimizer).\n\n"
                "Under an MPI launcher (mpirun -np N star train ...) the N ranks train the model data\n"
                "parallel: each takes its slice of the --batch rows, gradients are summed over the ranks\n"
-               "(docs/distributed.md); rank 0 prints and saves.\n\n%s",
+               "(docs/distributed.md); rank 0 prints and saves. With --backend cuda each rank takes one\n"
+               "GPU of its machine (its local rank) and the gradients are summed through NCCL; --nccl\n"
+               "takes that path with a single rank too (to check it against training alone).\n\n%s",
             arch_args_help);
 }
 
@@ -37,28 +40,40 @@ int cli_open_data(const arch_args *a, data_handle *h, data_source *src, star_err
     return data_open(h, kind, what, a->seq_len, a->dims.vocab, a->seed, src, err);
 }
 
-// Trains on the first CUDA device: the host model *m stages the weights and opt the
-// moments for --from and --save.
+// Trains on this rank's CUDA device (its index on the machine, modulo the devices it
+// sees); with several ranks, or with use_nccl, data parallel through NCCL. The host model
+// *m stages the weights and opt the moments for --from and --save.
 static int train_cuda(const arch_args *a, model_options mo, model **m, adamw_state *opt, const data_source *src,
-                      const train_params *tp, train_result *r, star_error *err) {
+                      train_params *tp, int use_nccl, train_result *r, star_error *err) {
 #ifdef STAR_WITH_CUDA
     cuda_model *g = NULL;
-    int rc = -1;
-    if (cuda_model_create(&a->a, mo, 0, &g, err) != 0) return -1;
+    nccl_group *nccl = NULL;
+    int rc = -1, device = 0;
+    const dist_comm *world = dist_world();
+    if (dist_agree(world, cuda_rank_device(&device, err), err) != 0) return -1;
+    if ((use_nccl || dist_size(world) > 1) &&
+        dist_agree(world, nccl_group_create(0, dist_rank(world), device, 0, &nccl, err), err) != 0) {
+        nccl_group_free(nccl);
+        return -1;
+    }
+    tp->nccl = nccl;
+    if (dist_agree(world, cuda_model_create(&a->a, mo, device, &g, err), err) != 0) goto out;
     model_options ho = mo;
     ho.max_batch = ho.max_seq = 1;  // the host copy holds parameters only
     if (model_create(&a->a, ho, m, err) != 0 || adamw_init(opt, *m, err) != 0) goto out;
     if (a->from && (checkpoint_load(a->from, *m, opt, err) != 0 || cuda_model_upload_weights(g, *m, err) != 0 ||
                     cuda_model_upload_optimizer(g, opt, err) != 0))
         goto out;
-    if (train_run_cuda(g, src, tp, r, err) != 0) goto out;
+    if (dist_agree(world, train_run_cuda(g, src, tp, r, err), err) != 0) goto out;
     if (cuda_model_download_weights(g, *m, err) != 0 || cuda_model_download_optimizer(g, opt, err) != 0) goto out;
     rc = 0;
 out:
     cuda_model_free(g);
+    nccl_group_free(nccl);
+    tp->nccl = NULL;
     return rc;
 #else
-    (void)a, (void)mo, (void)m, (void)opt, (void)src, (void)tp, (void)r;
+    (void)a, (void)mo, (void)m, (void)opt, (void)src, (void)tp, (void)use_nccl, (void)r;
     return STAR_FAIL(err, "--backend cuda: this build has no CUDA backend (it needs a CUDA compiler at configure "
                           "time); use --backend cpu");
 #endif
@@ -68,7 +83,12 @@ int cmd_train(int argc, char **argv) {
     arch_args a;
     arch_args_defaults(&a);
     const char *backend = "cpu";
+    int use_nccl = 0;
     for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--nccl")) {
+            use_nccl = 1;
+            continue;
+        }
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             usage(stdout);
             return 0;
@@ -116,9 +136,7 @@ int cmd_train(int argc, char **argv) {
     }
     model_options mo = {.max_batch = train_rows_per_rank(a.batch, n_ranks), .max_seq = h.seq_len, .seed = a.seed};
     int on_cuda = !strcmp(backend, "cuda");
-    if (step_rc == 0 && on_cuda && n_ranks > 1)
-        step_rc = STAR_FAIL(&err, "--backend cuda trains on one device: data-parallel training on GPUs (NCCL) is not "
-                                  "implemented yet; run it without an MPI launcher, or use --backend cpu");
+    if (step_rc == 0 && use_nccl && !on_cuda) step_rc = STAR_FAIL(&err, "--nccl needs --backend cuda");
     if (step_rc == 0 && !on_cuda) step_rc = model_create(&a.a, mo, &m, &err);
     if (step_rc == 0 && !on_cuda) step_rc = adamw_init(&opt, m, &err);
     if (step_rc == 0 && !on_cuda && a.from) step_rc = checkpoint_load(a.from, m, &opt, &err);
@@ -128,7 +146,7 @@ int cmd_train(int argc, char **argv) {
     tp.log_every = a.log_every ? a.log_every : (a.json ? 0 : (a.steps >= 10 ? a.steps / 10 : 1));
     tp.group = world;
     train_result r;
-    if (on_cuda ? train_cuda(&a, mo, &m, &opt, &src, &tp, &r, &err) != 0
+    if (on_cuda ? train_cuda(&a, mo, &m, &opt, &src, &tp, use_nccl, &r, &err) != 0
                 : dist_agree(world, train_run_with(m, &opt, &src, &tp, &r, &err), &err) != 0)
         goto out;
     if (!root) {

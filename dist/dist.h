@@ -29,6 +29,8 @@ void dist_abort(int code) __attribute__((noreturn));
 
 int dist_built_with_mpi(void);  // 1 when this build has MPI
 const dist_comm *dist_world(void);  // valid after dist_init (a world of one before it)
+// This rank's index among the ranks on its own machine (0 without MPI): which GPU it takes.
+int dist_local_rank(void);
 int dist_rank(const dist_comm *c);
 int dist_size(const dist_comm *c);
 

@@ -15,6 +15,7 @@ struct dist_comm {
 
 static dist_comm world = {.comm = MPI_COMM_NULL, .rank = 0, .size = 1};
 static int started;  // this process called MPI_Init
+static int local_rank;
 
 // The launcher's mark in the environment: Open MPI's mpirun, PMIx (Open MPI 5, srun
 // --mpi=pmix) and PMI (MPICH's hydra, srun --mpi=pmi2).
@@ -58,6 +59,10 @@ int dist_init(star_error *err) {
     MPI_CHECK(MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN), err);
     MPI_CHECK(MPI_Comm_rank(MPI_COMM_WORLD, &world.rank), err);
     MPI_CHECK(MPI_Comm_size(MPI_COMM_WORLD, &world.size), err);
+    MPI_Comm node;
+    MPI_CHECK(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, world.rank, MPI_INFO_NULL, &node), err);
+    MPI_CHECK(MPI_Comm_rank(node, &local_rank), err);
+    MPI_CHECK(MPI_Comm_free(&node), err);
     return 0;
 }
 
@@ -77,6 +82,7 @@ void dist_abort(int code) {
 }
 
 const dist_comm *dist_world(void) { return &world; }
+int dist_local_rank(void) { return local_rank; }
 int dist_rank(const dist_comm *c) { return c->rank; }
 int dist_size(const dist_comm *c) { return c->size; }
 

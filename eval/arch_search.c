@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/json.h"
+#include "dist/nccl_group.h"
 #include "eval/model_cuda.h"
 #include "eval/quality.h"
 #include "eval/run_weights.h"
@@ -38,6 +39,7 @@ struct arch_search {
     int n_seeds;
     arch_metrics last;  // metrics of the last evaluation (the archive asks right after)
     const dist_comm *group;  // the ranks that train each candidate together (NULL: alone)
+    nccl_group *nccl;        // their NCCL communicator (backend cuda, several ranks per candidate)
 };
 
 static int rep_sample(void *ctx, pcg32 *rng, void *x, star_error *err) {
@@ -217,10 +219,10 @@ static double evaluate_cost(void *ctx, const individual *ind) {
 int arch_search_create(const star_config *cfg, arch_search **out, star_error *err) {
     *out = NULL;
     if (cfg->evaluation.backend == CONFIG_BACKEND_CUDA) {
-        if (cfg->evaluation.ranks_per_candidate > 1)
-            return STAR_FAIL(err, "evaluation: backend %s with ranks_per_candidate %d: data-parallel training on GPUs "
-                                  "(NCCL) is not implemented yet; use backend cpu, or ranks_per_candidate 1",
-                             config_backend_name(cfg->evaluation.backend), cfg->evaluation.ranks_per_candidate);
+        if (cfg->evaluation.ranks_per_candidate > 1 && !nccl_built())
+            return STAR_FAIL(err, "evaluation: backend cuda with ranks_per_candidate %d: data-parallel training on "
+                                  "GPUs needs NCCL, and this build has none; use ranks_per_candidate 1",
+                             cfg->evaluation.ranks_per_candidate);
         // Checked once here, before the run directory exists, not per candidate.
         if (!cuda_backend_built())
             return STAR_FAIL(err, "evaluation.backend: cuda is not available in this build (it has no CUDA backend: "
@@ -283,9 +285,28 @@ fail:
     return -1;
 }
 
-void arch_search_free(arch_search *as) { free(as); }
+void arch_search_free(arch_search *as) {
+    if (!as) return;
+    if (as->nccl) quality_set_cuda(0, NULL);
+    nccl_group_free(as->nccl);
+    free(as);
+}
 
 void arch_search_set_group(arch_search *as, const dist_comm *group) { as->group = group; }
+
+int arch_search_setup_cuda(arch_search *as, int group_index, star_error *err) {
+    const star_config *cfg = &as->cfg;
+    if (cfg->evaluation.backend != CONFIG_BACKEND_CUDA) return 0;
+    int device = 0;
+    if (cuda_rank_device(&device, err) != 0) return -1;
+    if (cfg->evaluation.ranks_per_candidate > 1 && as->group && dist_size(as->group) > 1) {
+        // Sums wait at most as long as a candidate may hang (docs/distributed.md).
+        double timeout = cfg->evaluation.hang_timeout_s > 0 ? (double)cfg->evaluation.hang_timeout_s : 0;
+        if (nccl_group_create(group_index, dist_rank(dist_world()), device, timeout, &as->nccl, err) != 0) return -1;
+    }
+    quality_set_cuda(device, as->nccl);
+    return 0;
+}
 
 void arch_search_fill_spec(arch_search *as, run_spec *spec) {
     spec->rep = &as->rep;
@@ -303,6 +324,9 @@ void arch_search_fill_spec(arch_search *as, run_spec *spec) {
     spec->n_rungs = fi->n_rungs > 8 ? 8 : fi->n_rungs;
     for (int r = 0; r < spec->n_rungs; r++) spec->rungs[r] = fi->rungs[r];
     spec->keep = fi->keep;
+    spec->n_full_fidelity = 0;
+    for (int i = 0; i < spec->params.n_seeds && i < (int)(sizeof spec->full_fidelity / sizeof spec->full_fidelity[0]); i++)
+        spec->full_fidelity[spec->n_full_fidelity++] = as->rep.hash(as->rep.ctx, as->seed_ptrs[i]);
     spec->write_x = write_x;
     spec->write_metrics = write_metrics;
     spec->eval_seed = eval_seed;

@@ -19,5 +19,9 @@ void arch_search_free(arch_search *as);
 void arch_search_fill_spec(arch_search *as, run_spec *spec);
 // The ranks that train each candidate together (data parallel; NULL: alone).
 void arch_search_set_group(arch_search *as, const dist_comm *group);
+// With backend cuda: this rank's device (its local rank), and with ranks_per_candidate > 1
+// the NCCL communicator of its group (group_index as dist_make_groups gave it). Collective
+// over the world; nothing to do on the CPU backend.
+int arch_search_setup_cuda(arch_search *as, int group_index, star_error *err);
 
 #endif

@@ -79,6 +79,12 @@ struct cuda_model {
     size_t emb_scratch_bytes, fscratch_bytes;
     float *grads_begin;  // every gradient lies in [grads_begin, grads_begin + grads_n)
     size_t grads_n;
+    // Gradients of layer i's own tensors and of everything after them are final once its
+    // backward is done: they start at grads_begin + layer_grads_from[i].
+    size_t layer_grads_from[GENOME_MAX_DEPTH], final_norm_grads_from;
+    cuda_grads_ready_fn ready_fn;
+    void *ready_ctx;
+    size_t ready_min, ready_to;  // ranges handed out so far cover [ready_to, grads_n)
     // The arena.
     void *arena;
     size_t arena_bytes;
@@ -323,6 +329,50 @@ static void place_grads(cuda_model *g) {
     }
 }
 
+// The parameter tensors a layer reads (its own and those it is tied to).
+static int layer_max_tensor(const glayer *l) {
+    int m = NO_TENSOR;
+    const int idx[] = {l->norm, l->out, l->dt_w, l->dt_b, l->a_log, l->skip, l->conv, l->fa, l->fb, l->falpha};
+    for (size_t k = 0; k < sizeof idx / sizeof idx[0]; k++)
+        if (idx[k] > m) m = idx[k];
+    for (int k = 0; k < LIV_SLOTS; k++) {
+        if (l->proj[k] > m) m = l->proj[k];
+        if (l->fconv[k] > m) m = l->fconv[k];
+    }
+    return m;
+}
+
+// Tensors are made in order (embed, layer 0's, layer 1's, ..., final_norm) and a layer
+// reads only its own tensors and those of earlier layers it is tied to (writing their
+// gradients during its backward). So once layer i's backward is done, every tensor made
+// after the last tensor that layers 0..i-1 read has its final gradient.
+static void place_ready_bounds(cuda_model *g) {
+    int last = g->embed;
+    for (int i = 0; i < g->a.depth; i++) {
+        g->layer_grads_from[i] = (size_t)(g->tensors[last + 1].g - g->grads_begin);
+        int m = layer_max_tensor(&g->layers[i]);
+        if (m > last) last = m;
+    }
+    g->final_norm_grads_from = (size_t)(g->tensors[g->final_norm].g - g->grads_begin);
+}
+
+void cuda_model_on_grads_ready(cuda_model *g, cuda_grads_ready_fn fn, void *ctx, size_t min_floats) {
+    g->ready_fn = fn;
+    g->ready_ctx = ctx;
+    g->ready_min = min_floats;
+}
+
+star_stream cuda_model_stream(const cuda_model *g) { return g->stream; }
+
+// Hands out [from, ready_to) when it is large enough, or when last.
+static int grads_ready(cuda_model *g, size_t from, int last, star_error *err) {
+    if (!g->ready_fn || from >= g->ready_to) return 0;
+    if (!last && g->ready_to - from < g->ready_min) return 0;
+    size_t n = g->ready_to - from;
+    g->ready_to = from;
+    return g->ready_fn(g->ready_ctx, g->grads_begin + from, n, g->stream, err);
+}
+
 static int refresh_bf16(cuda_model *g, star_error *err) {
     for (int i = 0; i < g->n_tensors; i++)
         if (cast_f32_to_bf16_cuda(g->tensors[i].wx, g->tensors[i].w, (long)g->tensors[i].n, g->stream, err) != 0)
@@ -361,6 +411,7 @@ int cuda_model_create(const arch *a, model_options opt, int device, cuda_model *
     }
     if (plan_buffers(g, err) != 0 || arena_allocate(g, err) != 0) goto fail;
     place_grads(g);
+    place_ready_bounds(g);
     set_aliases(g);
     for (int i = 0; i < a->depth; i++) {
         glayer *l = &g->layers[i];
@@ -722,6 +773,8 @@ int cuda_model_backward(cuda_model *g, star_error *err) {
     CK(zero(g, g->dres, BT * D * X, err));
     CK(rmsnorm_backward_cuda(g->dres, T_G(g->final_norm), g->fscratch, dh, g->x_final, T_WX(g->final_norm),
                              g->rstd_final, (long)BT, D, st, err));
+    g->ready_to = g->grads_n;
+    CK(grads_ready(g, g->final_norm_grads_from, 0, err));
     for (int i = 0; i < g->a.depth; i++) {
         glayer *l = &g->layers[i];
         const liv_spec *s = l->s;
@@ -752,9 +805,11 @@ int cuda_model_backward(cuda_model *g, star_error *err) {
             CK(star_cuda_copy(dy, g->dres, BT * D * X, st, err));
             CK(liv_backward(g, l, dy, g->dres, B, T, err));
         }
+        CK(grads_ready(g, g->layer_grads_from[i], 0, err));
     }
-    return embedding_backward_cuda(T_G(g->embed), g->emb_scratch, g->emb_scratch_bytes, g->dres, g->d_inputs, (long)BT,
-                                   V, D, st, err);
+    CK(embedding_backward_cuda(T_G(g->embed), g->emb_scratch, g->emb_scratch_bytes, g->dres, g->d_inputs, (long)BT, V,
+                               D, st, err));
+    return grads_ready(g, 0, 1, err);
 }
 
 // ---- optimizer ---------------------------------------------------------------------------

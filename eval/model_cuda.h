@@ -38,6 +38,10 @@ int cuda_backend_built(void);
 // 0 when this build has the CUDA backend and a CUDA device is present; otherwise fails
 // saying which of the two is missing. A command calls it once, before any work.
 int cuda_backend_check(star_error *err);
+// The CUDA device of this rank: its index among the ranks of its machine, modulo the
+// devices the process sees (one GPU per rank; with CUDA_VISIBLE_DEVICES set per rank by the
+// launcher, device 0).
+int cuda_rank_device(int *device, star_error *err);
 // Fails naming the first LIV (index and class) or shape the CUDA model does not run.
 int cuda_model_check_arch(const arch *a, star_error *err);
 // Plans and allocates the model on device `device` for batches up to opt.max_batch x
@@ -70,13 +74,36 @@ int cuda_model_zero_grad(cuda_model *g, star_error *err);
 int cuda_model_backward(cuda_model *g, star_error *err);
 // Global gradient norm (fp64, on the device; it also keeps the clip factor for max_norm).
 int cuda_model_grad_norm(cuda_model *g, double max_norm, double *norm, star_error *err);
+// Data parallel: parameter gradients handed out as they become final during
+// cuda_model_backward, so their sum over ranks overlaps the rest of the backward pass.
+// fn gets ranges [begin, begin + n) of the contiguous fp32 gradient block, from its end
+// towards its start, every gradient in exactly one range per backward; a range is handed
+// out once at least min_floats are final (the last one may be smaller). The work that
+// produced them is queued on stream s. fn NULL: none (the default).
+struct CUstream_st;  // cudaStream_t
+typedef int (*cuda_grads_ready_fn)(void *ctx, float *begin, size_t n, struct CUstream_st *s, star_error *err);
+void cuda_model_on_grads_ready(cuda_model *g, cuda_grads_ready_fn fn, void *ctx, size_t min_floats);
+// The stream the model's work is queued on.
+struct CUstream_st *cuda_model_stream(const cuda_model *g);
 // One AdamW step (t counts from 1), clipped by the factor of the last grad norm when clip.
 int cuda_model_adamw_step(cuda_model *g, adamw_hparams hp, int clip, star_error *err);
 long cuda_model_step_count(const cuda_model *g);
 int cuda_model_sync(cuda_model *g, star_error *err);
 
-// train_run_with on the device (one process, one device): the same schedule, clipping,
-// divergence checks, logging and validation scoring. p->group must be NULL.
+// One training step on this rank's batch b: forward, the group's mean loss (MPI), backward
+// with the gradients summed over nccl's ranks as they become final (nccl NULL: alone),
+// global norm, AdamW at the schedule's learning rate for step. A loss or gradient norm
+// that is not finite ends the step early with stepped = 0 (the same on every rank).
+typedef struct cuda_step_result {
+    double loss, grad_norm, lr;
+    int stepped;
+} cuda_step_result;
+struct nccl_group;
+int cuda_train_step(cuda_model *g, struct nccl_group *nccl, const token_batch *b, const dist_comm *group, int step,
+                    const train_params *p, cuda_step_result *out, star_error *err);
+
+// train_run_with on the device: the same schedule, clipping, divergence checks, logging
+// and validation scoring; data parallel over p->group through p->nccl (eval/train.h).
 int train_run_cuda(cuda_model *g, const data_source *data, const train_params *p, train_result *r, star_error *err);
 
 // Creates a fresh model of a on device `device` (weights from opt.seed, as on the CPU),

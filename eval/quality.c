@@ -44,25 +44,42 @@ static void train_params_from(const star_config *cfg, int steps, int T, train_pa
     p->time_limit_s = (double)cfg->evaluation.time_limit_s;
 }
 
+static struct {
+    int device;
+    struct nccl_group *nccl;
+} cuda_use;
+
+void quality_set_cuda(int device, struct nccl_group *nccl) {
+    cuda_use.device = device;
+    cuda_use.nccl = nccl;
+}
+
 #if defined(STAR_WITH_CUDA) && !defined(STAR_REAL_DOUBLE)
 #include "kernels/kernels.h"
 
-// train_new_cuda, keeping the weights: copied to the host model and saved when ok.
+// Trains on the device (data parallel over tp->group through tp->nccl when set), keeping
+// the weights when save_dir is set: copied to the host model and saved when ok.
 static int train_cuda_save(const arch *a, model_options mo, const data_source *src, const train_params *tp,
                            const char *save_dir, const char *genome, train_result *r, star_error *err) {
     memset(r, 0, sizeof *r);
-    cuda_model *g;
+    cuda_model *g = NULL;
     star_error merr;
-    if (cuda_model_create(a, mo, 0, &g, &merr) != 0) {
+    int made = cuda_model_create(a, mo, cuda_use.device, &g, &merr);
+    if (made != 0) {
         star_error serr;
         if (star_cuda_sync(NULL, &serr) != 0)
             return STAR_FAIL(err, "%s; the CUDA device is no longer usable: %s", merr.msg, serr.msg);
+    }
+    // The ranks of a group train together or not at all.
+    if (tp->group && dist_agree(tp->group, made, &merr) != 0) made = -1;
+    if (made != 0) {
+        cuda_model_free(g);
         snprintf(r->reason, sizeof r->reason, "%s", merr.msg);
         return 0;
     }
     int rc = train_run_cuda(g, src, tp, r, err);
-    if (rc == 0 && r->ok) rc = cuda_model_download_weights(g, cuda_model_host(g), err);
-    if (rc == 0 && r->ok) rc = checkpoint_save(save_dir, cuda_model_host(g), NULL, genome, tp->steps, err);
+    if (rc == 0 && r->ok && save_dir) rc = cuda_model_download_weights(g, cuda_model_host(g), err);
+    if (rc == 0 && r->ok && save_dir) rc = checkpoint_save(save_dir, cuda_model_host(g), NULL, genome, tp->steps, err);
     cuda_model_free(g);
     return rc;
 }
@@ -81,11 +98,17 @@ static int train_one(const star_config *cfg, const arch *a, const data_source *s
     train_params tp;
     train_params_from(cfg, steps, T, &tp);
     if (save_dir && group && dist_rank(group) != 0) save_dir = NULL;
-    if (cfg->evaluation.backend == CONFIG_BACKEND_CUDA) {  // one device: no group (refused up front)
+    if (cfg->evaluation.backend == CONFIG_BACKEND_CUDA) {
+        if (n_ranks > 1 && !cuda_use.nccl)
+            return STAR_FAIL(err, "evaluation.ranks_per_candidate %d with backend cuda: no NCCL communicator was set up "
+                                  "for the group", n_ranks);
+        tp.group = group;
+        tp.nccl = cuda_use.nccl;
 #if defined(STAR_WITH_CUDA) && !defined(STAR_REAL_DOUBLE)
-        if (save_dir) return train_cuda_save(a, mo, src, &tp, save_dir, genome, r, err);
+        return train_cuda_save(a, mo, src, &tp, save_dir, genome, r, err);
+#else
+        return train_new_cuda(a, mo, cuda_use.device, src, &tp, NULL, r, err);
 #endif
-        return train_new_cuda(a, mo, 0, src, &tp, NULL, r, err);
     }
     model *m;
     star_error merr;

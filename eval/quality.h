@@ -58,6 +58,12 @@ int quality_evaluate_save(const star_config *cfg, const arch *a, uint64_t seed, 
 // reported before a search starts.
 int quality_check_data(const star_config *cfg, star_error *err);
 
+// With backend cuda: the CUDA device quality_* train on, and the NCCL communicator of
+// the group's ranks for data-parallel training (NULL: each rank alone). Default: device
+// 0, no NCCL.
+struct nccl_group;
+void quality_set_cuda(int device, struct nccl_group *nccl);
+
 // Sets OpenMP and OpenBLAS threads from evaluation.threads (0 = all cores).
 void quality_set_threads(int threads);
 

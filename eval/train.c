@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "eval/batch_slice.h"
 #include "eval/optimizer.h"
 #include "operators/crossentropy.h"
 
@@ -37,42 +38,6 @@ double train_lr_at(const train_params *p, int step) {
 
 int train_rows_per_rank(int B, int n) { return n > 1 ? (B + n - 1) / n : B; }
 
-// The slice of a group's batch that one rank trains on: rows [B r / n, B (r+1) / n).
-typedef struct batch_slice {
-    const dist_comm *group;  // NULL when alone
-    int n, r;
-    token_batch global;      // the whole batch, drawn identically on every rank
-} batch_slice;
-
-static int slice_init(batch_slice *sl, const dist_comm *group, int B, int T, star_error *err) {
-    memset(sl, 0, sizeof *sl);
-    sl->n = group ? dist_size(group) : 1;
-    sl->r = group ? dist_rank(group) : 0;
-    sl->group = sl->n > 1 ? group : NULL;
-    if (!sl->group) return 0;
-    if (B < sl->n) return STAR_FAIL(err, "a batch of %d rows cannot be split over %d ranks", B, sl->n);
-    return token_batch_alloc(&sl->global, B, T, err);
-}
-
-static void slice_free(batch_slice *sl) {
-    if (sl->group) token_batch_free(&sl->global);
-}
-
-// The batch to fill: the global one in a group, else the rank's own.
-static token_batch *slice_source(batch_slice *sl, token_batch *local) { return sl->group ? &sl->global : local; }
-
-// Copies this rank's rows of the global batch into local.
-static void slice_take(batch_slice *sl, token_batch *local) {
-    if (!sl->group) return;
-    const token_batch *g = &sl->global;
-    int r0 = (int)((long)g->B * sl->r / sl->n), r1 = (int)((long)g->B * (sl->r + 1) / sl->n);
-    local->B = r1 - r0;
-    local->T = g->T;
-    size_t off = (size_t)r0 * (size_t)g->T, len = (size_t)(r1 - r0) * (size_t)g->T;
-    memcpy(local->inputs, g->inputs + off, len * sizeof *local->inputs);
-    memcpy(local->targets, g->targets + off, len * sizeof *local->targets);
-}
-
 int evaluate_validation(model *m, const data_source *data, int B, int T, int max_batches, train_result *r,
                         star_error *err) {
     return evaluate_validation_group(m, data, B, T, max_batches, NULL, r, err);
@@ -81,10 +46,10 @@ int evaluate_validation(model *m, const data_source *data, int B, int T, int max
 int evaluate_validation_group(model *m, const data_source *data, int B, int T, int max_batches,
                               const dist_comm *group, train_result *r, star_error *err) {
     batch_slice sl;
-    if (slice_init(&sl, group, B, T, err) != 0) return -1;
+    if (batch_slice_init(&sl, group, B, T, err) != 0) return -1;
     token_batch b;
     if (token_batch_alloc(&b, train_rows_per_rank(B, sl.n), T, err) != 0) {
-        slice_free(&sl);
+        batch_slice_free(&sl);
         return -1;
     }
     int n = data->val_count(data->ctx, B, T);
@@ -94,11 +59,11 @@ int evaluate_validation_group(model *m, const data_source *data, int B, int T, i
     int rc = 0;
     for (int i = 0; i < n && rc == 0; i++) {
         double loss;
-        if (data->val_batch(data->ctx, i, slice_source(&sl, &b), err) != 0) {
+        if (data->val_batch(data->ctx, i, batch_slice_source(&sl, &b), err) != 0) {
             rc = -1;
             break;
         }
-        slice_take(&sl, &b);
+        batch_slice_take(&sl, &b);
         if (model_forward(m, &b, &loss, err) != 0) {
             rc = -1;
             break;
@@ -110,7 +75,7 @@ int evaluate_validation_group(model *m, const data_source *data, int B, int T, i
         sums[2] += (double)crossentropy_correct(NULL, model_logits(m), b.targets, (long)b.B * b.T, V);
     }
     token_batch_free(&b);
-    slice_free(&sl);
+    batch_slice_free(&sl);
     if (rc != 0) return -1;
     if (sl.group && dist_allreduce_sum_double(sl.group, sums, 3, err) != 0) return -1;
     if (sums[1] == 0) return STAR_FAIL(err, "the validation set has no scored positions");
@@ -157,7 +122,7 @@ static uint64_t params_hash(model *m) {
     return h;
 }
 
-static int check_same_weights(model *m, const dist_comm *group, star_error *err) {
+int train_check_same_weights(model *m, const dist_comm *group, star_error *err) {
     uint64_t mine = params_hash(m), root = mine;
     if (dist_bcast(group, &root, sizeof root, 0, err) != 0) return -1;
     double differ = root != mine;
@@ -182,10 +147,10 @@ int train_run_with(model *m, adamw_state *opt, const data_source *data, const tr
     memset(r, 0, sizeof *r);
     double t0 = star_now_s();
     batch_slice sl;
-    if (slice_init(&sl, p->group, p->batch, p->seq_len, err) != 0) return -1;
+    if (batch_slice_init(&sl, p->group, p->batch, p->seq_len, err) != 0) return -1;
     token_batch b;
     if (token_batch_alloc(&b, train_rows_per_rank(p->batch, sl.n), p->seq_len, err) != 0) {
-        slice_free(&sl);
+        batch_slice_free(&sl);
         return -1;
     }
     int leader = sl.r == 0;
@@ -196,11 +161,11 @@ int train_run_with(model *m, adamw_state *opt, const data_source *data, const tr
     r->ok = 1;
     for (int step = 0; step < p->steps; step++) {
         double loss;
-        if (data->train_batch(data->ctx, slice_source(&sl, &b), err) != 0) {
+        if (data->train_batch(data->ctx, batch_slice_source(&sl, &b), err) != 0) {
             rc = -1;
             break;
         }
-        slice_take(&sl, &b);
+        batch_slice_take(&sl, &b);
         if (model_forward(m, &b, &loss, err) != 0) {
             rc = -1;
             break;
@@ -261,9 +226,9 @@ int train_run_with(model *m, adamw_state *opt, const data_source *data, const tr
     }
     free(gbuf);
     token_batch_free(&b);
-    slice_free(&sl);
+    batch_slice_free(&sl);
     if (rc != 0) return -1;
-    if (sl.group && check_same_weights(m, sl.group, err) != 0) return -1;
+    if (sl.group && train_check_same_weights(m, sl.group, err) != 0) return -1;
     r->train_loss = tail_n ? tail_sum / tail_n : NAN;
     r->wall_s = star_now_s() - t0;
     r->tokens_per_s = r->wall_s > 0 ? (double)r->steps_done * p->batch * p->seq_len / r->wall_s : 0;

@@ -40,6 +40,10 @@ typedef struct train_params {
     double time_limit_s;    // 0 = none: stop and fail when exceeded
     int log_every;          // 0 = quiet (only the group's rank 0 logs)
     const dist_comm *group; // NULL (or one rank): train alone; else data parallel over its ranks
+    // CUDA backend: the NCCL communicator of group's ranks (dist/nccl_group.h), through
+    // which gradients are summed. Needed when group has several ranks; with one rank it
+    // runs the same path over NCCL (to check it against training alone).
+    struct nccl_group *nccl;
 } train_params;
 
 // The model of a rank in a group of n trains at most this many rows of a batch of B:
@@ -67,6 +71,8 @@ int train_run(model *m, const data_source *data, const train_params *p, train_re
 // loaded from a checkpoint): training continues from its step and moments.
 int train_run_with(model *m, adamw_state *opt, const data_source *data, const train_params *p, train_result *r,
                    star_error *err);
+// Data parallel: fails unless every rank of group holds rank 0's weights, bit for bit.
+int train_check_same_weights(model *m, const dist_comm *group, star_error *err);
 // Scores the validation set: loss and accuracy (no gradients).
 int evaluate_validation(model *m, const data_source *data, int B, int T, int max_batches, train_result *r,
                         star_error *err);

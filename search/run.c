@@ -453,8 +453,12 @@ static int archived_evaluate(void *ctx, individual **inds, int n, star_error *er
         int n_next = (int)ceil(sp->keep * n_alive);
         if (n_next < 1) n_next = 1;
         int kept = 0, *next = star_malloc(sizeof(int) * (size_t)n_alive);
-        for (int a = 0; a < n_next; a++)
-            if (individual_feasible(&view[order[a]])) next[kept++] = alive[order[a]];
+        for (int a = 0; a < n_alive; a++) {
+            const individual *c = &view[order[a]];
+            int full = 0;
+            for (int k = 0; k < sp->n_full_fidelity && !full; k++) full = c->hash == sp->full_fidelity[k];
+            if ((a < n_next || full) && individual_feasible(c)) next[kept++] = alive[order[a]];
+        }
         // Keep the depth order of the batch so the archive's order does not depend on ranks' ties.
         qsort(next, (size_t)kept, sizeof(int), int_ascending);
         memcpy(alive, next, sizeof(int) * (size_t)kept);

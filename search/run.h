@@ -61,6 +61,10 @@ typedef struct run_spec {
     int n_rungs;
     int rungs[8];
     double keep;
+    // Candidates that go on through every rung whatever their rank, when feasible (the
+    // seeded genomes, so the baselines a user compares against are trained in full).
+    uint64_t full_fidelity[32];
+    int n_full_fidelity;
     // Ranks: NULL world = one process. group: the ranks this one evaluates with
     // (ranks_per_group of them, made by dist_make_groups), group_index of n_groups.
     const dist_comm *world, *group;

@@ -57,11 +57,21 @@ while read -r a b; do within "$a" "$b" 1e-5 rel || ok=0; done < <(paste <(echo "
 check "each quality within 1e-5 (relative) of one process's" "[ $ok -eq 1 ]"
 check "every line from the group's rank 0" "! grep -q '\"rank\":1' $tmp/s2/archive.jsonl"
 
-# GPUs: data parallel over NCCL is not there yet, and says so.
-out=$("${mpi[@]}" -np 2 "$star" search configs/quickstart.yaml --set run.dir=$tmp/s3 "${sets[@]}" \
-  --set evaluation.ranks_per_candidate=2 --set evaluation.backend=cuda 2>&1)
-check "backend cuda with ranks_per_candidate 2 is refused clearly" "echo \"\$out\" | grep -q 'NCCL) is not implemented'"
-out=$("${mpi[@]}" -np 2 "$star" train "${args[@]}" --backend cuda 2>&1)
-check "star train --backend cuda on 2 ranks is refused clearly" "echo \"\$out\" | grep -q 'NCCL) is not implemented'"
+# GPUs (data parallel through NCCL, tests/kernels/test_nccl_dp.sh on a GPU machine): where
+# there is no device, or no CUDA backend, the GPU runs stop at once with the reason.
+if ! nvidia-smi -L >/dev/null 2>&1; then
+  gpu_msg='CUDA device and none was found|no CUDA backend'
+  out=$("${mpi[@]}" -np 2 "$star" search configs/quickstart.yaml --set run.dir=$tmp/s3 "${sets[@]}" \
+    --set evaluation.ranks_per_candidate=2 --set evaluation.backend=cuda 2>&1)
+  check "backend cuda with ranks_per_candidate 2 without a GPU fails with the reason" \
+    "echo \"\$out\" | grep -Eq '$gpu_msg' && [ ! -e $tmp/s3/archive.jsonl ]"
+  out=$("${mpi[@]}" -np 2 "$star" train "${args[@]}" --backend cuda 2>&1)
+  check "star train --backend cuda on 2 ranks without a GPU fails with the reason" "echo \"\$out\" | grep -Eq '$gpu_msg'"
+  out=$("$star" train "${args[@]}" --nccl 2>&1)
+  check "--nccl without --backend cuda is refused" "echo \"\$out\" | grep -q 'needs --backend cuda'"
+  out=$("${mpi[@]}" -np 2 "$star" bench configs/baselines/striped.yaml --width 32 --results $tmp/b.jsonl 2>&1)
+  check "bench under mpirun on the CPU is refused with the reason" \
+    "echo \"\$out\" | grep -q 'add --backend cuda' && [ ! -e $tmp/b.jsonl ]"
+fi
 
 finish

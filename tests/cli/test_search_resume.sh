@@ -71,6 +71,27 @@ run_and_kill 8 search configs/quickstart.yaml --set run.dir=$tmp/f "${sets[@]}"
 "$star" search --resume $tmp/f --quiet >/dev/null 2>&1
 compare_runs multi-fidelity $tmp/e $tmp/f
 
+# 3b. The seeded genome (the Transformer++ baseline) goes through every rung whatever its
+# rank: with this seed it ranks 5th of 6 at the first rung (keep 0.3: the best 2 go on),
+# and still reaches the last.
+"$star" search configs/quickstart.yaml --set run.dir=$tmp/g --set run.seed=1 --set evaluation.threads=1 \
+  --set space.width=32 --set algorithm.population=6 --set algorithm.generations=1 --set evaluation.budget.steps=20 \
+  --set evaluation.budget.batch=2 --set evaluation.budget.seq_len=40 --set 'objectives=[{name: quality}]' \
+  --set 'evaluation.fidelity={rungs: [5, 10, 20], keep: 0.3}' --set 'evaluation.data={mad: [selective_copying]}' \
+  --quiet >/dev/null 2>&1
+seeded=$(python3 - "$tmp/g/archive.jsonl" <<'PY'
+import json, sys
+g0 = [json.loads(l) for l in open(sys.argv[1]) if '"gen":0,' in l]
+seed = g0[0]["hash"]  # the seeded genome is the first of generation 0
+r5 = sorted((r for r in g0 if r["fidelity"] == 5), key=lambda r: r["objectives"]["quality"])
+top2 = {r["hash"] for r in r5[:2]}
+at10 = {r["hash"] for r in g0 if r["fidelity"] == 10}
+at20 = {r["hash"] for r in g0 if r["fidelity"] == 20}
+print([r["hash"] for r in r5].index(seed), at10 == top2 | {seed}, seed in at20)
+PY
+)
+check "the seeded baseline, cut at the first rung by rank, trains every rung ($seeded)" "[ \"$seeded\" = '4 True True' ]"
+
 # 4. Refusals: a second run into the same directory; a resume of a non-run.
 out=$("$star" search configs/quickstart.yaml --set run.dir=$tmp/c "${sets[@]}" --quiet 2>&1)
 check "a used run.dir is refused" "[ $? -ne 0 ] && echo \"\$out\" | grep -q -- '--resume'"
