@@ -167,6 +167,8 @@ def torch_one(a):
         res["device"] = "cpu"
     spec = importlib.util.spec_from_file_location("star_exported_model", a.model)
     m = importlib.util.module_from_spec(spec)
+    # torch.compile (dynamo) looks the module up by name: it must be registered.
+    sys.modules[spec.name] = m
     spec.loader.exec_module(m)
     m.rms_norm = rms_norm_fp32
     torch.manual_seed(1)

@@ -1,0 +1,336 @@
+#!/usr/bin/env python3
+"""The reading half of bench/prove_search.sh (Python standard library only).
+
+    prove_search.py front PLAN_JSON        the genomes to retrain: one line per genome,
+                                           HASH<TAB>kind<TAB>source (the last generation's
+                                           front of every NSGA-II search, then the baselines)
+    prove_search.py summary PLAN_JSON OUT  search_summary.json from the runs and retrainings
+    prove_search.py table SUMMARY_JSON     the retrained genomes as a Markdown table
+                                           (docs/results.md)
+
+PLAN_JSON is written by bench/prove_search.sh (its header says what it holds). The
+definitions of every figure are in docs/results.md ("The summary"); this file is their
+implementation.
+"""
+import json
+import math
+import os
+import sys
+
+OBJS_STRUCTURAL = ("params", "cache_bytes")
+
+
+def load_json(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def fail(msg):
+    sys.stderr.write("prove_search.py: error: %s\n" % msg)
+    sys.exit(1)
+
+
+def last_generation(run_dir):
+    """The last generation file of a complete run, as a dict."""
+    ck = os.path.join(run_dir, "checkpoint.json")
+    if not os.path.exists(ck):
+        fail("%s: no checkpoint.json (the search has not run)" % run_dir)
+    c = load_json(ck)
+    if not c.get("complete"):
+        fail("%s: the search is not complete (checkpoint.json)" % run_dir)
+    return load_json(os.path.join(run_dir, "generations", "gen_%04d.json" % c["generation"])), c
+
+
+def read_archive(run_dir):
+    """Archive lines by (hash, fidelity); a torn last line (a kill mid-write) is skipped."""
+    out, lines = {}, []
+    path = os.path.join(run_dir, "archive.jsonl")
+    with open(path) as f:
+        raw = f.read().split("\n")
+    for i, line in enumerate(raw):
+        if not line.strip():
+            continue
+        try:
+            d = json.loads(line)
+        except ValueError:
+            if i >= len(raw) - 2:
+                continue  # torn last line
+            fail("%s:%d: not a JSON line" % (path, i + 1))
+        out[(d["hash"], d["fidelity"])] = d
+        lines.append(d)
+    return out, lines
+
+
+def feasible_points(population, objs):
+    pts = []
+    for m in population:
+        if m.get("status") != "ok":
+            continue
+        v = [m["objectives"].get(o) for o in objs]
+        if any(x is None or not math.isfinite(x) for x in v):
+            continue
+        pts.append(v)
+    return pts
+
+
+def hv2d(pts):
+    """Area dominated by pts (minimized) below the reference point (1, 1): a sweep in
+    the first objective with the best second objective so far."""
+    pts = sorted(p for p in pts if p[0] < 1 and p[1] < 1)
+    area, best_y = 0.0, 1.0
+    for i, (x, y) in enumerate(pts):
+        best_y = min(best_y, y)
+        nx = pts[i + 1][0] if i + 1 < len(pts) else 1.0
+        area += (nx - x) * (1.0 - best_y)
+    return area
+
+
+def hypervolume(pts):
+    """Exact hypervolume of points in [0, 1)^M with reference point 1 (M = 1, 2 or more:
+    slicing on the last objective down to the 2-D sweep)."""
+    pts = [list(p) for p in pts if all(x < 1 for x in p)]
+    if not pts:
+        return 0.0
+    m = len(pts[0])
+    if m == 1:
+        return 1.0 - min(p[0] for p in pts)
+    if m == 2:
+        return hv2d(pts)
+    pts.sort(key=lambda p: p[-1])
+    vol = 0.0
+    for i, p in enumerate(pts):
+        top = pts[i + 1][-1] if i + 1 < len(pts) else 1.0
+        if top > p[-1]:
+            vol += (top - p[-1]) * hypervolume([q[:-1] for q in pts[: i + 1]])
+    return vol
+
+
+def retrain_list(plan):
+    path = os.path.join(plan["out"], "retrain", "list.tsv")
+    with open(path) as f:
+        return [line.rstrip("\n").split("\t") for line in f if line.strip()]
+
+
+def kind_of(h, baselines):
+    for k, b in baselines.items():
+        if b["hash"] == h:
+            return k
+    return "evolved"
+
+
+def cmd_front(plan):
+    seen = set()
+    for pair in plan["pairs"]:
+        gen, _ = last_generation(pair["nsga2"])
+        for idx in gen["front"]:
+            m = gen["population"][idx]
+            h = m["hash"]
+            if h in seen or kind_of(h, plan["baselines"]) != "evolved":
+                continue
+            seen.add(h)
+            print("%s\tevolved\t%s" % (h, pair["nsga2"]))
+    for k, b in plan["baselines"].items():
+        if b["hash"] not in seen:
+            seen.add(b["hash"])
+            print("%s\t%s\t%s" % (b["hash"], k, b["file"]))
+
+
+def search_record(pair_name, alg, run_dir):
+    gen, ck = last_generation(run_dir)
+    cfg_objs = list(gen["population"][0]["objectives"].keys()) if gen["population"] else []
+    _, lines = read_archive(run_dir)
+    by_fid = {}
+    for d in lines:
+        by_fid[str(d["fidelity"])] = by_fid.get(str(d["fidelity"]), 0) + 1
+    return gen, {
+        "pair": pair_name,
+        "algorithm": alg,
+        "dir": run_dir,
+        "objectives": cfg_objs,
+        "generations": ck["generation"] + 1,
+        "evaluations": ck["evaluations"],
+        "trainings_by_fidelity": by_fid,
+        "failed_or_infeasible": sum(1 for d in lines if d["status"] != "ok"),
+        "train_s": round(sum(d.get("wall_s") or 0 for d in lines), 1),
+        "hypervolume_per_generation_own_reference": ck.get("hypervolume"),
+        "final_front": [
+            {"hash": gen["population"][i]["hash"], "genome": gen["population"][i]["x"],
+             "objectives": gen["population"][i]["objectives"]}
+            for i in gen["front"]
+        ],
+    }
+
+
+def beats(loss, loss_b, st, st_b):
+    """The objectives (params, cache_bytes) on which a genome beats a baseline: loss no
+    worse and strictly smaller; empty when it does not beat it."""
+    if loss is None or loss_b is None or loss > loss_b:
+        return []
+    return [o for o in OBJS_STRUCTURAL if st[o] < st_b[o]]
+
+
+def cmd_summary(plan, out_path):
+    base = plan["baselines"]
+    # --- hypervolume on one shared reference per pair of searches -------------------
+    searches, hv_pairs = [], []
+    for pair in plan["pairs"]:
+        objs = pair["objectives"]
+        g_n, rec_n = search_record(pair["name"], "nsga2", pair["nsga2"])
+        g_r, rec_r = search_record(pair["name"], "random", pair["random"])
+        searches += [rec_n, rec_r]
+        g0 = []
+        for d in (pair["nsga2"], pair["random"]):
+            g0 += feasible_points(load_json(os.path.join(d, "generations", "gen_0000.json"))["population"], objs)
+        if not g0:
+            fail("%s: no feasible member in generation 0 of either search" % pair["name"])
+        ref = [1.1 * max(p[k] for p in g0) for k in range(len(objs))]
+        hv = {}
+        for alg, g in (("nsga2", g_n), ("random", g_r)):
+            pts = [[p[k] / ref[k] for k in range(len(objs))] for p in feasible_points(g["population"], objs)]
+            hv[alg] = {"hypervolume": hypervolume(pts), "feasible_members": len(pts),
+                       "inside_reference": sum(1 for p in pts if all(x < 1 for x in p))}
+        hv_pairs.append({"pair": pair["name"], "objectives": objs,
+                         "reference": dict(zip(objs, ref)), "nsga2": hv["nsga2"], "random": hv["random"]})
+    hv_nsga2 = sum(p["nsga2"]["hypervolume"] for p in hv_pairs) / len(hv_pairs)
+    hv_random = sum(p["random"]["hypervolume"] for p in hv_pairs) / len(hv_pairs)
+
+    # --- retrainings ---------------------------------------------------------------
+    retrained = {}
+    for h, kind, src in retrain_list(plan):
+        path = os.path.join(plan["out"], "retrain", h + ".json")
+        if not os.path.exists(path):
+            fail("%s: missing (the retraining of %s has not run)" % (path, h))
+        r = load_json(path)
+        t = r["train"]
+        retrained[h] = {"hash": h, "kind": kind, "source": src, "genome": t.get("genome"),
+                        "params": r["stats"]["params"], "cache_bytes": r["stats"]["cache_bytes"],
+                        "ok": bool(t.get("ok")), "reason": t.get("reason", ""),
+                        "val_loss": t.get("val_loss") if t.get("ok") else None,
+                        "bits_per_byte": t.get("bits_per_byte") if t.get("ok") else None,
+                        "train_s": t.get("wall_s"), "device": r.get("device"), "date": r.get("date")}
+    for k, b in base.items():
+        if b["hash"] not in retrained:
+            fail("baseline %s (%s) was not retrained" % (k, b["hash"]))
+    evolved = [r for r in retrained.values() if r["kind"] == "evolved"]
+    T = retrained[base["transformer"]["hash"]]
+
+    # --- the search's own view: each evolved genome against each baseline, at the highest
+    # fidelity both reached in the NSGA-II run that found it -----------------------------
+    archives = {pair["nsga2"]: read_archive(pair["nsga2"])[0] for pair in plan["pairs"]}
+    comparisons = []
+    for r in evolved:
+        run = r["source"]
+        arch = archives[run]
+        for k, b in base.items():
+            mine = {f: d for (h, f), d in arch.items() if h == r["hash"] and d["status"] == "ok"}
+            theirs = {f: d for (h, f), d in arch.items() if h == b["hash"] and d["status"] == "ok"}
+            common = sorted(set(mine) & set(theirs))
+            if not common:
+                comparisons.append({"hash": r["hash"], "baseline": k, "run": run, "fidelity": None,
+                                    "note": "no fidelity at which both trained in the search"})
+                continue
+            f = common[-1]
+            lg, lb = mine[f]["objectives"]["quality"], theirs[f]["objectives"]["quality"]
+            rb = retrained[b["hash"]]
+            search_beats = beats(lg, lb, r, rb)
+            re_beats = beats(r["val_loss"], rb["val_loss"], r, rb)
+            comparisons.append({"hash": r["hash"], "baseline": k, "run": run, "fidelity": f,
+                                "search_loss": lg, "search_baseline_loss": lb, "search_beats_on": search_beats,
+                                "retrain_loss": r["val_loss"], "retrain_baseline_loss": rb["val_loss"],
+                                "retrain_beats_on": re_beats,
+                                "confirmed": (bool(re_beats) if search_beats else None)})
+    counted = [c for c in comparisons if c.get("confirmed") is not None]
+    ranking_confirmed = None if not counted else all(c["confirmed"] for c in counted)
+
+    # --- reductions at equal loss, after retraining -----------------------------------
+    def reduction(obj):
+        if T["val_loss"] is None:
+            return None, None
+        best, who = None, None
+        for r in evolved:
+            if r["val_loss"] is None or r["val_loss"] > T["val_loss"]:
+                continue
+            red = 1.0 - r[obj] / T[obj]
+            if best is None or red > best:
+                best, who = red, r["hash"]
+        return best, who
+
+    cache_red, cache_who = reduction("cache_bytes")
+    param_red, param_who = reduction("params")
+
+    summary = {
+        "cache_reduction_at_equal_loss": cache_red,
+        "param_reduction_at_equal_loss": param_red,
+        "hv_nsga2": hv_nsga2,
+        "hv_random": hv_random,
+        "ranking_confirmed": ranking_confirmed,
+        "device": plan["device"],
+        "date": plan["date"],
+        "scale": plan["scale"],
+        "plan": plan["plan"],
+        "commit": plan["commit"],
+        "protocol": "docs/results.md",
+        "raw": {
+            "corpus": plan["corpus"],
+            "searches": searches,
+            "hypervolume": {"reference": "1.1 x the worst feasible value of each objective over generation 0 "
+                                         "of both searches of a pair; ideal 0; the last generation's feasible "
+                                         "members; hv_nsga2 and hv_random are the means over the pairs",
+                            "pairs": hv_pairs},
+            "retrain": {"budget": plan["retrain"], "results": sorted(retrained.values(), key=lambda r: (r["kind"] != "transformer", r["kind"] != "striped", r["hash"]))},
+            "reductions": {"cache_bytes": {"best": cache_red, "hash": cache_who},
+                           "params": {"best": param_red, "hash": param_who},
+                           "transformer_val_loss": T["val_loss"],
+                           "evolved_no_worse_than_transformer": sorted(
+                               r["hash"] for r in evolved
+                               if r["val_loss"] is not None and T["val_loss"] is not None and r["val_loss"] <= T["val_loss"])},
+            "search_vs_retrain": comparisons,
+            "ranking_pairs_counted": len(counted),
+            "ranking_pairs_confirmed": sum(1 for c in counted if c["confirmed"]),
+        },
+        "invocation": plan["invocation"],
+    }
+    tmp = out_path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(summary, f, indent=1, allow_nan=False)
+        f.write("\n")
+    os.replace(tmp, out_path)
+
+
+def cmd_table(s):
+    r = s["raw"]["retrain"]
+    T = [x for x in r["results"] if x["kind"] == "transformer"][0]
+    b = r["budget"]
+    print("Retrained from scratch: seed %s, %s steps of %s x %s bytes, width %s, %s; cache at context %s, bf16."
+          % (b["seed"], b["steps"], b["batch"], b["seq_len"], b["width"], s["device"], b["cache_context"]))
+    print()
+    print("| kind | genome | params | vs T++ | cache (MiB) | vs T++ | val loss (nats) | bits/byte |")
+    print("|---|---|---|---|---|---|---|---|")
+    fmt = lambda x, f: "failed" if x is None else f % x
+    for x in r["results"]:
+        print("| %s | `%s` | %d | %+.1f%% | %.2f | %+.1f%% | %s | %s |" % (
+            x["kind"], x["genome"], x["params"], 100.0 * (x["params"] / T["params"] - 1),
+            x["cache_bytes"] / 1048576.0, 100.0 * (x["cache_bytes"] / T["cache_bytes"] - 1),
+            fmt(x["val_loss"], "%.4f"), fmt(x["bits_per_byte"], "%.4f")))
+    print()
+    for k in ("cache_reduction_at_equal_loss", "param_reduction_at_equal_loss", "hv_nsga2", "hv_random",
+              "ranking_confirmed"):
+        print("- `%s`: %s" % (k, s[k]))
+
+
+def main(argv):
+    if len(argv) < 3 or argv[1] not in ("front", "summary", "table") or (argv[1] == "summary" and len(argv) != 4):
+        sys.stderr.write(__doc__)
+        return 2
+    plan = load_json(argv[2])
+    if argv[1] == "table":
+        cmd_table(plan)
+    elif argv[1] == "front":
+        cmd_front(plan)
+    else:
+        cmd_summary(plan, argv[3])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

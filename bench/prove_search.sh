@@ -1,0 +1,273 @@
+#!/usr/bin/env bash
+# Prove the search (docs/results.md): NSGA-II against random search on byte-level text,
+# with Transformer++ and the striped hybrid seeded into generation 0, then the final
+# front and the baselines retrained from scratch with a new seed and a longer budget,
+# summed up in search_summary.json.
+#
+#   bench/prove_search.sh [STAR] [--scale full|tiny] [--out DIR] [--budget-s N]
+#                         [--plan three|pairs] [--backend cpu|cuda] [--threads N]
+#
+# STAR: the star binary (default build/star). --scale full (default) runs the committed
+# configs/prove/*.yaml as they are (width 256, 12 to 16 LIVs, population 16, 10
+# generations, rungs of 60 and 180 steps of 32 x 256 bytes, backend cuda) and retrains
+# for 360 steps with seed 2; --scale tiny runs the same configs shrunk by --set (width
+# 32, 2 to 4 LIVs, population 4, 2 generations, rungs of 4 and 8 steps of 4 x 32 bytes,
+# backend cpu, the tiny baselines, the first 100,000 bytes of the corpus; retraining 12
+# steps): a check of the whole pipeline on a CPU in seconds.
+# --plan three (default): one NSGA-II search on (quality, params, cache_bytes) and its
+# random twin; --plan pairs: NSGA-II and random on (quality, params) and on (quality,
+# cache_bytes), four searches (docs/results.md says why three is the default).
+# --out DIR (default runs/prove, runs/prove-tiny at --scale tiny): everything goes there:
+# corpus/, one run directory per search, retrain/ (one JSON per retrained genome),
+# plan.json, devices.jsonl, search_summary.json; a directory keeps the scale, plan and
+# backend it was started with (others are refused). Keep it a relative path under the repository root when the work
+# is spread over several machines: the runs' config.yaml files name the corpus by it.
+# At --scale full with the default --out, search_summary.json is also copied to
+# results/search_summary.json.
+#
+# Resumable: a second invocation with the same --out continues every search with
+# `star search --resume`, skips every finished retraining and rewrites the summary; a
+# kill at any moment loses at most the candidate or retraining in progress.
+# --budget-s N stops before N seconds have passed (a search is stopped with SIGTERM, a
+# retraining is not started when the last one took longer than what is left), leaving
+# everything resumable, and exits 3.
+#
+# Exit status: 0 the summary is written; 3 stopped at --budget-s (run again to go on);
+# 1 a failure (the message says which step); 2 bad usage.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(dirname "$HERE")
+STAR=build/star
+if [ $# -gt 0 ] && [ "${1#-}" = "$1" ]; then STAR=$1; shift; fi
+SCALE=full OUT="" BUDGET_S="" PLAN=three BACKEND="" THREADS=""
+usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --scale) SCALE=${2:-}; shift 2 || usage ;;
+        --out) OUT=${2:-}; shift 2 || usage ;;
+        --budget-s) BUDGET_S=${2:-}; shift 2 || usage ;;
+        --plan) PLAN=${2:-}; shift 2 || usage ;;
+        --backend) BACKEND=${2:-}; shift 2 || usage ;;
+        --threads) THREADS=${2:-}; shift 2 || usage ;;
+        -h|--help) usage ;;
+        *) echo "prove_search: error: unknown option '$1' (see --help)" >&2; exit 2 ;;
+    esac
+done
+die() { echo "prove_search: error: $*" >&2; exit 1; }
+bad() { echo "prove_search: error: $*" >&2; exit 2; }
+case "$SCALE" in full|tiny) ;; *) bad "--scale: expected full or tiny, got '$SCALE'" ;; esac
+case "$PLAN" in three|pairs) ;; *) bad "--plan: expected three or pairs, got '$PLAN'" ;; esac
+[ -z "$BACKEND" ] && { [ "$SCALE" = full ] && BACKEND=cuda || BACKEND=cpu; }
+case "$BACKEND" in cpu|cuda) ;; *) bad "--backend: expected cpu or cuda, got '$BACKEND'" ;; esac
+[ -z "$THREADS" ] && { [ "$SCALE" = full ] && THREADS=0 || THREADS=2; }
+[[ "$THREADS" =~ ^[0-9]+$ ]] || bad "--threads: expected a whole number, got '$THREADS'"
+[ -z "$BUDGET_S" ] || [[ "$BUDGET_S" =~ ^[0-9]+$ ]] || bad "--budget-s: expected whole seconds, got '$BUDGET_S'"
+[ -n "$OUT" ] || { [ "$SCALE" = full ] && OUT=runs/prove || OUT=runs/prove-tiny; }
+case "/$OUT/" in */../*) bad "--out: '$OUT' must not contain '..'" ;; esac
+[ -x "$STAR" ] || die "no star binary at '$STAR' (pass its path first)"
+command -v python3 >/dev/null || die "python3 is needed (standard library only)"
+cd "$ROOT"
+t_start=$(date +%s)
+deadline=""
+[ -n "$BUDGET_S" ] && deadline=$((t_start + BUDGET_S))
+left() { echo $((deadline - $(date +%s))); }
+stop_at_budget() {
+    echo "prove_search: stopped at --budget-s $BUDGET_S ($*); everything is kept: run the same command again to continue" >&2
+    exit 3
+}
+mkdir -p "$OUT/retrain"
+# One --out holds one scale, plan and backend: resuming it with others would mix protocols.
+if [ -f "$OUT/protocol" ]; then
+    [ "$(cat "$OUT/protocol")" = "scale $SCALE plan $PLAN backend $BACKEND" ] ||
+        bad "--out $OUT holds a run with $(cat "$OUT/protocol"), not scale $SCALE plan $PLAN backend $BACKEND: use another --out"
+else
+    echo "scale $SCALE plan $PLAN backend $BACKEND" >"$OUT/protocol"
+fi
+
+# ---- scale ---------------------------------------------------------------------------
+if [ "$SCALE" = full ]; then
+    WIDTH=256 RETRAIN_STEPS=360 T_BASE=configs/prove/baselines/transformer.yaml S_BASE=configs/prove/baselines/striped.yaml
+    CORPUS_BYTES=0  # all of it
+else
+    WIDTH=32 RETRAIN_STEPS=12 T_BASE=configs/prove/baselines/transformer_tiny.yaml S_BASE=configs/prove/baselines/striped_tiny.yaml
+    CORPUS_BYTES=100000
+fi
+RETRAIN_SEED=2 CONTEXT=4096
+CORPUS="$OUT/corpus/fortunes.txt"
+
+# ---- the corpus: every plain fortunes file, in byte order of their names ---------------
+# A corpus made earlier (on another machine: a GPU machine has no fortunes package) is
+# kept with the list of the files it came from.
+FDIR=${FORTUNES_DIR:-/usr/share/games/fortunes}
+if [ ! -s "$CORPUS" ]; then
+    mapfile -t ffiles < <(find "$FDIR" -maxdepth 1 -type f ! -name '*.dat' ! -name '*.u8' 2>/dev/null | LC_ALL=C sort)
+    [ ${#ffiles[@]} -gt 0 ] || die "no plain fortunes files in '$FDIR' (apt-get install fortunes; setup.sh does)"
+    mkdir -p "$OUT/corpus"
+    if [ "$CORPUS_BYTES" -gt 0 ]; then cat "${ffiles[@]}" | head -c "$CORPUS_BYTES" >"$CORPUS.tmp" || true
+    else cat "${ffiles[@]}" >"$CORPUS.tmp"; fi
+    printf '%s\n' "${ffiles[@]}" >"$OUT/corpus/files.txt"
+    mv "$CORPUS.tmp" "$CORPUS"
+fi
+[ -s "$OUT/corpus/files.txt" ] || die "$OUT/corpus/files.txt is missing: remove $CORPUS to make the corpus again"
+mapfile -t ffiles <"$OUT/corpus/files.txt"
+corpus_bytes=$(stat -c %s "$CORPUS")
+corpus_sha=$(sha256sum "$CORPUS" | cut -d' ' -f1)
+
+# ---- the device, recorded once by every invocation that trains something ----------------
+if [ "$BACKEND" = cuda ]; then
+    dev=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1 || true)
+    DEVICE="${dev:-a CUDA device (nvidia-smi gave no name)} (cuda)"
+else
+    cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo 2>/dev/null | head -1)
+    DEVICE="${cpu:-unknown CPU}, $(nproc) cores (cpu)"
+fi
+DEVICE=$(printf '%s' "$DEVICE" | tr -d '"\\')
+now_utc() { date -u +%Y-%m-%dT%H:%M:%SZ; }
+device_noted=0
+note_device() {
+    [ "$device_noted" = 1 ] && return 0
+    printf '{"date":"%s","device":"%s","scale":"%s","plan":"%s"}\n' "$(now_utc)" "$DEVICE" "$SCALE" "$PLAN" >>"$OUT/devices.jsonl"
+    device_noted=1
+}
+
+# ---- the searches -------------------------------------------------------------------------
+if [ "$PLAN" = three ]; then PAIRS=(3obj); else PAIRS=(params cache); fi
+tiny_sets=()
+if [ "$SCALE" = tiny ]; then
+    tiny_sets=(--set space.width=32 --set 'space.depth={min: 2, max: 4}' --set algorithm.population=4
+               --set algorithm.generations=1 --set "algorithm.seed_with=[$T_BASE, $S_BASE]"
+               --set 'evaluation.budget={steps: 8, batch: 4, seq_len: 32, lr: 3.0e-3, warmup: 1}'
+               --set 'evaluation.fidelity={rungs: [4, 8], keep: 0.5}' --set evaluation.time_limit_s=60)
+fi
+archive_lines() { if [ -f "$1/archive.jsonl" ]; then wc -l <"$1/archive.jsonl"; else echo 0; fi; }
+is_complete() { [ -f "$1/checkpoint.json" ] && grep -q '"complete":true' "$1/checkpoint.json"; }
+evals_added=0
+run_search() {  # run_search NAME
+    local name=$1 dir="$OUT/$1" before rc
+    local -a cmd
+    if is_complete "$dir"; then echo "== $name: complete" >&2; return 0; fi
+    note_device
+    before=$(archive_lines "$dir")
+    if [ -f "$dir/config.yaml" ]; then
+        cmd=("$STAR" search --resume "$dir" --quiet)
+        echo "== $name: resuming ($before archive lines)" >&2
+    else
+        cmd=("$STAR" search "configs/prove/$name.yaml" --set "run.dir=$dir" --set "evaluation.data.text=$CORPUS"
+             --set "evaluation.backend=$BACKEND" --set "evaluation.threads=$THREADS" "${tiny_sets[@]}" --quiet)
+        echo "== $name: starting (configs/prove/$name.yaml)" >&2
+    fi
+    if [ -n "$deadline" ]; then
+        local l
+        l=$(left)
+        [ "$l" -gt 0 ] || stop_at_budget "before $name"
+        rc=0
+        timeout -s TERM -k 10 "$l" "${cmd[@]}" >"$OUT/$name.front.txt" || rc=$?
+        evals_added=$((evals_added + $(archive_lines "$dir") - before))
+        if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then stop_at_budget "during $name"; fi
+    else
+        rc=0
+        "${cmd[@]}" >"$OUT/$name.front.txt" || rc=$?
+        evals_added=$((evals_added + $(archive_lines "$dir") - before))
+    fi
+    [ "$rc" -eq 0 ] || die "star search for $name failed (exit $rc; $dir/log.txt)"
+    is_complete "$dir" || die "$name: star search ended but $dir/checkpoint.json is not complete"
+}
+for p in "${PAIRS[@]}"; do
+    run_search "nsga2_$p"
+    run_search "random_$p"
+done
+
+# ---- plan.json: what the reading half (bench/prove_search.py) needs ---------------------
+hash_of() { "$STAR" genome decode "$1" --width "$WIDTH" | awk '$1 == "hash" { print $2 }'; }
+t_hash=$(hash_of "$T_BASE") s_hash=$(hash_of "$S_BASE")
+[ -n "$t_hash" ] && [ -n "$s_hash" ] || die "star genome decode gave no hash for the baselines"
+budget_of() { sed -n "s/^  budget: .*$1: \([^,}]*\).*/\1/p" "$OUT/nsga2_${PAIRS[0]}/config.yaml" | head -1; }
+BATCH=$(budget_of batch) SEQ=$(budget_of seq_len) LR=$(budget_of lr)
+[ -n "$BATCH" ] && [ -n "$SEQ" ] && [ -n "$LR" ] || die "cannot read evaluation.budget from $OUT/nsga2_${PAIRS[0]}/config.yaml"
+files_json=$(for f in "${ffiles[@]}"; do printf '"%s",' "$(basename "$f")"; done)
+pairs_json=""
+for p in "${PAIRS[@]}"; do
+    case $p in
+        3obj) o='["quality","params","cache_bytes"]' ;;
+        params) o='["quality","params"]' ;;
+        cache) o='["quality","cache_bytes"]' ;;
+    esac
+    pairs_json+=$(printf '{"name":"%s","objectives":%s,"nsga2":"%s","random":"%s"},' "$p" "$o" "$OUT/nsga2_$p" "$OUT/random_$p")
+done
+write_plan() {  # write_plan RETRAININGS_RUN
+    local devices date commit
+    devices=$(sed -n 's/.*"device":"\([^"]*\)".*/\1/p' "$OUT/devices.jsonl" 2>/dev/null | sort -u | paste -sd ';' - | sed 's/;/; /g')
+    # The date of the measurements: the newest result file, not this invocation.
+    date=$(find "$OUT" -name archive.jsonl -o -path "$OUT/retrain/*.json" | xargs -r stat -c %Y | sort -n | tail -1)
+    date=$(date -u -d "@${date:-$(date +%s)}" +%Y-%m-%dT%H:%M:%SZ)
+    commit=$(git -C "$ROOT" rev-parse HEAD 2>/dev/null || echo unknown)
+    {
+        printf '{"out":"%s","scale":"%s","plan":"%s","device":"%s","date":"%s","commit":"%s",' \
+            "$OUT" "$SCALE" "$PLAN" "$devices" "$date" "$commit"
+        printf '"corpus":{"path":"%s","dir":"%s","files":[%s],"bytes":%s,"sha256":"%s","validation":"last 10%%"},' \
+            "$CORPUS" "$FDIR" "${files_json%,}" "$corpus_bytes" "$corpus_sha"
+        printf '"baselines":{"transformer":{"file":"%s","hash":"%s"},"striped":{"file":"%s","hash":"%s"}},' \
+            "$T_BASE" "$t_hash" "$S_BASE" "$s_hash"
+        printf '"pairs":[%s],' "${pairs_json%,}"
+        printf '"retrain":{"seed":%s,"steps":%s,"batch":%s,"seq_len":%s,"lr":%s,"width":%s,"backend":"%s","cache_context":%s},' \
+            "$RETRAIN_SEED" "$RETRAIN_STEPS" "$BATCH" "$SEQ" "$LR" "$WIDTH" "$BACKEND" "$CONTEXT"
+        printf '"invocation":{"search_evaluations_added":%s,"retrainings_run":%s,"wall_s":%s}}\n' \
+            "$evals_added" "$1" "$(( $(date +%s) - t_start ))"
+    } >"$OUT/plan.json"
+}
+write_plan 0
+
+# ---- retraining: the NSGA-II fronts and the baselines, new seed, longer budget -----------
+python3 "$HERE/prove_search.py" front "$OUT/plan.json" >"$OUT/retrain/list.tsv.tmp" || die "cannot read the fronts"
+mv "$OUT/retrain/list.tsv.tmp" "$OUT/retrain/list.tsv"
+retrained=0 last_s=0
+while IFS=$'\t' read -r h kind src; do
+    res="$OUT/retrain/$h.json"
+    [ -f "$res" ] && continue
+    arch=$src
+    if [ "$kind" = evolved ]; then
+        mkdir -p "$OUT/retrain/$h"
+        "$STAR" export "$src" --pick "$h" --out "$OUT/retrain/$h" >/dev/null 2>&1 || die "star export $src --pick $h failed"
+        arch="$OUT/retrain/$h/arch.yaml"
+    fi
+    note_device
+    stats=$("$STAR" genome stats "$arch" --width "$WIDTH" --vocab 256 --context "$CONTEXT" --json) || die "star genome stats $arch failed"
+    cmd=("$STAR" train "$arch" --width "$WIDTH" --vocab 256 --data "$CORPUS" --steps "$RETRAIN_STEPS" --batch "$BATCH"
+         --seq-len "$SEQ" --lr "$LR" --seed "$RETRAIN_SEED" --threads "$THREADS" --backend "$BACKEND" --json)
+    t0=$(date +%s)
+    rc=0
+    if [ -n "$deadline" ]; then
+        l=$(left)
+        { [ "$l" -gt 0 ] && [ "$l" -gt $((last_s + last_s / 2)) ]; } || stop_at_budget "before retraining $h ($kind)"
+        train=$(timeout -s TERM -k 10 "$l" "${cmd[@]}" 2>"$OUT/retrain/$h.log") || rc=$?
+        if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then stop_at_budget "during the retraining of $h"; fi
+    else
+        train=$("${cmd[@]}" 2>"$OUT/retrain/$h.log") || rc=$?
+    fi
+    # A training that fails (diverged, out of memory or time) is a result: star train
+    # prints its JSON with "ok":false and exits 1. Anything else is an error.
+    if [ "$rc" -ne 0 ] && ! printf '%s' "$train" | grep -q '^{.*"ok":false'; then
+        die "star train $arch failed (exit $rc; $OUT/retrain/$h.log)"
+    fi
+    last_s=$(( $(date +%s) - t0 ))
+    printf '{"hash":"%s","kind":"%s","source":"%s","device":"%s","date":"%s","train":%s,"stats":%s}\n' \
+        "$h" "$kind" "$src" "$DEVICE" "$(now_utc)" "$train" "$stats" >"$res.tmp"
+    mv "$res.tmp" "$res"
+    retrained=$((retrained + 1))
+    echo "== retrained $h ($kind) in ${last_s}s" >&2
+done <"$OUT/retrain/list.tsv"
+
+# ---- the summary --------------------------------------------------------------------------
+write_plan "$retrained"
+python3 "$HERE/prove_search.py" summary "$OUT/plan.json" "$OUT/search_summary.json" || die "cannot write the summary"
+if [ "$SCALE" = full ] && [ "$OUT" = runs/prove ]; then
+    mkdir -p results && cp "$OUT/search_summary.json" results/search_summary.json
+fi
+echo "== $OUT/search_summary.json ($evals_added new search evaluations, $retrained retrainings in this invocation)" >&2
+python3 - "$OUT/search_summary.json" <<'PY' >&2
+import json, sys
+s = json.load(open(sys.argv[1]))
+for k in ("cache_reduction_at_equal_loss", "param_reduction_at_equal_loss", "hv_nsga2", "hv_random", "ranking_confirmed"):
+    print("   %-32s %s" % (k, s[k]))
+PY

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# bench/prove_search.sh at --scale tiny on the CPU (docs/results.md): a first call with
+# --budget-s 1 stops with exit 3 and writes no summary; the next call finishes and
+# search_summary.json has every key with sane types and ranges, figures consistent with
+# its raw part (reductions recomputed from the retrained losses, the hypervolumes the
+# means over the pairs, one retraining per front member and baseline); a third call
+# resumes everything and trains nothing (no archive line added, no retraining result
+# rewritten) and gives the same figures; bad usage, and another --plan on the same
+# --out, exit 2. The helper's hypervolume is checked on known sets. $1 is the star
+# binary; run from the source root.
+source "$(dirname "$0")/lib.sh"
+
+[ -d /usr/share/games/fortunes ] || { echo "SKIP: no /usr/share/games/fortunes (Debian package fortunes)"; exit 77; }
+command -v python3 >/dev/null || { echo "SKIP: no python3"; exit 77; }
+script=bench/prove_search.sh
+out="$tmp/prove"
+run() { bash "$script" "$star" --scale tiny --threads 1 --out "$out" "$@" >"$tmp/log" 2>&1; echo $?; }
+
+# The helper's hypervolume on sets whose value is known by hand.
+check "hypervolume of known sets" "python3 -c '
+import sys; sys.path.insert(0, \"bench\"); import prove_search as p
+ok = abs(p.hypervolume([[0.5, 0.5], [0.25, 0.75]]) - 0.3125) < 1e-12
+ok &= abs(p.hypervolume([[0.5, 0.5, 0.5]]) - 0.125) < 1e-12
+ok &= abs(p.hypervolume([[0.5, 0.5, 0.5], [0.25, 0.75, 0.5], [0.9, 0.9, 0.1]]) - 0.16025) < 1e-12
+ok &= p.hypervolume([[1.2, 0.1]]) == 0.0
+sys.exit(0 if ok else 1)'"
+
+check "bad --scale exits 2" "[ \"\$(run --scale huge)\" = 2 ]"
+check "bad --budget-s exits 2" "[ \"\$(run --budget-s soon)\" = 2 ]"
+
+rc=$(run --budget-s 1)
+check "--budget-s 1 stops with exit 3 (got $rc)" "[ $rc = 3 ]"
+check "the stop says how to go on" "grep -q 'run the same command again' '$tmp/log'"
+check "no summary after a stop" "[ ! -f '$out/search_summary.json' ]"
+
+rc=$(run)
+check "the second call finishes (exit $rc)" "[ $rc = 0 ]"
+[ "$rc" = 0 ] || cat "$tmp/log"
+sum="$out/search_summary.json"
+check "the summary is valid JSON with every key" "python3 - '$sum' <<'PY'
+import json, math, re, sys
+s = json.load(open(sys.argv[1]))
+num = lambda x: isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+ok = all(k in s for k in ('cache_reduction_at_equal_loss', 'param_reduction_at_equal_loss', 'hv_nsga2',
+                          'hv_random', 'ranking_confirmed', 'device', 'date', 'raw'))
+for k in ('cache_reduction_at_equal_loss', 'param_reduction_at_equal_loss'):
+    ok &= s[k] is None or (num(s[k]) and s[k] <= 1)
+for k in ('hv_nsga2', 'hv_random'):
+    ok &= num(s[k]) and 0 <= s[k] <= 1
+ok &= s['ranking_confirmed'] in (None, True, False)
+ok &= isinstance(s['device'], str) and '(cpu)' in s['device']
+ok &= bool(re.match(r'^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$', s['date']))
+ok &= s['scale'] == 'tiny' and s['plan'] == 'three'
+sys.exit(0 if ok else 1)
+PY"
+check "the figures agree with the raw part" "python3 - '$sum' <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+r = s['raw']
+res = r['retrain']['results']
+T = [x for x in res if x['kind'] == 'transformer'][0]
+ok = len([x for x in res if x['kind'] == 'striped']) == 1 and T['ok']
+front = {m['hash'] for q in r['searches'] if q['algorithm'] == 'nsga2' for m in q['final_front']}
+ok &= {x['hash'] for x in res if x['kind'] == 'evolved'} == front - {x['hash'] for x in res if x['kind'] != 'evolved'}
+for key, obj in (('cache_reduction_at_equal_loss', 'cache_bytes'), ('param_reduction_at_equal_loss', 'params')):
+    reds = [1 - x[obj] / T[obj] for x in res if x['kind'] == 'evolved' and x['ok'] and x['val_loss'] <= T['val_loss']]
+    ok &= s[key] == (max(reds) if reds else None)
+pairs = r['hypervolume']['pairs']
+ok &= len(pairs) == 1 and pairs[0]['objectives'] == ['quality', 'params', 'cache_bytes']
+ok &= s['hv_nsga2'] == pairs[0]['nsga2']['hypervolume'] and s['hv_random'] == pairs[0]['random']['hypervolume']
+for q in r['searches']:  # population 4, 2 generations, rungs 4 and 8 keeping half, + the 2 seeds at 8
+    ok &= q['generations'] == 2 and sum(q['trainings_by_fidelity'].values()) <= 14
+counted = [c for c in r['search_vs_retrain'] if c.get('confirmed') is not None]
+ok &= s['ranking_confirmed'] == (all(c['confirmed'] for c in counted) if counted else None)
+ok &= s['invocation']['retrainings_run'] >= 1
+sys.exit(0 if ok else 1)
+PY"
+
+# Everything already done: a third call trains nothing.
+ls -l --time-style=+%s.%N "$out"/retrain/*.json >"$tmp/before"
+wc -l "$out"/*/archive.jsonl >"$tmp/lines_before"
+cp "$sum" "$tmp/first.json"
+rc=$(run)
+check "the third call finishes (exit $rc)" "[ $rc = 0 ]"
+check "the third call adds no evaluation and no retraining" "python3 -c '
+import json, sys; i = json.load(open(\"$sum\"))[\"invocation\"]
+sys.exit(0 if i[\"search_evaluations_added\"] == 0 and i[\"retrainings_run\"] == 0 else 1)'"
+check "no archive line added" "wc -l '$out'/*/archive.jsonl | cmp -s - '$tmp/lines_before'"
+check "no retraining result rewritten" "ls -l --time-style=+%s.%N '$out'/retrain/*.json | cmp -s - '$tmp/before'"
+check "the same figures" "python3 -c '
+import json, sys
+a, b = json.load(open(\"$tmp/first.json\")), json.load(open(\"$sum\"))
+for d in (a, b): d.pop(\"invocation\")
+sys.exit(0 if a == b else 1)'"
+rc=$(run --plan pairs)
+check "another plan on the same --out is refused (exit $rc)" "[ $rc = 2 ] && grep -q 'use another --out' '$tmp/log'"
+finish
