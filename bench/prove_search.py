@@ -242,6 +242,26 @@ def cmd_summary(plan, out_path):
     counted = [c for c in comparisons if c.get("confirmed") is not None]
     ranking_confirmed = None if not counted else all(c["confirmed"] for c in counted)
 
+    # --- rank agreement: Kendall's tau (tau-a) between each retrained genome's loss in the
+    # search (the highest fidelity it reached in its NSGA-II run; a baseline's from the
+    # first pair's run) and its retrained loss, over the genomes whose retraining worked --
+    first_run = plan["pairs"][0]["nsga2"]
+    search_loss = {}
+    for r in retrained.values():
+        run = r["source"] if r["kind"] == "evolved" else first_run
+        mine = {f: d for (h, f), d in archives[run].items() if h == r["hash"] and d["status"] == "ok"}
+        if mine and r["val_loss"] is not None:
+            search_loss[r["hash"]] = mine[max(mine)]["objectives"]["quality"]
+    hs = sorted(search_loss)
+    conc = disc = 0
+    for i in range(len(hs)):
+        for j in range(i + 1, len(hs)):
+            d = (search_loss[hs[i]] - search_loss[hs[j]]) * (retrained[hs[i]]["val_loss"] - retrained[hs[j]]["val_loss"])
+            conc += d > 0
+            disc += d < 0
+    n_pairs = len(hs) * (len(hs) - 1) // 2
+    kendall_tau = (conc - disc) / n_pairs if n_pairs else None
+
     # --- reductions at equal loss, after retraining -----------------------------------
     def reduction(obj):
         if T["val_loss"] is None:
@@ -287,6 +307,8 @@ def cmd_summary(plan, out_path):
             "search_vs_retrain": comparisons,
             "ranking_pairs_counted": len(counted),
             "ranking_pairs_confirmed": sum(1 for c in counted if c["confirmed"]),
+            "ranking_kendall_tau": kendall_tau,
+            "ranking_kendall_genomes": len(hs),
         },
         "invocation": plan["invocation"],
     }
