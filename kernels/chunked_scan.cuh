@@ -101,6 +101,40 @@ static inline size_t scan_smem_bytes(int DK) {
                             (size_t)SCAN_L * (SCAN_L + 1) + (size_t)DK * SCAN_VB + 3 * SCAN_L);
 }
 
+// The chunk's decay weights, the same for both kernels: lam = softplus(dt + bias) (1
+// without decay), lc = the running sum of the log decays -lam A in time order, g = the key
+// weights of the state update (lam_j if lam_key, times exp(lc_last - lc_j), or exp(lc_j)
+// in reverse). Every thread of the block calls it (it synchronizes); returns lc_last.
+template <bool REVERSE, bool DECAY>
+__device__ __forceinline__ float scan_chunk_weights(const floatX *dt, int T, int H, int lam_key, int b, int h, long t0,
+                                                    int l, float A, float bias, float *lc, float *lam, float *g) {
+    const int tid = threadIdx.x;
+    if (tid < SCAN_L) {
+        float la = 0.0f, lm = 1.0f;
+        if (DECAY && tid < l) {
+            float u = __bfloat162float(dt[((long)b * T + t0 + tid) * H + h]) + bias;
+            lm = scan_softplus(u);
+            la = -lm * A;
+        }
+        lc[tid] = la;
+        lam[tid] = lm;
+    }
+    __syncthreads();
+    if (DECAY && tid == 0)  // running sum in time order (64 adds: not worth a parallel scan)
+        for (int i = 1; i < l; i++) lc[i] += lc[i - 1];
+    __syncthreads();
+    const float lc_last = DECAY ? lc[l - 1] : 0.0f;
+    if (tid < SCAN_L) {
+        float gj = 0.0f;
+        if (tid < l) {
+            gj = lam_key ? lam[tid] : 1.0f;
+            if (DECAY) gj *= REVERSE ? expf(lc[tid]) : expf(lc_last - lc[tid]);
+        }
+        g[tid] = gj;
+    }
+    return lc_last;
+}
+
 template <bool REVERSE, bool DECAY>
 __global__ void __launch_bounds__(SCAN_THREADS) chunked_scan_kernel(scan_args a) {
     extern __shared__ float smem[];
@@ -132,29 +166,8 @@ __global__ void __launch_bounds__(SCAN_THREADS) chunked_scan_kernel(scan_args a)
             int i = k / SCAN_VB, v = k % SCAN_VB;
             Vs[i * ldv + v] = i < l && v < vb ? scan_read(a.v, b, t0 + i, h, v0 + v) : 0.0f;
         }
-        if (tid < SCAN_L) {
-            float la = 0.0f, lm = 1.0f;
-            if (DECAY && tid < l) {
-                float u = __bfloat162float(a.decay.dt[((long)b * T + t0 + tid) * a.H + h]) + bias;
-                lm = scan_softplus(u);
-                la = -lm * A;
-            }
-            lc[tid] = la;
-            lam[tid] = lm;
-        }
-        __syncthreads();
-        if (DECAY && tid == 0)  // running sum in time order (64 adds: not worth a parallel scan)
-            for (int i = 1; i < l; i++) lc[i] += lc[i - 1];
-        __syncthreads();
-        const float lc_last = DECAY ? lc[l - 1] : 0.0f;
-        if (tid < SCAN_L) {
-            float gj = 0.0f;
-            if (tid < l) {
-                gj = a.lam_key ? lam[tid] : 1.0f;
-                if (DECAY) gj *= REVERSE ? expf(lc[tid]) : expf(lc_last - lc[tid]);
-            }
-            g[tid] = gj;
-        }
+        const float lc_last = scan_chunk_weights<REVERSE, DECAY>(a.decay.dt, a.T, a.H, a.lam_key, b, h, t0, l, A, bias,
+                                                                    lc, lam, g);
         // Register tiles: thread (ty, tx) = (tid / 16, tid % 16) takes rows ty + 16 r and
         // columns tx + 16 c (strided, so a warp's shared reads fall in distinct banks).
         const int ty = tid / 16, tx = tid % 16;

@@ -74,29 +74,8 @@ __global__ void __launch_bounds__(SCAN_THREADS) chunked_scan_tc_kernel(scan_args
             int i = k / SCAN_VB, v = k % SCAN_VB;
             Vs[i * ldv + v] = __float2bfloat16_rn(i < l && v < vb ? scan_read(a.v, b, t0 + i, h, v0 + v) : 0.0f);
         }
-        if (tid < SCAN_L) {
-            float la = 0.0f, lm = 1.0f;
-            if (DECAY && tid < l) {
-                float u = __bfloat162float(a.decay.dt[((long)b * T + t0 + tid) * a.H + h]) + bias;
-                lm = scan_softplus(u);
-                la = -lm * A;
-            }
-            lc[tid] = la;
-            lam[tid] = lm;
-        }
-        __syncthreads();
-        if (DECAY && tid == 0)  // running sum in time order (64 adds: not worth a parallel scan)
-            for (int i = 1; i < l; i++) lc[i] += lc[i - 1];
-        __syncthreads();
-        const float lc_last = DECAY ? lc[l - 1] : 0.0f;
-        if (tid < SCAN_L) {
-            float gj = 0.0f;
-            if (tid < l) {
-                gj = a.lam_key ? lam[tid] : 1.0f;
-                if (DECAY) gj *= REVERSE ? expf(lc[tid]) : expf(lc_last - lc[tid]);
-            }
-            g[tid] = gj;
-        }
+        const float lc_last = scan_chunk_weights<REVERSE, DECAY>(a.decay.dt, a.T, a.H, a.lam_key, b, h, t0, l, A, bias,
+                                                                    lc, lam, g);
         // ---- A = mask(Q K^T) o w o lam: warp's 16 rows from r0 x 32 columns from c0, into As (bf16)
         {
             const int r0 = (warp % 4) * 16, c0 = (warp / 4) * 32;
