@@ -219,14 +219,14 @@ static double evaluate_cost(void *ctx, const individual *ind) {
 int arch_search_create(const star_config *cfg, arch_search **out, star_error *err) {
     *out = NULL;
     if (cfg->evaluation.backend == CONFIG_BACKEND_CUDA) {
-        if (cfg->evaluation.ranks_per_candidate > 1 && !nccl_built())
-            return STAR_FAIL(err, "evaluation: backend cuda with ranks_per_candidate %d: data-parallel training on "
-                                  "GPUs needs NCCL, and this build has none; use ranks_per_candidate 1",
-                             cfg->evaluation.ranks_per_candidate);
         // Checked once here, before the run directory exists, not per candidate.
         if (!cuda_backend_built())
             return STAR_FAIL(err, "evaluation.backend: cuda is not available in this build (it has no CUDA backend: "
                                   "configure with a CUDA compiler); use cpu");
+        if (cfg->evaluation.ranks_per_candidate > 1 && !nccl_built())
+            return STAR_FAIL(err, "evaluation: backend cuda with ranks_per_candidate %d: data-parallel training on "
+                                  "GPUs needs NCCL, and this build has none; use ranks_per_candidate 1",
+                             cfg->evaluation.ranks_per_candidate);
         star_error cerr;
         if (cuda_backend_check(&cerr) != 0) return STAR_FAIL(err, "evaluation.backend: cuda: %s (use cpu)", cerr.msg);
     }
