@@ -1,9 +1,12 @@
 # Shared by the tests/cli scripts that launch star under mpirun (after lib.sh).
 #   have_mpi          true when star was built with MPI and mpirun is on PATH
+#   require_mpi       skips the test (exit 77) unless have_mpi
 #   "${mpi[@]}" -np N star ...   launches N ranks, oversubscribed, as root too
 #   wait_lines FILE N JOB        waits (up to 30 s) until FILE has N lines or JOB ended
 #   rank_pid JOB R               the pid of rank R among the children of mpirun JOB
 have_mpi() { command -v mpirun >/dev/null && ldd "$star" | grep -q libmpi; }
+# Ends a test that needs MPI with a skip (77) where there is none.
+require_mpi() { have_mpi || { echo "SKIP: star built without MPI, or no mpirun"; exit 77; }; }
 export OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_btl_vader_single_copy_mechanism=none
 # Open MPI does not free some of its own allocations (docs/reliability.md): no leak check
 # inside the ranks of a sanitizer build (ASan and UBSan stay on).

@@ -10,10 +10,7 @@ source "$(dirname "$0")/lib.sh"
 
 source "$(dirname "$0")/mpi_lib.sh"
 
-if ! have_mpi; then
-  echo "SKIP: star built without MPI, or no mpirun"
-  exit 77
-fi
+require_mpi
 
 # A striped hybrid on in-context recall (positions scored unevenly across rows).
 args=(configs/baselines/striped.yaml --mad in_context_recall --steps 30 --batch 6 --seq-len 32 --threads 1

@@ -9,10 +9,7 @@ source "$(dirname "$0")/lib.sh"
 
 source "$(dirname "$0")/mpi_lib.sh"
 
-if ! have_mpi; then
-  echo "SKIP: star built without MPI, or no mpirun"
-  exit 77
-fi
+require_mpi
 
 strip() { sed -E 's/"wall_s":[-0-9.eE+]+//; s/"tokens_per_s":[-0-9.eE+]+//; s/"train_s":[-0-9.eE+]+//; s/"rank":[0-9]+//' "$1"; }
 

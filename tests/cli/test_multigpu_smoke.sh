@@ -9,10 +9,7 @@ set -u
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/mpi_lib.sh"
 
-if ! have_mpi; then
-  echo "SKIP: star built without MPI, or no mpirun"
-  exit 77
-fi
+require_mpi
 command -v python3 >/dev/null || { echo "SKIP: no python3"; exit 77; }
 
 NCCL_NVLS_ENABLE=1 bash bench/multigpu.sh "$star" --smoke --out $tmp/m.json >$tmp/log 2>&1
