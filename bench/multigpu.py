@@ -53,6 +53,8 @@ import signal
 import subprocess
 import sys
 import tempfile
+
+from side_by_side import Budget  # the same budget bookkeeping (bench/ is on sys.path)
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -86,19 +88,6 @@ STRIP = [re.compile(p) for p in (r'"wall_s":[-0-9.eE+]+', r'"tokens_per_s":[-0-9
 
 def now_iso():
     return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-class Budget:
-    def __init__(self, seconds):
-        self.end = time.monotonic() + seconds
-
-    def left(self):
-        return self.end - time.monotonic()
-
-    def limit(self, cap):
-        """The time limit for the next piece, or None when too little is left to start it."""
-        left = self.left()
-        return None if left < MIN_START_S else min(cap, left)
 
 
 def run(cmd, timeout, env=None):
@@ -254,7 +243,7 @@ def main():
             rc, tail(err or out, 300)), file=sys.stderr)
         return 2
 
-    budget = Budget(a.budget_s)
+    budget = Budget(a.budget_s, MIN_START_S)
     work = tempfile.mkdtemp(prefix="star_multigpu_")
     shape = SMOKE_SHAPE if a.smoke else STAR_SHAPE
     s = SEARCH_SMOKE if a.smoke else SEARCH_GPU

@@ -255,8 +255,11 @@ def torch_one_main(a):
 
 
 class Budget:
-    def __init__(self, seconds):
+    """Seconds left of a run's budget (bench/multigpu.py uses it too)."""
+
+    def __init__(self, seconds, min_start_s=MIN_START_S):
         self.end = time.monotonic() + seconds
+        self.min_start_s = min_start_s
 
     def left(self):
         return self.end - time.monotonic()
@@ -264,7 +267,7 @@ class Budget:
     def limit(self, cap):
         """The time limit for the next piece, or None when too little is left to start it."""
         left = self.left()
-        return None if left < MIN_START_S else min(cap, left)
+        return None if left < self.min_start_s else min(cap, left)
 
 
 # The fields of each side, for --merge.
