@@ -101,6 +101,26 @@ static inline size_t scan_smem_bytes(int DK) {
                             (size_t)SCAN_L * (SCAN_L + 1) + (size_t)DK * SCAN_VB + 3 * SCAN_L);
 }
 
+// Stores one output element of a chunk as a.out says (the enum above); out is the scan's
+// value, sk the skip term, lam_i the row's lam (read for lam_out only).
+__device__ __forceinline__ void scan_store(const scan_out o, int b, long t, int h, int col, float out, float sk,
+                                           const float *lam_i) {
+    const long oi = b * o.b_stride + t * o.t_stride + h * o.h_off + col;
+    if (o.kind == SCAN_WRITE_BF16) {
+        o.o[oi] = __float2bfloat16_rn(out + sk);
+    } else if (o.kind == SCAN_ACC_BF16) {
+        if (o.lam_out) out *= *lam_i;
+        if (o.gsrc.p) {
+            const scan_in &gs = o.gsrc;
+            float x = __bfloat162float(gs.p[b * gs.b_stride + t * gs.t_stride + h * gs.h_off + col]);
+            out *= gs.scale * scan_phi_grad(x, gs.phi);
+        }
+        o.o[oi] = __float2bfloat16_rn(__bfloat162float(o.o[oi]) + out + sk);
+    } else {
+        o.o32[oi] = out;
+    }
+}
+
 // The chunk's decay weights, the same for both kernels: lam = softplus(dt + bias) (1
 // without decay), lc = the running sum of the log decays -lam A in time order, g = the key
 // weights of the state update (lam_j if lam_key, times exp(lc_last - lc_j), or exp(lc_j)
@@ -243,21 +263,8 @@ __global__ void __launch_bounds__(SCAN_THREADS) chunked_scan_kernel(scan_args a)
                     const float e = DECAY ? (REVERSE ? expf(lc_last - lc[i]) : expf(lc[i])) : 1.0f;
                     float out = intra[r][c2] + inter[r][c2] * e;
                     const long t = t0 + i;
-                    const long oi = b * a.out.b_stride + t * a.out.t_stride + h * a.out.h_off + v0 + v;
                     const float sk = a.out.skip ? skip * Vs[i * ldv + v] : 0.0f;
-                    if (a.out.kind == SCAN_WRITE_BF16) {
-                        a.out.o[oi] = __float2bfloat16_rn(out + sk);
-                    } else if (a.out.kind == SCAN_ACC_BF16) {
-                        if (a.out.lam_out) out *= lam[i];
-                        if (a.out.gsrc.p) {
-                            const scan_in &gs = a.out.gsrc;
-                            float x = __bfloat162float(gs.p[b * gs.b_stride + t * gs.t_stride + h * gs.h_off + v0 + v]);
-                            out *= gs.scale * scan_phi_grad(x, gs.phi);
-                        }
-                        a.out.o[oi] = __float2bfloat16_rn(__bfloat162float(a.out.o[oi]) + out + sk);
-                    } else {
-                        a.out.o32[oi] = out;
-                    }
+                    scan_store(a.out, b, t, h, v0 + v, out, sk, &lam[i]);
                 }
         }
         __syncthreads();  // S is read above and rewritten below

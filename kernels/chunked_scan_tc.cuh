@@ -129,21 +129,8 @@ __global__ void __launch_bounds__(SCAN_THREADS) chunked_scan_tc_kernel(scan_args
                     const float ei = DECAY ? (REVERSE ? expf(lc_last - lc[i]) : expf(lc[i])) : 1.0f;
                     float out = intra[nt][e] + inter[nt][e] * ei;
                     const long t = t0 + i;
-                    const long oi = b * a.out.b_stride + t * a.out.t_stride + h * a.out.h_off + v0 + v;
                     const float sk = a.out.skip ? skip * scan_read(a.v, b, t, h, v0 + v) : 0.0f;
-                    if (a.out.kind == SCAN_WRITE_BF16) {
-                        a.out.o[oi] = __float2bfloat16_rn(out + sk);
-                    } else if (a.out.kind == SCAN_ACC_BF16) {
-                        if (a.out.lam_out) out *= lam[i];
-                        if (a.out.gsrc.p) {
-                            const scan_in &gs = a.out.gsrc;
-                            float x = __bfloat162float(gs.p[b * gs.b_stride + t * gs.t_stride + h * gs.h_off + v0 + v]);
-                            out *= gs.scale * scan_phi_grad(x, gs.phi);
-                        }
-                        a.out.o[oi] = __float2bfloat16_rn(__bfloat162float(a.out.o[oi]) + out + sk);
-                    } else {
-                        a.out.o32[oi] = out;
-                    }
+                    scan_store(a.out, b, t, h, v0 + v, out, sk, &lam[i]);
                 }
         }
         __syncthreads();  // Sb is read above and rewritten below; Vgs is complete
