@@ -15,7 +15,7 @@ struct nccl_group {
     ncclComm_t comm;
     cudaStream_t stream;          // where the sums run
     cudaEvent_t queued, done;     // "the caller's work so far", "every sum so far"
-    int device, rank, size, pending, broken;
+    int rank, size, pending, broken;
     double timeout_s;
 };
 
@@ -104,7 +104,6 @@ int nccl_group_create(int color, int key, int device, double timeout_s, nccl_gro
     if (dist_agree(dist_world(), world_create(device, deadline, err), err) != 0) return -1;
     nccl_group *g = calloc(1, sizeof *g);
     if (!g) return STAR_FAIL(err, "out of memory");
-    g->device = device;
     g->timeout_s = timeout_s;
     ncclConfig_t c = nonblocking_config();
     ncclResult_t r = ncclCommSplit(world_comm, color, key, &g->comm, &c);
