@@ -44,7 +44,7 @@ static void usage(FILE *f) {
     fprintf(f,
             "usage: star bench ARCH [--backend cpu|cuda] [--width D] [--vocab V] [--batch B] [--seq-len T]\n"
             "                       [--steps N] [--warmup-steps N] [--threads N] [--seed S]\n"
-            "                       [--results FILE] [--json] [--nccl]\n\n"
+            "                       [--results FILE] [--json] [--nccl] [--graph|--no-graph]\n\n"
             "Times training steps (forward, backward, AdamW) of ARCH on random tokens after\n"
             "--warmup-steps untimed ones (default 2) and prints tokens per second, ms per step,\n"
             "parameters, the model's planned memory (weights, gradients, activations), the\n"
@@ -55,7 +55,11 @@ static void usage(FILE *f) {
             "measured on the same device, the model's device arena and the device memory in use.\n"
             "Under an MPI launcher (mpirun -np N star bench ARCH --backend cuda) the N ranks train\n"
             "data parallel, one GPU each, the --batch rows split over them and the gradients summed\n"
-            "through NCCL; tokens/s and MFU are the group's. --nccl takes that path with one rank.\n\n"
+            "through NCCL; tokens/s and MFU are the group's. --nccl takes that path with one rank.\n"
+            "Training alone, the step runs captured as one CUDA graph (its first two steps of a shape\n"
+            "are warm-up and capture, so keep --warmup-steps at 2 or more); --no-graph (or\n"
+            "STAR_CUDA_GRAPH=0) times it uncaptured, --graph captured whatever the environment says;\n"
+            "the JSON line records \"graph\": true or false.\n\n"
             "  ARCH                 a genome string or a genome / architecture YAML file\n"
             "  --backend B          the engine to time: cpu (default) or cuda (the rank's device;\n"
             "                       needs a build with the CUDA backend)\n"
@@ -88,6 +92,7 @@ typedef struct bench_result {
     double peak_tflops, mfu;
     size_t arena_bytes, device_used_bytes;
     int ranks, nccl;  // data parallel over ranks GPUs (through NCCL)
+    int graph;        // the step ran as a captured CUDA graph
 } bench_result;
 
 // The CPU's model name from /proc/cpuinfo ("unknown" where there is none).
@@ -167,7 +172,8 @@ out:
 // The same steps on CUDA: this rank's device; under an MPI launcher (or with --nccl) data
 // parallel over the ranks through NCCL, each rank on its rows of the batch. Then the
 // device's bf16 peak, measured by rank 0.
-static int run_bench_cuda(const arch_args *a, int warmup_steps, int use_nccl, bench_result *r, star_error *err) {
+static int run_bench_cuda(const arch_args *a, int warmup_steps, int use_nccl, int use_graph, bench_result *r,
+                          star_error *err) {
 #ifdef STAR_WITH_CUDA
     memset(r, 0, sizeof *r);
     const dist_comm *world = dist_world();
@@ -201,6 +207,9 @@ static int run_bench_cuda(const arch_args *a, int warmup_steps, int use_nccl, be
     r->nccl = use_nccl || n_ranks > 1;
     if (r->nccl && dist_agree(world, nccl_group_create(0, rank, device, 0, &nccl, err), err) != 0) goto out;
     if (dist_agree(world, cuda_model_create(&a->a, mo, device, &g, err), err) != 0) goto out;
+    // The step is captured only when training alone (cuda_train_step).
+    if (use_graph >= 0) cuda_model_set_graph(g, use_graph);
+    r->graph = cuda_model_graph(g) && !r->nccl;
     double t0 = 0;
     for (int s = 0; s < tp.steps; s++) {
         if (s == warmup_steps) {
@@ -248,7 +257,7 @@ step_failed:
     }
     goto out;
 #else
-    (void)a, (void)warmup_steps, (void)use_nccl, (void)r;
+    (void)a, (void)warmup_steps, (void)use_nccl, (void)use_graph, (void)r;
     return STAR_FAIL(err, "--backend cuda: this build has no CUDA backend (it needs a CUDA compiler at configure "
                           "time); use --backend cpu");
 #endif
@@ -285,6 +294,7 @@ static void format_json(const arch_args *a, const char *backend, const bench_res
     if (r->peak_tflops > 0) {
         jw_kv_int(w, "ranks", r->ranks);
         jw_kv_bool(w, "nccl", r->nccl);
+        jw_kv_bool(w, "graph", r->graph);
         jw_kv_double(w, "peak_bf16_tflops", r->peak_tflops);
         jw_kv_double(w, "mfu", r->mfu);
         jw_kv_int(w, "arena_bytes", (int64_t)r->arena_bytes);
@@ -318,11 +328,15 @@ int cmd_bench(int argc, char **argv) {
     a.steps = 0;  // 0: not given
     const char *backend = "cpu", *results = NULL;
     long warmup_steps = 2;
-    int use_nccl = 0;
+    int use_nccl = 0, use_graph = -1;  // -1: as STAR_CUDA_GRAPH says
     for (int i = 1; i < argc; i++) {
         const char *o = argv[i];
         if (!strcmp(o, "--nccl")) {
             use_nccl = 1;
+            continue;
+        }
+        if (!strcmp(o, "--graph") || !strcmp(o, "--no-graph")) {
+            use_graph = o[2] == 'g';
             continue;
         }
         if (!strcmp(o, "--backend") || !strcmp(o, "--results") || !strcmp(o, "--warmup-steps")) {
@@ -369,6 +383,9 @@ int cmd_bench(int argc, char **argv) {
     }
 #endif
     if (use_nccl && !on_cuda) return usage_error("--nccl needs --backend cuda");
+    if (use_graph >= 0 && !on_cuda) return usage_error("%s needs --backend cuda", use_graph ? "--graph" : "--no-graph");
+    if (use_graph == 1 && use_nccl)
+        return usage_error("--graph times training alone: data-parallel steps (--nccl) are not captured");
     if (!a.steps) a.steps = BENCH_DEFAULT_STEPS;
     quality_set_threads(a.threads);
     bench_result r;
@@ -382,7 +399,8 @@ int cmd_bench(int argc, char **argv) {
     }
     int rc = arch_args_load(&a, &err);
     if (dist_agree(world, rc, &err) != 0) goto fail_all;
-    rc = on_cuda ? run_bench_cuda(&a, (int)warmup_steps, use_nccl, &r, &err) : run_bench(&a, (int)warmup_steps, &r, &err);
+    rc = on_cuda ? run_bench_cuda(&a, (int)warmup_steps, use_nccl, use_graph, &r, &err)
+                 : run_bench(&a, (int)warmup_steps, &r, &err);
     if (dist_agree(world, rc, &err) != 0) goto fail_all;
     if (dist_rank(world) != 0) {  // rank 0 reports for the group
         jw_free(&w);
@@ -398,6 +416,7 @@ int cmd_bench(int argc, char **argv) {
                a.dims.width, a.dims.vocab, a.batch, a.seq_len, r.threads);
         if (on_cuda && r.nccl)
             printf("  data parallel    %d rank(s), one GPU each, gradients summed through NCCL\n", r.ranks);
+        if (on_cuda) printf("  CUDA graph       %s\n", r.graph ? "yes (the step captured once, replayed)" : "no");
         printf("  tokens/s         %.0f\n", r.tokens_per_s);
         printf("  ms/step          %.3f  (mean of %d steps after %ld warm-up)\n", r.ms_per_step, a.steps, warmup_steps);
         printf("  params           %zu\n", r.params);

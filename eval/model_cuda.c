@@ -53,6 +53,12 @@ typedef struct glayer {
     long_conv_plan_cuda *lc;                   // GConv-2: FFT plan for the planned B, T
 } glayer;
 
+// What a captured step was captured for: a step of another shape or clipping captures again.
+typedef struct step_key {
+    int B, T;
+    double max_norm;
+} step_key;
+
 // The arena plan: every buffer's byte offset, resolved to pointers after one cudaMalloc.
 typedef struct arena_entry {
     void **slot;
@@ -64,7 +70,7 @@ struct cuda_model {
     model_options opt;
     model *host;  // parameter names, shapes, initial values; staging for checkpoints
     star_cuda *ctx;
-    star_stream stream;  // NULL: the default stream
+    star_stream stream;  // the model's own (capturable); every copy and launch goes on it
     int n_tensors;
     gtensor tensors[MODEL_MAX_TENSORS];
     glayer layers[GENOME_MAX_DEPTH];
@@ -94,6 +100,14 @@ struct cuda_model {
     long step;
     int B, T;  // shape of the last forward
     size_t widest;
+    // The captured training step (cuda_model_train_step).
+    int graph_on, graph_captures;
+    star_cuda_graph *graph;       // the step captured for graph_key, or NULL
+    step_key graph_key, warm_key;  // warm_key: the last step run uncaptured while graph_on
+    int32_t *h_tokens;             // pinned: inputs [max_batch * max_seq], then targets
+    adamw_consts_cuda *h_consts;   // pinned: the next step's AdamW constants ...
+    adamw_consts_cuda *d_consts;   // ... and where the graph copies them (arena)
+    double *h_out;                 // pinned: loss and gradient norm of the last captured step
 };
 
 // ---- the arena ---------------------------------------------------------------------------
@@ -298,6 +312,7 @@ static int plan_buffers(cuda_model *g, star_error *err) {
     PLAN(g->losses, BT * F);
     PLAN(g->d_loss, sizeof(double));
     PLAN(g->d_count, sizeof(int));
+    PLAN(g->d_consts, sizeof(adamw_consts_cuda));
     PLAN(g->d_inputs, BT * sizeof(int32_t));
     PLAN(g->d_targets, BT * sizeof(int32_t));
     PLAN(g->dres, BT * D * X);
@@ -396,7 +411,14 @@ int cuda_model_create(const arch *a, model_options opt, int device, cuda_model *
     // of this seed); its activations are planned for one token only.
     model_options ho = {.max_batch = 1, .max_seq = 1, .seed = opt.seed};
     if (model_create(a, ho, &g->host, err) != 0) goto fail;
-    if (star_cuda_create(&g->ctx, device, err) != 0) goto fail;
+    if (star_cuda_create(&g->ctx, device, err) != 0 || star_cuda_stream_create(&g->stream, err) != 0 ||
+        cuda_graph_env(&g->graph_on, err) != 0)
+        goto fail;
+    size_t cap = (size_t)opt.max_batch * opt.max_seq;
+    if (star_cuda_host_alloc((void **)&g->h_tokens, 2 * cap * sizeof(int32_t), err) != 0 ||
+        star_cuda_host_alloc((void **)&g->h_consts, sizeof(adamw_consts_cuda), err) != 0 ||
+        star_cuda_host_alloc((void **)&g->h_out, 2 * sizeof(double), err) != 0)
+        goto fail;
     g->n_tensors = g->host->n_tensors;
     for (int i = 0; i < g->n_tensors; i++) {
         g->tensors[i].n = g->host->tensors[i].numel;
@@ -440,6 +462,9 @@ int cuda_model_create(const arch *a, model_options opt, int device, cuda_model *
             goto fail;
     }
     if (cuda_model_zero_grad(g, err) != 0 || cuda_model_upload_weights(g, g->host, err) != 0) goto fail;
+    // The AdamW list went up with synchronous copies on the legacy default stream, which the
+    // model's stream does not wait for: let them finish.
+    if (star_cuda_device_sync(err) != 0) goto fail;
     *out = g;
     return 0;
 fail:
@@ -451,9 +476,15 @@ fail:
 void cuda_model_free(cuda_model *g) {
     if (!g) return;
     star_error ignore;
+    if (g->stream) star_cuda_sync(g->stream, &ignore);  // nothing queued may outlive the buffers
+    star_cuda_graph_destroy(g->graph);
     for (int i = 0; i < g->a.depth; i++) long_conv_plan_destroy_cuda(g->layers[i].lc, &ignore);
     adamw_list_destroy_cuda(g->adamw, &ignore);
     star_cuda_free(g->arena, &ignore);
+    star_cuda_host_free(g->h_tokens, &ignore);
+    star_cuda_host_free(g->h_consts, &ignore);
+    star_cuda_host_free(g->h_out, &ignore);
+    star_cuda_stream_destroy(g->stream, &ignore);
     star_cuda_destroy(g->ctx, &ignore);
     model_free(g->host);
     free(g->plan);
@@ -476,9 +507,10 @@ static int same_tensors(const cuda_model *g, const model *m, star_error *err) {
 }
 
 int cuda_model_upload_weights(cuda_model *g, model *src, star_error *err) {
-    if (same_tensors(g, src, err) != 0 || star_cuda_sync(g->stream, err) != 0) return -1;
+    if (same_tensors(g, src, err) != 0) return -1;
     for (int i = 0; i < g->n_tensors; i++)
-        if (star_cuda_upload(g->tensors[i].w, src->tensors[i].data, g->tensors[i].n * sizeof(float), err) != 0)
+        if (star_cuda_upload_async(g->tensors[i].w, src->tensors[i].data, g->tensors[i].n * sizeof(float), g->stream,
+                                   err) != 0)
             return -1;
     return refresh_bf16(g, err) == 0 ? star_cuda_sync(g->stream, err) : -1;
 }
@@ -486,17 +518,19 @@ int cuda_model_upload_weights(cuda_model *g, model *src, star_error *err) {
 int cuda_model_download_weights(cuda_model *g, model *dst, star_error *err) {
     if (same_tensors(g, dst, err) != 0 || star_cuda_sync(g->stream, err) != 0) return -1;
     for (int i = 0; i < g->n_tensors; i++)
-        if (star_cuda_download(dst->tensors[i].data, g->tensors[i].w, g->tensors[i].n * sizeof(float), err) != 0)
+        if (star_cuda_download_async(dst->tensors[i].data, g->tensors[i].w, g->tensors[i].n * sizeof(float), g->stream,
+                                     err) != 0)
             return -1;
-    return 0;
+    return star_cuda_sync(g->stream, err);
 }
 
 int cuda_model_download_grads(cuda_model *g, model *dst, star_error *err) {
     if (same_tensors(g, dst, err) != 0 || star_cuda_sync(g->stream, err) != 0) return -1;
     for (int i = 0; i < g->n_tensors; i++)
-        if (star_cuda_download(dst->tensors[i].grad, g->tensors[i].g, g->tensors[i].n * sizeof(float), err) != 0)
+        if (star_cuda_download_async(dst->tensors[i].grad, g->tensors[i].g, g->tensors[i].n * sizeof(float), g->stream,
+                                     err) != 0)
             return -1;
-    return 0;
+    return star_cuda_sync(g->stream, err);
 }
 
 static size_t param_total(const cuda_model *g) {
@@ -512,13 +546,13 @@ int cuda_model_upload_optimizer(cuda_model *g, const adamw_state *s, star_error 
     size_t off = 0;
     for (int i = 0; i < g->n_tensors; i++) {
         size_t b = g->tensors[i].n * sizeof(float);
-        if (star_cuda_upload(g->tensors[i].m, s->m + off, b, err) != 0 ||
-            star_cuda_upload(g->tensors[i].v, s->v + off, b, err) != 0)
+        if (star_cuda_upload_async(g->tensors[i].m, s->m + off, b, g->stream, err) != 0 ||
+            star_cuda_upload_async(g->tensors[i].v, s->v + off, b, g->stream, err) != 0)
             return -1;
         off += g->tensors[i].n;
     }
     g->step = s->t;
-    return 0;
+    return star_cuda_sync(g->stream, err);
 }
 
 int cuda_model_download_optimizer(cuda_model *g, adamw_state *s, star_error *err) {
@@ -528,13 +562,13 @@ int cuda_model_download_optimizer(cuda_model *g, adamw_state *s, star_error *err
     size_t off = 0;
     for (int i = 0; i < g->n_tensors; i++) {
         size_t b = g->tensors[i].n * sizeof(float);
-        if (star_cuda_download(s->m + off, g->tensors[i].m, b, err) != 0 ||
-            star_cuda_download(s->v + off, g->tensors[i].v, b, err) != 0)
+        if (star_cuda_download_async(s->m + off, g->tensors[i].m, b, g->stream, err) != 0 ||
+            star_cuda_download_async(s->v + off, g->tensors[i].v, b, g->stream, err) != 0)
             return -1;
         off += g->tensors[i].n;
     }
     s->t = g->step;
-    return 0;
+    return star_cuda_sync(g->stream, err);
 }
 
 // ---- forward -----------------------------------------------------------------------------
@@ -610,9 +644,9 @@ static int liv_forward(cuda_model *g, glayer *l, int B, int T, star_error *err) 
     return scale_channels_forward_cuda(l->y, l->core, T_W(l->out), N, D, st, err);
 }
 
-int cuda_model_forward(cuda_model *g, const token_batch *b, double *loss, star_error *err) {
-    int B = b->B, T = b->T, D = g->a.dims.width, V = g->a.dims.vocab;
-    star_stream st = g->stream;
+// The batch's shape against the plan, and every token and target against the vocabulary.
+static int check_batch(const cuda_model *g, const token_batch *b, star_error *err) {
+    int B = b->B, T = b->T, V = g->a.dims.vocab;
     if (B > g->opt.max_batch || T > g->opt.max_seq || B < 1 || T < 1)
         return STAR_FAIL(err, "CUDA model: batch %dx%d outside the planned %dx%d", B, T, g->opt.max_batch, g->opt.max_seq);
     for (int i = 0; i < g->a.depth; i++)
@@ -626,9 +660,15 @@ int cuda_model_forward(cuda_model *g, const token_batch *b, double *loss, star_e
         if (b->targets[p] < -1 || b->targets[p] >= V)
             return STAR_FAIL(err, "model: target %d at position %zu is outside the vocabulary of %d", b->targets[p], p, V);
     }
-    CK(star_cuda_sync(st, err));  // the previous step may still read the token buffers
-    CK(star_cuda_upload(g->d_inputs, b->inputs, BT * sizeof(int32_t), err));
-    CK(star_cuda_upload(g->d_targets, b->targets, BT * sizeof(int32_t), err));
+    return 0;
+}
+
+// The forward pass over the tokens in d_inputs / d_targets: queued on the stream only
+// (capturable), ending with the loss in d_loss and dlogits for the backward.
+static int forward_queue(cuda_model *g, int B, int T, star_error *err) {
+    int D = g->a.dims.width, V = g->a.dims.vocab;
+    star_stream st = g->stream;
+    size_t BT = (size_t)B * T;
     g->B = B;
     g->T = T;
     floatX *x = g->a.depth > 0 ? g->layers[0].x_in : g->x_final;
@@ -660,17 +700,25 @@ int cuda_model_forward(cuda_model *g, const token_batch *b, double *loss, star_e
         CK(rmsnorm_forward_cuda(g->h_final, g->rstd_final, g->x_final, T_WX(g->final_norm), (long)BT, D, st, err));
     CK(matmul_forward_f32_cuda(g->ctx, g->logits, g->h_final, T_WX(g->embed), (int)BT, D, V, st, err));
     // Loss and dlogits in one pass (the backward starts from dlogits).
-    CK(crossentropy_fused_cuda(g->dlogits, g->losses, g->d_loss, g->d_count, g->logits, g->d_targets, (long)BT, V, 1.0f,
-                               st, err));
-    CK(star_cuda_sync(st, err));
-    CK(star_cuda_download(loss, g->d_loss, sizeof(double), err));
-    return 0;
+    return crossentropy_fused_cuda(g->dlogits, g->losses, g->d_loss, g->d_count, g->logits, g->d_targets, (long)BT, V,
+                                   1.0f, st, err);
+}
+
+int cuda_model_forward(cuda_model *g, const token_batch *b, double *loss, star_error *err) {
+    CK(check_batch(g, b, err));
+    size_t BT = (size_t)b->B * b->T;
+    // Queued behind the previous step's work on the stream, which may still read d_inputs.
+    CK(star_cuda_upload_async(g->d_inputs, b->inputs, BT * sizeof(int32_t), g->stream, err));
+    CK(star_cuda_upload_async(g->d_targets, b->targets, BT * sizeof(int32_t), g->stream, err));
+    CK(forward_queue(g, b->B, b->T, err));
+    CK(star_cuda_download_async(loss, g->d_loss, sizeof(double), g->stream, err));
+    return star_cuda_sync(g->stream, err);
 }
 
 int cuda_model_logits(cuda_model *g, float *out, star_error *err) {
     if (g->B == 0) return STAR_FAIL(err, "cuda_model_logits: no forward pass yet");
-    CK(star_cuda_sync(g->stream, err));
-    return star_cuda_download(out, g->logits, (size_t)g->B * g->T * g->a.dims.vocab * sizeof(float), err);
+    CK(star_cuda_download_async(out, g->logits, (size_t)g->B * g->T * g->a.dims.vocab * sizeof(float), g->stream, err));
+    return star_cuda_sync(g->stream, err);
 }
 
 // ---- backward ----------------------------------------------------------------------------
@@ -821,6 +869,118 @@ int cuda_model_grad_norm(cuda_model *g, double max_norm, double *norm, star_erro
 int cuda_model_adamw_step(cuda_model *g, adamw_hparams hp, int clip, star_error *err) {
     g->step++;
     return adamw_update_cuda(g->adamw, g->step, hp, 1.0, clip, g->stream, err);
+}
+
+// ---- the training step, uncaptured or as a CUDA graph -------------------------------------
+int cuda_graph_env(int *on, star_error *err) {
+    const char *v = getenv("STAR_CUDA_GRAPH");
+    *on = 1;
+    if (!v || !*v || !strcmp(v, "1")) return 0;
+    if (!strcmp(v, "0")) {
+        *on = 0;
+        return 0;
+    }
+    return STAR_FAIL(err, "STAR_CUDA_GRAPH: expected 0 or 1, got '%s'", v);
+}
+
+void cuda_model_set_graph(cuda_model *g, int on) {
+    g->graph_on = on != 0;
+    if (!g->graph_on) {
+        star_cuda_graph_destroy(g->graph);
+        g->graph = NULL;
+        g->warm_key = (step_key){0, 0, 0};
+    }
+}
+
+int cuda_model_graph(const cuda_model *g) { return g->graph_on; }
+int cuda_model_graph_captures(const cuda_model *g) { return g->graph_captures; }
+
+static int same_key(step_key a, step_key b) { return a.B == b.B && a.T == b.T && a.max_norm == b.max_norm; }
+
+// Forward, backward, norm and AdamW, each waiting for the host's look at the loss and norm.
+static int step_uncaptured(cuda_model *g, const token_batch *b, double max_norm, adamw_hparams hp,
+                           cuda_step_result *out, star_error *err) {
+    CK(cuda_model_forward(g, b, &out->loss, err));
+    if (!isfinite(out->loss)) return 0;
+    CK(cuda_model_zero_grad(g, err));
+    CK(cuda_model_backward(g, err));
+    CK(cuda_model_grad_norm(g, max_norm, &out->grad_norm, err));
+    if (!isfinite(out->grad_norm)) return 0;
+    CK(cuda_model_adamw_step(g, hp, max_norm > 0, err));
+    out->lr = hp.lr;
+    out->stepped = 1;
+    return 0;
+}
+
+// The whole step as the graph holds it: the staged tokens and AdamW constants up, the same
+// calls as step_uncaptured in the same order, the loss and norm down to pinned memory.
+// AdamW cannot wait for the host's look at the loss and norm here: the guard on d_loss and
+// the norm makes it a no-op on the device where the uncaptured step would have stopped.
+static int step_queue(cuda_model *g, int B, int T, double max_norm, star_error *err) {
+    star_stream st = g->stream;
+    size_t BT = (size_t)B * T, cap = (size_t)g->opt.max_batch * g->opt.max_seq;
+    CK(star_cuda_upload_async(g->d_inputs, g->h_tokens, BT * sizeof(int32_t), st, err));
+    CK(star_cuda_upload_async(g->d_targets, g->h_tokens + cap, BT * sizeof(int32_t), st, err));
+    CK(star_cuda_upload_async(g->d_consts, g->h_consts, sizeof *g->h_consts, st, err));
+    CK(forward_queue(g, B, T, err));
+    CK(cuda_model_zero_grad(g, err));
+    CK(cuda_model_backward(g, err));
+    CK(grad_global_norm_cuda(g->adamw, max_norm, st, err));
+    CK(adamw_update_device_cuda(g->adamw, g->d_consts, g->d_loss, max_norm > 0, st, err));
+    CK(star_cuda_download_async(&g->h_out[0], g->d_loss, sizeof(double), st, err));
+    return grad_global_norm_copy_cuda(g->adamw, &g->h_out[1], st, err);
+}
+
+static int step_capture(cuda_model *g, step_key key, star_error *err) {
+    star_cuda_graph_destroy(g->graph);
+    g->graph = NULL;
+    CK(star_cuda_sync(g->stream, err));
+    CK(star_cuda_capture_begin(g->stream, err));
+    int rc = step_queue(g, key.B, key.T, key.max_norm, err);
+    if (star_cuda_capture_end(g->stream, rc == 0, &g->graph, err) != 0) {
+        star_error_prefix(err, "capturing the training step as a CUDA graph (STAR_CUDA_GRAPH=0 trains without)");
+        return -1;
+    }
+    g->graph_key = key;
+    g->graph_captures++;
+    return 0;
+}
+
+int cuda_model_train_step(cuda_model *g, const token_batch *b, double max_norm, adamw_hparams hp,
+                          cuda_step_result *out, star_error *err) {
+    memset(out, 0, sizeof *out);
+    if (g->ready_fn)
+        return STAR_FAIL(err, "cuda_model_train_step: a gradient hook is set (data-parallel steps: cuda_train_step)");
+    if (!g->graph_on) return step_uncaptured(g, b, max_norm, hp, out, err);
+    step_key key = {b->B, b->T, max_norm};
+    if (!g->graph || !same_key(g->graph_key, key)) {
+        if (!same_key(g->warm_key, key)) {
+            // The first step of this shape runs uncaptured (the same computation): libraries
+            // and kernels load on first use, which must not happen inside a capture.
+            g->warm_key = key;
+            return step_uncaptured(g, b, max_norm, hp, out, err);
+        }
+        CK(check_batch(g, b, err));  // before capturing: a bad shape is not captured
+        CK(step_capture(g, key, err));
+    }
+    CK(check_batch(g, b, err));
+    // The previous step (synchronized at its end) no longer reads the staging buffers.
+    size_t BT = (size_t)b->B * b->T, cap = (size_t)g->opt.max_batch * g->opt.max_seq;
+    memcpy(g->h_tokens, b->inputs, BT * sizeof(int32_t));
+    memcpy(g->h_tokens + cap, b->targets, BT * sizeof(int32_t));
+    CK(adamw_consts_make_cuda(g->h_consts, g->step + 1, hp, 1.0, err));
+    CK(star_cuda_graph_launch(g->graph, g->stream, err));
+    CK(star_cuda_sync(g->stream, err));
+    g->B = b->B;
+    g->T = b->T;
+    out->loss = g->h_out[0];
+    if (!isfinite(out->loss)) return 0;  // AdamW skipped it on the device; the norm is not reported
+    out->grad_norm = g->h_out[1];
+    if (!isfinite(out->grad_norm)) return 0;
+    g->step++;
+    out->lr = hp.lr;
+    out->stepped = 1;
+    return 0;
 }
 
 #endif  // STAR_WITH_CUDA && !STAR_REAL_DOUBLE

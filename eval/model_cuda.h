@@ -7,8 +7,9 @@
 // Memory: every device buffer of the model (weights, gradients, moments, activations
 // for the planned batch, scratch) lies in one arena, sized once at creation and allocated
 // with one cudaMalloc; a training step allocates nothing (the cuFFT plans of the long
-// convolutions, the cuBLASLt workspace and the AdamW tensor list are made once at
-// creation too, outside the arena).
+// convolutions, the cuBLASLt workspace, the AdamW tensor list, the model's stream and the
+// pinned host staging of the captured step are made once at creation too, outside the
+// arena; a captured step's graph when it is first captured).
 //
 // Wired LIV classes: SA-1, SA-2, SA-3 (head dim 64 or 128), Rec-1, Rec-2, GConv-1,
 // GConv-2, GMemless, with every featurization (short convs, grouped projections), norm
@@ -83,21 +84,52 @@ int cuda_model_grad_norm(cuda_model *g, double max_norm, double *norm, star_erro
 struct CUstream_st;  // cudaStream_t
 typedef int (*cuda_grads_ready_fn)(void *ctx, float *begin, size_t n, struct CUstream_st *s, star_error *err);
 void cuda_model_on_grads_ready(cuda_model *g, cuda_grads_ready_fn fn, void *ctx, size_t min_floats);
-// The stream the model's work is queued on.
+// The stream the model's work is queued on: the model's own, non-blocking with respect to
+// the legacy default stream (every copy of the model is queued on it), so it can be
+// captured.
 struct CUstream_st *cuda_model_stream(const cuda_model *g);
 // One AdamW step (t counts from 1), clipped by the factor of the last grad norm when clip.
 int cuda_model_adamw_step(cuda_model *g, adamw_hparams hp, int clip, star_error *err);
 long cuda_model_step_count(const cuda_model *g);
 int cuda_model_sync(cuda_model *g, star_error *err);
 
-// One training step on this rank's batch b: forward, the group's mean loss (MPI), backward
-// with the gradients summed over nccl's ranks as they become final (nccl NULL: alone),
-// global norm, AdamW at the schedule's learning rate for step. A loss or gradient norm
-// that is not finite ends the step early with stepped = 0 (the same on every rank).
+// What one training step gives: the loss, the global gradient norm (0 when the loss was
+// not finite), the learning rate AdamW used and whether it stepped.
 typedef struct cuda_step_result {
     double loss, grad_norm, lr;
     int stepped;
 } cuda_step_result;
+
+// One training step of this model alone on batch b: forward, backward, global norm (clip
+// factor for max_norm > 0), AdamW with hp (its step count is the model's). A loss that is
+// not finite ends the step before the backward, a gradient norm that is not finite before
+// AdamW: stepped = 0, weights and optimizer state as they were.
+// With the CUDA graph on (the default; STAR_CUDA_GRAPH=0 at creation or cuda_model_set_graph
+// turns it off) the
+// step is one graph launch: the first step of a batch shape runs uncaptured (libraries
+// and kernels load), the second captures the step, every later one of that shape replays
+// it; a new shape (or max_norm) captures again. Tokens go through pinned staging buffers,
+// the learning rate and bias corrections through device memory, the loss and norm come
+// back after one stream sync. Results are the uncaptured step's, bit for bit; a step with
+// a loss that is not finite runs its backward in the graph, but AdamW skips it on the
+// device, so weights and moments are left as the uncaptured step leaves them.
+int cuda_model_train_step(cuda_model *g, const token_batch *b, double max_norm, adamw_hparams hp,
+                          cuda_step_result *out, star_error *err);
+// Turns the captured step on (1) or off (0, which frees the graph). cuda_model_graph:
+// whether it is on; cuda_model_graph_captures: how many times the step was captured.
+void cuda_model_set_graph(cuda_model *g, int on);
+int cuda_model_graph(const cuda_model *g);
+int cuda_model_graph_captures(const cuda_model *g);
+// STAR_CUDA_GRAPH: unset, empty or 1: on (the default), 0: off; anything else fails naming
+// the value.
+int cuda_graph_env(int *on, star_error *err);
+
+// One training step on this rank's batch b: forward, the group's mean loss (MPI), backward
+// with the gradients summed over nccl's ranks as they become final (nccl NULL: alone),
+// global norm, AdamW at the schedule's learning rate for step. A loss or gradient norm
+// that is not finite ends the step early with stepped = 0 (the same on every rank).
+// Alone (no nccl, a group of at most one rank) this is cuda_model_train_step, captured as
+// a CUDA graph when the model's graph is on; data-parallel steps are not captured.
 struct nccl_group;
 int cuda_train_step(cuda_model *g, struct nccl_group *nccl, const token_batch *b, const dist_comm *group, int step,
                     const train_params *p, cuda_step_result *out, star_error *err);

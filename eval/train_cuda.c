@@ -1,7 +1,8 @@
 // star: training one model on a CUDA device: eval/train.c's loop (warm-up then cosine
 // learning rate, global-norm clipping, divergence checks, validation) over cuda_model.
 // The gradient norm and the clip factor stay on the device; the host reads the loss and
-// the norm once per step (8 bytes each) for the divergence check and the log. Data
+// the norm once per step (8 bytes each) for the divergence check and the log. Alone, a
+// step is cuda_model_train_step (one CUDA graph launch with STAR_CUDA_GRAPH=1). Data
 // parallel over a group of ranks (one GPU each) as eval/train.h describes for the CPU,
 // with the gradients summed through NCCL (dist/nccl_group.h).
 #include "eval/model_cuda.h"
@@ -88,6 +89,11 @@ static size_t bucket_floats(void) {
 int cuda_train_step(cuda_model *g, nccl_group *nccl, const token_batch *b, const dist_comm *group, int step,
                     const train_params *p, cuda_step_result *out, star_error *err) {
     memset(out, 0, sizeof *out);
+    if (!nccl && (!group || dist_size(group) <= 1)) {  // alone: the step that can be captured
+        adamw_hparams hp = {.lr = train_lr_at(p, step), .beta1 = p->beta1, .beta2 = p->beta2, .eps = p->eps,
+                            .weight_decay = p->weight_decay};
+        return cuda_model_train_step(g, b, p->clip, hp, out, err);
+    }
     double loss;
     if (cuda_model_forward(g, b, &loss, err) != 0) return -1;
     // The group's mean loss: sums of loss * scored and of scored over the ranks.

@@ -9,6 +9,7 @@
 // update reads it without a round trip to the host.
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "kernels/common.cuh"
 
@@ -38,17 +39,21 @@ __device__ __forceinline__ int block_tensor(const int *start, int n_tensors, int
     return lo;
 }
 
-struct adamw_consts {
-    float b1, b2, c1, c2, eps, lr, wd, bc1, bc2;
-    double grad_scale;
-};
-
+// One kernel for both forms of the update: the constants by value (k_arg) or, when k_dev
+// is set, read from device memory (a captured graph's step). The arithmetic after the
+// choice is the same code, so both give the same bits. norm_clip: the list's [norm, clip
+// factor]; guard (or NULL): skip the whole update unless *guard and the norm are finite.
 __global__ void __launch_bounds__(ADAMW_THREADS) adamw_kernel(const adamw_tensor_cuda *tensors, const int *start,
-                                                              int n_tensors, adamw_consts k, const double *clip) {
+                                                              int n_tensors, adamw_consts_cuda k_arg,
+                                                              const adamw_consts_cuda *k_dev,
+                                                              const double *norm_clip, int clip,
+                                                              const double *guard) {
+    if (guard && !(isfinite(*guard) && isfinite(norm_clip[0]))) return;
+    const adamw_consts_cuda k = k_dev ? *k_dev : k_arg;
     int t = block_tensor(start, n_tensors, blockIdx.x);
     adamw_tensor_cuda T = tensors[t];
     long base = (long)(blockIdx.x - start[t]) * ADAMW_CHUNK;
-    float gs = (float)(k.grad_scale * (clip ? *clip : 1.0));
+    float gs = (float)(k.grad_scale * (clip ? norm_clip[1] : 1.0));
     float wd = T.decay ? k.wd : 0.0f;
 #pragma unroll
     for (int j = 0; j < ADAMW_PER_THREAD; j++) {
@@ -166,30 +171,52 @@ int grad_global_norm_cuda(adamw_list_cuda *l, double max_norm, star_stream s, st
     return 0;
 }
 
+int grad_global_norm_copy_cuda(adamw_list_cuda *l, double *dst, star_stream s, star_error *err) {
+    cudaCheck(cudaMemcpyAsync(dst, l->d_norm_clip, sizeof(double), cudaMemcpyDefault, s), err);
+    return 0;
+}
+
 int grad_global_norm_read_cuda(adamw_list_cuda *l, double *norm, star_stream s, star_error *err) {
     cudaCheck(cudaMemcpyAsync(norm, l->d_norm_clip, sizeof(double), cudaMemcpyDeviceToHost, s), err);
     cudaCheck(cudaStreamSynchronize(s), err);
     return 0;
 }
 
+int adamw_consts_make_cuda(adamw_consts_cuda *k, long t, adamw_hparams hp, double grad_scale, star_error *err) {
+    if (t < 1) return STAR_FAIL(err, "adamw: step %ld (steps count from 1)", t);
+    // The same float constants as the CPU update (1 - beta and the bias corrections in double).
+    k->b1 = (float)hp.beta1;
+    k->b2 = (float)hp.beta2;
+    k->c1 = (float)(1 - hp.beta1);
+    k->c2 = (float)(1 - hp.beta2);
+    k->eps = (float)hp.eps;
+    k->lr = (float)hp.lr;
+    k->wd = (float)hp.weight_decay;
+    k->bc1 = (float)(1.0 - pow(hp.beta1, (double)t));
+    k->bc2 = (float)(1.0 - pow(hp.beta2, (double)t));
+    k->grad_scale = grad_scale;
+    return 0;
+}
+
 int adamw_update_cuda(adamw_list_cuda *l, long t, adamw_hparams hp, double grad_scale, int clip, star_stream s,
                       star_error *err) {
-    if (t < 1) return STAR_FAIL(err, "adamw: step %ld (steps count from 1)", t);
+    adamw_consts_cuda k;
+    if (adamw_consts_make_cuda(&k, t, hp, grad_scale, err) != 0) return -1;
     if (l->n_blocks == 0) return 0;
-    // The same float constants as the CPU update (1 - beta and the bias corrections in double).
-    adamw_consts k;
-    k.b1 = (float)hp.beta1;
-    k.b2 = (float)hp.beta2;
-    k.c1 = (float)(1 - hp.beta1);
-    k.c2 = (float)(1 - hp.beta2);
-    k.eps = (float)hp.eps;
-    k.lr = (float)hp.lr;
-    k.wd = (float)hp.weight_decay;
-    k.bc1 = (float)(1.0 - pow(hp.beta1, (double)t));
-    k.bc2 = (float)(1.0 - pow(hp.beta2, (double)t));
-    k.grad_scale = grad_scale;
-    adamw_kernel<<<l->n_blocks, ADAMW_THREADS, 0, s>>>(l->d_tensors, l->d_block_start, l->n_tensors, k,
-                                                       clip ? l->d_norm_clip + 1 : NULL);
+    adamw_kernel<<<l->n_blocks, ADAMW_THREADS, 0, s>>>(l->d_tensors, l->d_block_start, l->n_tensors, k, NULL,
+                                                       l->d_norm_clip, clip, NULL);
+    cudaCheck(cudaGetLastError(), err);
+    return 0;
+}
+
+int adamw_update_device_cuda(adamw_list_cuda *l, const adamw_consts_cuda *d_k, const double *guard, int clip,
+                             star_stream s, star_error *err) {
+    if (!d_k) return STAR_FAIL(err, "adamw_update_device_cuda: no device constants");
+    if (l->n_blocks == 0) return 0;
+    adamw_consts_cuda unused;
+    memset(&unused, 0, sizeof unused);
+    adamw_kernel<<<l->n_blocks, ADAMW_THREADS, 0, s>>>(l->d_tensors, l->d_block_start, l->n_tensors, unused, d_k,
+                                                       l->d_norm_clip, clip, guard);
     cudaCheck(cudaGetLastError(), err);
     return 0;
 }

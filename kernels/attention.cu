@@ -3,6 +3,10 @@
 // query i sees keys i - w < j <= i, every j <= i when w = 0), flash-attention style:
 // no [T,T] map is stored.
 //
+// Two versions of the kernels, chosen at run time (attention_kernel_version_cuda; the
+// environment variable STAR_ATTN_V1=1 selects version 1): version 1 is described here,
+// version 2 (kernels/attention_v2.cuh: ldmatrix, cp.async double buffering, Q in
+// registers, exp2, unmasked interior tiles, 128-row tiles) keeps its structure and math.
 // Tensor cores through mma.sync m16n8k16 (bf16 in, fp32 accumulate; sm_80 and later).
 // Tiles of q, k, v, dout are staged in shared memory (rows padded by 8 values) and the
 // mma fragments are read from there; a warp owns 16 rows of the tile it works on.
@@ -32,6 +36,8 @@
 // g . o2, summed per head in a fixed order into dlambda. The maps' backward then runs
 // with dout = g on (o1, lse1) and dout = -lambda g on (o2, lse2).
 #include <math.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "kernels/common.cuh"
 #include "kernels/mma.cuh"  // mma_bf16, the fragment loaders
@@ -407,7 +413,23 @@ __global__ void __launch_bounds__(ATT_THREADS) attention_backward_dq_kernel(attn
     }
 }
 
+#include "kernels/attention_v2.cuh"  // version 2 of the kernels above (ldmatrix, cp.async)
+
 // ---- Host side --------------------------------------------------------------------------
+// Which kernels run: version 2 (default) or version 1 (STAR_ATTN_V1=1), so one device run
+// can compare both; attention_kernel_version_set_cuda fixes it for the process.
+static int attn_version_mode = -1;
+
+void attention_kernel_version_set_cuda(int version) { attn_version_mode = version == 1 || version == 2 ? version : -1; }
+
+int attention_kernel_version_cuda(star_error *err) {
+    if (attn_version_mode > 0) return attn_version_mode;
+    const char *v = getenv("STAR_ATTN_V1");
+    if (!v || !*v || strcmp(v, "0") == 0) return 2;
+    if (strcmp(v, "1") == 0) return 1;
+    return STAR_FAIL(err, "environment variable STAR_ATTN_V1=\"%s\": expected 1 (version 1 kernels) or 0 (version 2)", v);
+}
+
 static int check_shape(attn_shape s, const char *who, star_error *err) {  // plain or differential: same hd
     if (s.B < 1 || s.T < 1) return STAR_FAIL(err, "%s: batch %d and length %d must be positive", who, s.B, s.T);
     if (s.H < 1 || s.Hkv < 1 || s.H % s.Hkv != 0)
@@ -443,6 +465,9 @@ static attn_params make_params(attn_shape s, int qk_off, double scale) {
 
 template <int QKD, int VD>
 static int forward_map(attn_params p, star_stream st, star_error *err) {
+    int version = attention_kernel_version_cuda(err);
+    if (version < 0) return -1;
+    if (version == 2) return forward_map_v2<QKD, VD>(p, st, err);
     size_t smem = sizeof(floatX) * ((size_t)(ATT_BQ + ATT_BK) * (QKD + ATT_PAD) + (size_t)ATT_BK * (VD + ATT_PAD));
     cudaCheck(cudaFuncSetAttribute(attention_forward_kernel<QKD, VD>, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                    (int)smem),
@@ -455,11 +480,14 @@ static int forward_map(attn_params p, star_stream st, star_error *err) {
 
 template <int QKD, int VD>
 static int backward_map(attn_params p, star_stream st, star_error *err) {
+    int version = attention_kernel_version_cuda(err);
+    if (version < 0) return -1;
     const int rows_per_block = 8;
     long rows = (long)p.B * p.T * p.H;
     attention_backward_dvec_kernel<<<(unsigned)((rows + rows_per_block - 1) / rows_per_block),
                                      rows_per_block * WARP_SIZE, 0, st>>>(p, VD);
     cudaCheck(cudaGetLastError(), err);
+    if (version == 2) return backward_map_v2<QKD, VD>(p, st, err);
 
     constexpr int BQ = dkv_tile<VD>::BQ;
     size_t smem_kv = sizeof(floatX) * ((size_t)(ATT_BK + BQ) * (QKD + ATT_PAD) + (size_t)(ATT_BK + BQ) * (VD + ATT_PAD)) +

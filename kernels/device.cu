@@ -1,5 +1,5 @@
-// star: device discovery, the per-device context (cuBLASLt handle and workspace), memory
-// and the floatX <-> fp32 conversions.
+// star: device discovery, the per-device context (cuBLASLt handle and workspace), streams,
+// device and pinned host memory, copies, and the floatX <-> fp32 conversions.
 #include <stdlib.h>
 
 #include "kernels/common.cuh"
@@ -69,6 +69,45 @@ int star_cuda_upload(void *dst, const void *src, size_t bytes, star_error *err) 
 
 int star_cuda_download(void *dst, const void *src, size_t bytes, star_error *err) {
     if (bytes) cudaCheck(cudaMemcpy(dst, src, bytes, cudaMemcpyDeviceToHost), err);
+    return 0;
+}
+
+int star_cuda_upload_async(void *dst, const void *src, size_t bytes, star_stream s, star_error *err) {
+    if (bytes) cudaCheck(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, s), err);
+    return 0;
+}
+
+int star_cuda_download_async(void *dst, const void *src, size_t bytes, star_stream s, star_error *err) {
+    if (bytes) cudaCheck(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, s), err);
+    return 0;
+}
+
+int star_cuda_device_sync(star_error *err) {
+    cudaCheck(cudaDeviceSynchronize(), err);
+    return 0;
+}
+
+int star_cuda_stream_create(star_stream *s, star_error *err) {
+    *s = NULL;
+    cudaStream_t st;
+    cudaCheck(cudaStreamCreateWithFlags(&st, cudaStreamNonBlocking), err);
+    *s = st;
+    return 0;
+}
+
+int star_cuda_stream_destroy(star_stream s, star_error *err) {
+    if (s) cudaCheck(cudaStreamDestroy(s), err);
+    return 0;
+}
+
+int star_cuda_host_alloc(void **ptr, size_t bytes, star_error *err) {
+    *ptr = NULL;
+    cudaCheck(cudaMallocHost(ptr, bytes ? bytes : 1), err);
+    return 0;
+}
+
+int star_cuda_host_free(void *ptr, star_error *err) {
+    if (ptr) cudaCheck(cudaFreeHost(ptr), err);
     return 0;
 }
 

@@ -59,11 +59,28 @@ int star_cuda_destroy(star_cuda *ctx, star_error *err);  // NULL is fine
 
 int star_cuda_malloc(void **ptr, size_t bytes, star_error *err);
 int star_cuda_free(void *ptr, star_error *err);  // NULL is fine
-// Synchronous copies between host and device.
+// Synchronous copies between host and device (on the legacy default stream: they do not
+// wait for work queued on a non-blocking stream, see star_cuda_stream_create).
 int star_cuda_upload(void *dst, const void *src, size_t bytes, star_error *err);
 int star_cuda_download(void *dst, const void *src, size_t bytes, star_error *err);
+// Copies queued on stream s, ordered with the stream's other work. The host buffer of an
+// upload may be reused on return; a download into pageable memory has completed on
+// return, one into pinned memory (star_cuda_host_alloc) once the stream gets there. Inside
+// a stream capture the host side must be pinned.
+int star_cuda_upload_async(void *dst, const void *src, size_t bytes, star_stream s, star_error *err);
+int star_cuda_download_async(void *dst, const void *src, size_t bytes, star_stream s, star_error *err);
 int star_cuda_memset(void *ptr, int byte, size_t bytes, star_stream s, star_error *err);
 int star_cuda_sync(star_stream s, star_error *err);
+// Waits for all work on the current device, every stream included.
+int star_cuda_device_sync(star_error *err);
+// A stream of the current device that does not synchronize with the legacy default stream
+// (cudaStreamNonBlocking): work on it can be captured into a CUDA graph. NULL is fine for
+// destroy.
+int star_cuda_stream_create(star_stream *s, star_error *err);
+int star_cuda_stream_destroy(star_stream s, star_error *err);
+// Pinned (page-locked) host memory: the host side of copies captured into a graph.
+int star_cuda_host_alloc(void **ptr, size_t bytes, star_error *err);
+int star_cuda_host_free(void *ptr, star_error *err);  // NULL is fine
 // Clears the calling thread's last CUDA error after a failure that left the device usable
 // (a cudaMalloc that found no room): the next launch check would report it otherwise.
 // A sticky error (a faulted kernel) stays and the next call reports it.
@@ -159,6 +176,15 @@ int attention_backward_cuda(floatX *dq, floatX *dk, floatX *dv, float *scratch, 
                             const floatX *out, const float *lse, const floatX *q, const floatX *k, const floatX *v,
                             attn_shape s, star_stream st, star_error *err);
 
+// Two versions of the kernels, same results within bf16 rounding: version 2 (ldmatrix,
+// cp.async double buffering, larger tiles; the default) and version 1 (the first kernels,
+// kept to compare). The environment variable STAR_ATTN_V1 (1: version 1; unset or 0:
+// version 2) is read at each call unless attention_kernel_version_set_cuda fixed the
+// version for the process (1 or 2; anything else goes back to the environment).
+void attention_kernel_version_set_cuda(int version);
+// 1 or 2 as above; -1 with err naming the value when STAR_ATTN_V1 is neither 0 nor 1.
+int attention_kernel_version_cuda(star_error *err);
+
 // Differential attention (operators/attention.h's diff_attention_*), hd 64 or 128: two
 // score maps over the halves of q and k, out = (1 - lambda_init) headRMS(o1 - lambda_h o2).
 // lambda [H] fp32. What the forward saves for the backward (caller-allocated, device):
@@ -198,6 +224,24 @@ int grad_global_norm_read_cuda(adamw_list_cuda *list, double *norm, star_stream 
 // One step t >= 1 on every tensor, g = grad * grad_scale * (clip ? clip factor : 1).
 int adamw_update_cuda(adamw_list_cuda *list, long t, adamw_hparams hp, double grad_scale, int clip, star_stream s,
                       star_error *err);
+// The float constants of step t as the update uses them (1 - beta and the bias
+// corrections computed in double on the host, then rounded, as operators/adamw.c does).
+typedef struct adamw_consts_cuda {
+    float b1, b2, c1, c2, eps, lr, wd, bc1, bc2;
+    double grad_scale;
+} adamw_consts_cuda;
+int adamw_consts_make_cuda(adamw_consts_cuda *k, long t, adamw_hparams hp, double grad_scale, star_error *err);
+// adamw_update_cuda with the constants read from device memory d_k when the kernel runs
+// (the same kernel, so the same bits): a captured CUDA graph does each step with the
+// learning rate and bias corrections written to d_k before it runs, never re-instantiated.
+// guard (device double, or NULL): when *guard or the last global norm is not finite the
+// update leaves weights, moments and the bf16 copies as they were (the uncaptured step
+// stops before AdamW then).
+int adamw_update_device_cuda(adamw_list_cuda *list, const adamw_consts_cuda *d_k, const double *guard, int clip,
+                             star_stream s, star_error *err);
+// Queues the copy of the last global norm (one double) into dst, host (pinned inside a
+// capture) or device, without waiting.
+int grad_global_norm_copy_cuda(adamw_list_cuda *list, double *dst, star_stream s, star_error *err);
 
 // ---- Sequence mixers other than softmax attention ----------------------------------------
 // Layouts and semantics as the CPU operators (operators/short_conv.h, long_conv.h,
@@ -264,6 +308,20 @@ int ssd_scan_forward_cuda(floatX *y, const ssd_inputs_cuda *in, ssd_shape s, sta
 size_t ssd_scan_backward_scratch_bytes(ssd_shape s);
 int ssd_scan_backward_cuda(const ssd_grads_cuda *g, void *scratch, size_t scratch_bytes, const floatX *dy,
                            const ssd_inputs_cuda *in, ssd_shape s, star_stream st, star_error *err);
+
+// ---- CUDA graphs (kernels/graph.cu) -----------------------------------------------------
+// Work queued on a capturable stream (star_cuda_stream_create) between begin and end is
+// recorded, not run, and instantiated into a graph that one launch replays with the same
+// arguments and device pointers. Nothing may synchronize, allocate or use the legacy
+// default stream while capturing.
+typedef struct star_cuda_graph star_cuda_graph;
+int star_cuda_capture_begin(star_stream s, star_error *err);
+// Ends the capture on s. ok = 1: instantiates what was recorded into *out. ok = 0 (a call
+// failed while capturing, err says which): discards it, leaves s usable and returns -1
+// keeping err.
+int star_cuda_capture_end(star_stream s, int ok, star_cuda_graph **out, star_error *err);
+int star_cuda_graph_launch(star_cuda_graph *gr, star_stream s, star_error *err);
+void star_cuda_graph_destroy(star_cuda_graph *gr);  // NULL is fine
 
 // ---- Model glue (kernels/elementwise.cu) -------------------------------------------------
 // out = a + b over n values (out may alias a or b).

@@ -147,4 +147,60 @@ __device__ __forceinline__ void warp_mma_tkn(float (*acc)[4], const floatX *As, 
     }
 }
 
+// ---- ldmatrix and cp.async (attention's version 2 kernels) ------------------------------
+// ldmatrix.x4: lanes 8i..8i+7 give the row addresses of 8 x 8 matrix i (16-byte aligned);
+// register i of lane 4 g + t receives row g, columns 2t, 2t+1 of matrix i (.trans: rows 2t,
+// 2t+1 of column g), which is exactly an mma fragment register.
+__device__ __forceinline__ void ldsm_x4(uint32_t r[4], const floatX *p) {
+    uint32_t a = (uint32_t)__cvta_generic_to_shared(p);
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+                 : "r"(a));
+}
+__device__ __forceinline__ void ldsm_x4_trans(uint32_t r[4], const floatX *p) {
+    uint32_t a = (uint32_t)__cvta_generic_to_shared(p);
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+                 : "r"(a));
+}
+// Asynchronous global -> shared copies of 16 (or 4) bytes; valid = false fills zeros and
+// reads nothing (src must still be a valid address). Completed by cp_async_wait<N>: all
+// but the N most recently committed groups.
+__device__ __forceinline__ void cp_async16(void *dst, const void *src, bool valid) {
+    uint32_t d = (uint32_t)__cvta_generic_to_shared(dst);
+    int n = valid ? 16 : 0;
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(d), "l"(src), "r"(n) : "memory");
+}
+__device__ __forceinline__ void cp_async4(void *dst, const void *src, bool valid) {
+    uint32_t d = (uint32_t)__cvta_generic_to_shared(dst);
+    int n = valid ? 4 : 0;
+    asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n" ::"r"(d), "l"(src), "r"(n) : "memory");
+}
+__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::: "memory"); }
+template <int N>
+__device__ __forceinline__ void cp_async_wait() {
+    asm volatile("cp.async.wait_group %0;\n" ::"n"(N) : "memory");
+}
+
+// Fragments through ldmatrix (leading dimension LD in values; LD * 2 bytes a multiple of 16).
+// A (16 x 16) = s[r0.., k0..], s row major.
+template <int LD>
+__device__ __forceinline__ void ldsm_a(uint32_t a[4], const floatX *s, int r0, int k0) {
+    int lane = threadIdx.x % WARP_SIZE;
+    ldsm_x4(a, s + (r0 + (lane & 15)) * LD + k0 + 8 * (lane >> 4));
+}
+// B of two n-tiles (b[0..1]: n0..n0+7, b[2..3]: n0+8..n0+15) for k0..k0+15, from
+// s[n][k] (B transposed: a key tile for Q K^T).
+template <int LD>
+__device__ __forceinline__ void ldsm_b_nk(uint32_t b[4], const floatX *s, int n0, int k0) {
+    int lane = threadIdx.x % WARP_SIZE;
+    ldsm_x4(b, s + (n0 + (lane & 7) + 8 * (lane >> 4)) * LD + k0 + 8 * ((lane >> 3) & 1));
+}
+// The same from s[k][n] (B as is: a value tile for P V), through .trans.
+template <int LD>
+__device__ __forceinline__ void ldsm_b_kn(uint32_t b[4], const floatX *s, int k0, int n0) {
+    int lane = threadIdx.x % WARP_SIZE;
+    ldsm_x4_trans(b, s + (k0 + (lane & 15)) * LD + n0 + 8 * (lane >> 4));
+}
+
 #endif

@@ -83,6 +83,10 @@ fi
 "$STAR" bench 11111-91112 --width 32 >"$tmp/out" 2>&1; check "invalid genome" 1 $?
 contains "invalid genome" "$tmp/out" "LIV 2 (position 6-10)"
 "$STAR" bench "$G" --steps 0 >"$tmp/out" 2>&1; check "zero steps" 2 $?
+"$STAR" bench "$G" --no-graph >"$tmp/out" 2>&1; check "--no-graph on the CPU" 2 $?
+contains "--no-graph on the CPU" "$tmp/out" "--no-graph needs --backend cuda"
+"$STAR" bench "$G" --graph --backend cuda --nccl >"$tmp/out" 2>&1; check "--graph with --nccl" 2 $?
+contains "--graph with --nccl" "$tmp/out" "data-parallel steps (--nccl) are not captured"
 "$STAR" bench --help >"$tmp/out" 2>&1; check "--help" 0 $?
 contains "--help" "$tmp/out" "usage: star bench ARCH"
 

@@ -12,8 +12,14 @@
 //     reference value; a second run gives the same bits.
 //   Differential: the same bounds for the maps, dq, dk, dv and for out against the CPU's
 //     combination of the GPU's maps; out and dlambda end to end within 2e-2 (TOL_DIFF_E2E).
-// Any NaN or infinity in an output is an infinite error. With no CUDA device the test
-// prints SKIP and exits 77 (ctest: skipped).
+// Every case runs on both versions of the kernels (attention_kernel_version_set_cuda: 2,
+// the default, then 1) on the same inputs. Any NaN or infinity in an output is an infinite
+// error. With no CUDA device the test prints SKIP and exits 77 (ctest: skipped).
+// `test_attention_kernels --time`: forward and backward times and TFLOP/s of both versions
+// at the model shapes (no checks). `--sanitize`: five cases on version 2 only, for
+// compute-sanitizer racecheck.
+#include <time.h>
+
 #include "operators/attention.h"
 #include "operators/rmsnorm.h"
 #include "tests/kernels/kernel_test_util.h"
@@ -27,20 +33,38 @@
 // an H200: up to 0.012 on out, 0.008 on dlambda).
 #define TOL_DIFF_E2E 2e-2
 
+// 1: every case runs on both kernel versions; 2 (`--sanitize`): version 2 only.
+static int min_version = 1;
+
 // Worst relative error of each checked quantity over all cases.
 enum { W_OUT, W_LSE, W_DQ, W_DK, W_DV, W_RSTD, W_DIFF_E2E, W_DLAMBDA, W_COUNT };
 static const char *worst_names[W_COUNT] = {"out", "lse", "dq", "dk", "dv", "rstd", "diffout", "dlambda"};
-static double worst[W_COUNT];
-static char worst_case[W_COUNT][96];
+static double worst[3][W_COUNT];  // [kernel version]
+static char worst_case[3][W_COUNT][96];
 static char case_name[96];
+static int version;  // of the kernels under test
 
 static void check_tracked(int which, const char *what, const float *got, const float *ref, long n, double tol) {
     double d = rel_diff(got, ref, n);
-    if (!(d <= worst[which])) {  // NaN-safe: an infinite error always becomes the worst
-        worst[which] = d;
-        snprintf(worst_case[which], sizeof worst_case[which], "%s", case_name);
+    if (!(d <= worst[version][which])) {  // NaN-safe: an infinite error always becomes the worst
+        worst[version][which] = d;
+        snprintf(worst_case[version][which], sizeof worst_case[version][which], "%s", case_name);
     }
-    CHECK_CLOSE(what, got, ref, n, tol);
+    char label[160];
+    snprintf(label, sizeof label, "v%d %s", version, what);
+    CHECK_CLOSE(label, got, ref, n, tol);
+}
+
+static void set_version(int v) {
+    version = v;
+    attention_kernel_version_set_cuda(v);
+    CHECK(attention_kernel_version_cuda(&kt_err) == v);
+}
+
+static floatX *dev_nan_bf16(long n) {
+    floatX *d = (floatX *)dev_alloc(sizeof(floatX) * (size_t)(n > 0 ? n : 1));
+    dev_nan(d, sizeof(floatX) * (size_t)n);
+    return d;
 }
 
 // The scale of a gradient's random starting values: its largest magnitude, at least
@@ -52,6 +76,10 @@ static float start_scale(const float *a, long n) {
     return m;
 }
 
+static void test_attention_gpu(attn_shape s, const float *out, const float *lse, const float *dout, const float *dq,
+                               const float *dk, const float *dv, const float *dq0, const float *dk0, const float *dv0,
+                               const floatX *d_q, const floatX *d_k, const floatX *d_v);
+
 static void test_attention(int B, int T, int H, int Hkv, int hd, int window, pcg32 *rng) {
     snprintf(case_name, sizeof case_name, "B=%d T=%d H=%d Hkv=%d hd=%d window=%d", B, T, H, Hkv, hd, window);
     printf("attention %s\n", case_name);
@@ -59,23 +87,12 @@ static void test_attention(int B, int T, int H, int Hkv, int hd, int window, pcg
     long nq = (long)B * T * H * hd, nkv = (long)B * T * Hkv * hd, nl = (long)B * H * T;
     // q, k in [-2, 2): score standard deviation about 1.3, so the softmax is not flat.
     float *q = host_random(nq, 2, 1, rng), *k = host_random(nkv, 2, 1, rng), *v = host_random(nkv, 1, 1, rng);
-    float *out = host_f32(nq), *lse = host_f32(nl), *got = host_f32(nq > nkv ? nq : nkv);
+    float *out = host_f32(nq), *lse = host_f32(nl);
     star_error e;
     if (attention_forward(out, lse, q, k, v, s, &e) != 0) {
         fprintf(stderr, "CPU attention_forward failed: %s\n", e.msg);
         exit(1);
     }
-
-    floatX *d_q = dev_bf16(q, nq), *d_k = dev_bf16(k, nkv), *d_v = dev_bf16(v, nkv);
-    floatX *d_out = (floatX *)dev_alloc(sizeof(floatX) * nq);
-    float *d_lse = (float *)dev_alloc(sizeof(float) * nl);
-    dev_nan(d_out, sizeof(floatX) * nq);
-    dev_nan(d_lse, sizeof(float) * nl);
-    MUST(attention_forward_cuda(d_out, d_lse, d_q, d_k, d_v, s, NULL, &kt_err));
-    get_bf16(got, d_out, nq);
-    check_tracked(W_OUT, "forward out (bf16)", got, out, nq, TOL_BF16);
-    get_f32(got, d_lse, nl);
-    check_tracked(W_LSE, "forward lse (fp32)", got, lse, nl, TOL_LSE);
 
     // CPU gradients from zero, then starting values of the gradient's own size.
     float *dout = host_random(nq, 1, 1, rng);
@@ -91,6 +108,31 @@ static void test_attention(int B, int T, int H, int Hkv, int hd, int window, pcg
         dk[i] += dk0[i];
         dv[i] += dv0[i];
     }
+    floatX *d_q = dev_bf16(q, nq), *d_k = dev_bf16(k, nkv), *d_v = dev_bf16(v, nkv);
+    for (int ver = 2; ver >= min_version; ver--) {
+        set_version(ver);
+        test_attention_gpu(s, out, lse, dout, dq, dk, dv, dq0, dk0, dv0, d_q, d_k, d_v);
+    }
+    attention_kernel_version_set_cuda(-1);
+    kt_release();
+}
+
+// One version's forward and backward on the device against the CPU's results.
+static void test_attention_gpu(attn_shape s, const float *out, const float *lse, const float *dout, const float *dq,
+                               const float *dk, const float *dv, const float *dq0, const float *dk0, const float *dv0,
+                               const floatX *d_q, const floatX *d_k, const floatX *d_v) {
+    long nq = (long)s.B * s.T * s.H * s.hd, nkv = (long)s.B * s.T * s.Hkv * s.hd, nl = (long)s.B * s.H * s.T;
+    float *got = host_f32(nq > nkv ? nq : nkv);
+    floatX *d_out = (floatX *)dev_alloc(sizeof(floatX) * nq);
+    float *d_lse = (float *)dev_alloc(sizeof(float) * nl);
+    dev_nan(d_out, sizeof(floatX) * nq);
+    dev_nan(d_lse, sizeof(float) * nl);
+    MUST(attention_forward_cuda(d_out, d_lse, d_q, d_k, d_v, s, NULL, &kt_err));
+    get_bf16(got, d_out, nq);
+    check_tracked(W_OUT, "forward out (bf16)", got, out, nq, TOL_BF16);
+    get_f32(got, d_lse, nl);
+    check_tracked(W_LSE, "forward lse (fp32)", got, lse, nl, TOL_LSE);
+
     floatX *d_dout = dev_bf16(dout, nq), *d_dq = dev_bf16(dq0, nq), *d_dk = dev_bf16(dk0, nkv);
     floatX *d_dv = dev_bf16(dv0, nkv);
     long ns = attention_backward_scratch_floats(s);
@@ -115,7 +157,6 @@ static void test_attention(int B, int T, int H, int Hkv, int hd, int window, pcg
     CHECK_EQUAL("backward again: dk same bits", got, gk, nkv);
     get_bf16(got, d_dv2, nkv);
     CHECK_EQUAL("backward again: dv same bits", got, gv, nkv);
-    kt_release();
 }
 
 // Differential attention against operators/attention_diff.c: the saved maps and their
@@ -131,41 +172,12 @@ static void test_diff_attention(int B, int T, int H, int Hkv, int hd, int window
     float *lambda = host_f32(H);
     for (int h = 0; h < H; h++) lambda[h] = 0.2f + 0.6f * pcg32_float(rng);
     diff_attn_saved sv = {host_f32(nq), host_f32(nq), host_f32(2 * nl), host_f32(rows)};
-    float *out = host_f32(nq), *got = host_f32(nq > nkv ? nq : nkv);
+    float *out = host_f32(nq);
     star_error e;
     if (diff_attention_forward(out, &sv, q, k, v, lambda, s, &e) != 0) {
         fprintf(stderr, "CPU diff_attention_forward failed: %s\n", e.msg);
         exit(1);
     }
-    floatX *d_q = dev_bf16(q, nq), *d_k = dev_bf16(k, nkv), *d_v = dev_bf16(v, nkv);
-    float *d_lambda = dev_f32(lambda, H);
-    floatX *d_out = (floatX *)dev_alloc(sizeof(floatX) * nq);
-    diff_attn_saved_cuda dsv = {(floatX *)dev_alloc(sizeof(floatX) * nq), (floatX *)dev_alloc(sizeof(floatX) * nq),
-                                (float *)dev_alloc(sizeof(float) * 2 * nl), (float *)dev_alloc(sizeof(float) * rows)};
-    dev_nan(d_out, sizeof(floatX) * nq);
-    dev_nan(dsv.o1, sizeof(floatX) * nq);
-    dev_nan(dsv.o2, sizeof(floatX) * nq);
-    dev_nan(dsv.lse, sizeof(float) * 2 * nl);
-    dev_nan(dsv.rstd, sizeof(float) * rows);
-    MUST(diff_attention_forward_cuda(d_out, &dsv, d_q, d_k, d_v, d_lambda, s, NULL, &kt_err));
-    float *g1 = host_f32(nq), *g2 = host_f32(nq), *comb = host_f32(nq), *comb_rstd = host_f32(rows);
-    get_bf16(g1, dsv.o1, nq);
-    check_tracked(W_OUT, "forward o1 (map 1, bf16)", g1, sv.o1, nq, TOL_BF16);
-    get_bf16(g2, dsv.o2, nq);
-    check_tracked(W_OUT, "forward o2 (map 2, bf16)", g2, sv.o2, nq, TOL_BF16);
-    get_f32(got, dsv.lse, 2 * nl);
-    check_tracked(W_LSE, "forward lse of both maps (fp32)", got, sv.lse, 2 * nl, TOL_LSE);
-    // The combination on its own: the CPU formula applied to the GPU's (bf16) maps.
-    for (long i = 0; i < nq; i++) comb[i] = g1[i] - lambda[(i / hd) % H] * g2[i];
-    head_rmsnorm_forward(comb, comb_rstd, comb, (long)B * T, H, hd);
-    for (long i = 0; i < nq; i++) comb[i] *= (float)(1.0 - DIFF_ATTN_LAMBDA_INIT);
-    get_f32(got, dsv.rstd, rows);
-    check_tracked(W_RSTD, "forward head-norm rstd, of the GPU's maps", got, comb_rstd, rows, TOL_F32_ROW);
-    get_bf16(got, d_out, nq);
-    check_tracked(W_OUT, "forward out, of the GPU's maps (bf16)", got, comb, nq, TOL_BF16);
-    // End to end: the maps' bf16 rounding, amplified where o1 and lambda o2 cancel.
-    check_tracked(W_DIFF_E2E, "forward out, end to end", got, out, nq, TOL_DIFF_E2E);
-
     float *dout = host_random(nq, 1, 1, rng), *scr = host_f32(nq);
     float *dq = host_f32(nq), *dk = host_f32(nkv), *dv = host_f32(nkv), *dl = host_f32(H);
     if (diff_attention_backward(dq, dk, dv, dl, scr, dout, &sv, q, k, v, lambda, s, &e) != 0) {
@@ -180,24 +192,57 @@ static void test_diff_attention(int B, int T, int H, int Hkv, int hd, int window
         dv[i] += dv0[i];
     }
     for (int h = 0; h < H; h++) dl[h] += dl0[h];
-    floatX *d_dout = dev_bf16(dout, nq), *d_dq = dev_bf16(dq0, nq), *d_dk = dev_bf16(dk0, nkv);
-    floatX *d_dv = dev_bf16(dv0, nkv);
-    float *d_dl = dev_f32(dl0, H);
-    size_t sb = diff_attention_backward_scratch_bytes(s);
-    void *scratch = dev_alloc(sb);
-    dev_nan(scratch, sb);
-    MUST(diff_attention_backward_cuda(d_dq, d_dk, d_dv, d_dl, scratch, sb, d_dout, &dsv, d_q, d_k, d_v, d_lambda, s,
-                                      NULL, &kt_err));
-    get_bf16(got, d_dq, nq);
-    check_tracked(W_DQ, "backward dq +=", got, dq, nq, TOL_BF16);
-    get_bf16(got, d_dk, nkv);
-    check_tracked(W_DK, "backward dk +=", got, dk, nkv, TOL_BF16);
-    get_bf16(got, d_dv, nkv);
-    check_tracked(W_DV, "backward dv +=", got, dv, nkv, TOL_BF16);
-    get_f32(got, d_dl, H);
-    check_tracked(W_DLAMBDA, "backward dlambda += (fp32, from bf16 maps)", got, dl, H, TOL_DIFF_E2E);
-    CHECK(diff_attention_backward_cuda(d_dq, d_dk, d_dv, d_dl, scratch, sb - 1, d_dout, &dsv, d_q, d_k, d_v,
-                                       d_lambda, s, NULL, &kt_err) == -1);  // scratch too small
+    floatX *d_q = dev_bf16(q, nq), *d_k = dev_bf16(k, nkv), *d_v = dev_bf16(v, nkv), *d_dout = dev_bf16(dout, nq);
+    float *d_lambda = dev_f32(lambda, H);
+    float *got = host_f32(nq > nkv ? nq : nkv), *g1 = host_f32(nq), *g2 = host_f32(nq), *comb = host_f32(nq);
+    float *comb_rstd = host_f32(rows);
+    for (int ver = 2; ver >= min_version; ver--) {
+        set_version(ver);
+        floatX *d_out = (floatX *)dev_alloc(sizeof(floatX) * nq);
+        diff_attn_saved_cuda dsv = {(floatX *)dev_alloc(sizeof(floatX) * nq), (floatX *)dev_alloc(sizeof(floatX) * nq),
+                                    (float *)dev_alloc(sizeof(float) * 2 * nl), (float *)dev_alloc(sizeof(float) * rows)};
+        dev_nan(d_out, sizeof(floatX) * nq);
+        dev_nan(dsv.o1, sizeof(floatX) * nq);
+        dev_nan(dsv.o2, sizeof(floatX) * nq);
+        dev_nan(dsv.lse, sizeof(float) * 2 * nl);
+        dev_nan(dsv.rstd, sizeof(float) * rows);
+        MUST(diff_attention_forward_cuda(d_out, &dsv, d_q, d_k, d_v, d_lambda, s, NULL, &kt_err));
+        get_bf16(g1, dsv.o1, nq);
+        check_tracked(W_OUT, "forward o1 (map 1, bf16)", g1, sv.o1, nq, TOL_BF16);
+        get_bf16(g2, dsv.o2, nq);
+        check_tracked(W_OUT, "forward o2 (map 2, bf16)", g2, sv.o2, nq, TOL_BF16);
+        get_f32(got, dsv.lse, 2 * nl);
+        check_tracked(W_LSE, "forward lse of both maps (fp32)", got, sv.lse, 2 * nl, TOL_LSE);
+        // The combination on its own: the CPU formula applied to the GPU's (bf16) maps.
+        for (long i = 0; i < nq; i++) comb[i] = g1[i] - lambda[(i / hd) % H] * g2[i];
+        head_rmsnorm_forward(comb, comb_rstd, comb, (long)B * T, H, hd);
+        for (long i = 0; i < nq; i++) comb[i] *= (float)(1.0 - DIFF_ATTN_LAMBDA_INIT);
+        get_f32(got, dsv.rstd, rows);
+        check_tracked(W_RSTD, "forward head-norm rstd, of the GPU's maps", got, comb_rstd, rows, TOL_F32_ROW);
+        get_bf16(got, d_out, nq);
+        check_tracked(W_OUT, "forward out, of the GPU's maps (bf16)", got, comb, nq, TOL_BF16);
+        // End to end: the maps' bf16 rounding, amplified where o1 and lambda o2 cancel.
+        check_tracked(W_DIFF_E2E, "forward out, end to end", got, out, nq, TOL_DIFF_E2E);
+
+        floatX *d_dq = dev_bf16(dq0, nq), *d_dk = dev_bf16(dk0, nkv), *d_dv = dev_bf16(dv0, nkv);
+        float *d_dl = dev_f32(dl0, H);
+        size_t sb = diff_attention_backward_scratch_bytes(s);
+        void *scratch = dev_alloc(sb);
+        dev_nan(scratch, sb);
+        MUST(diff_attention_backward_cuda(d_dq, d_dk, d_dv, d_dl, scratch, sb, d_dout, &dsv, d_q, d_k, d_v, d_lambda, s,
+                                          NULL, &kt_err));
+        get_bf16(got, d_dq, nq);
+        check_tracked(W_DQ, "backward dq +=", got, dq, nq, TOL_BF16);
+        get_bf16(got, d_dk, nkv);
+        check_tracked(W_DK, "backward dk +=", got, dk, nkv, TOL_BF16);
+        get_bf16(got, d_dv, nkv);
+        check_tracked(W_DV, "backward dv +=", got, dv, nkv, TOL_BF16);
+        get_f32(got, d_dl, H);
+        check_tracked(W_DLAMBDA, "backward dlambda += (fp32, from bf16 maps)", got, dl, H, TOL_DIFF_E2E);
+        CHECK(diff_attention_backward_cuda(d_dq, d_dk, d_dv, d_dl, scratch, sb - 1, d_dout, &dsv, d_q, d_k, d_v,
+                                           d_lambda, s, NULL, &kt_err) == -1);  // scratch too small
+    }
+    attention_kernel_version_set_cuda(-1);
     kt_release();
 }
 
@@ -216,13 +261,111 @@ static void test_refused(void) {
     kt_release();
 }
 
-int main(void) {
+// The version switch: STAR_ATTN_V1=1 selects version 1 (bit-identical to
+// attention_kernel_version_set_cuda(1)), a bad value is refused naming the variable.
+static void test_version_switch(pcg32 *rng) {
+    printf("attention version switch (STAR_ATTN_V1)\n");
+    attn_shape s = {1, 300, 2, 1, 64, 0};
+    long nq = (long)s.B * s.T * s.H * s.hd, nkv = (long)s.B * s.T * s.Hkv * s.hd, nl = (long)s.B * s.H * s.T;
+    float *q = host_random(nq, 2, 1, rng), *k = host_random(nkv, 2, 1, rng), *v = host_random(nkv, 1, 1, rng);
+    float *o1 = host_f32(nq), *o2 = host_f32(nq), *oenv = host_f32(nq);
+    floatX *d_q = dev_bf16(q, nq), *d_k = dev_bf16(k, nkv), *d_v = dev_bf16(v, nkv), *d_o = dev_nan_bf16(nq);
+    float *d_lse = (float *)dev_alloc(sizeof(float) * nl);
+    attention_kernel_version_set_cuda(1);
+    MUST(attention_forward_cuda(d_o, d_lse, d_q, d_k, d_v, s, NULL, &kt_err));
+    get_bf16(o1, d_o, nq);
+    attention_kernel_version_set_cuda(2);
+    MUST(attention_forward_cuda(d_o, d_lse, d_q, d_k, d_v, s, NULL, &kt_err));
+    get_bf16(o2, d_o, nq);
+    long differ = 0;
+    for (long i = 0; i < nq; i++) differ += memcmp(&o1[i], &o2[i], sizeof(float)) != 0;
+    printf("  %ld of %ld outputs differ between versions 1 and 2\n", differ, nq);
+    CHECK(differ > 0);  // exp2 and the tile order change the rounding: the two really ran
+    attention_kernel_version_set_cuda(-1);
+    CHECK(setenv("STAR_ATTN_V1", "1", 1) == 0);
+    CHECK(attention_kernel_version_cuda(&kt_err) == 1);
+    MUST(attention_forward_cuda(d_o, d_lse, d_q, d_k, d_v, s, NULL, &kt_err));
+    get_bf16(oenv, d_o, nq);
+    CHECK_EQUAL("STAR_ATTN_V1=1 is version 1", oenv, o1, nq);
+    CHECK(setenv("STAR_ATTN_V1", "yes", 1) == 0);
+    CHECK(attention_forward_cuda(d_o, d_lse, d_q, d_k, d_v, s, NULL, &kt_err) == -1);
+    CHECK(strstr(kt_err.msg, "STAR_ATTN_V1") != NULL);
+    CHECK(unsetenv("STAR_ATTN_V1") == 0);
+    CHECK(attention_kernel_version_cuda(&kt_err) == 2);
+    kt_release();
+}
+
+// `--time`: wall-clock means (10 calls after 2 warm-up ones) of both versions at the model
+// shapes. FLOPs: causal forward 2 products of B H T^2 hd / 2 multiply-adds each
+// (2 B H T^2 hd); the backward counted as 2.5 times that (FlashAttention's convention;
+// version 1's dQ recompute does more work than that).
+static double now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
+}
+
+static void time_attention(pcg32 *rng) {
+    static const attn_shape shapes[] = {{16, 2048, 8, 8, 64, 0}, {8, 4096, 12, 12, 64, 0}, {8, 4096, 6, 6, 128, 0}};
+    const int reps = 10;
+    for (int si = 0; si < 3; si++) {
+        attn_shape s = shapes[si];
+        long nq = (long)s.B * s.T * s.H * s.hd, nkv = (long)s.B * s.T * s.Hkv * s.hd, nl = (long)s.B * s.H * s.T;
+        float *hq = host_random(nq, 2, 1, rng);
+        floatX *q = dev_bf16(hq, nq), *k = dev_bf16(hq, nkv), *v = dev_bf16(hq, nkv), *out = dev_nan_bf16(nq);
+        floatX *dout = dev_bf16(hq, nq), *dq = dev_bf16(hq, nq), *dk = dev_bf16(hq, nkv), *dv = dev_bf16(hq, nkv);
+        float *lse = (float *)dev_alloc(sizeof(float) * nl);
+        float *scratch = (float *)dev_alloc(sizeof(float) * attention_backward_scratch_floats(s));
+        double flops = 2.0 * s.B * s.H * (double)s.T * s.T * s.hd;
+        double ms[3][2];
+        for (int ver = 1; ver <= 2; ver++) {
+            attention_kernel_version_set_cuda(ver);
+            for (int which = 0; which < 2; which++) {
+                for (int r = -2; r < reps; r++) {
+                    if (r == 0) {
+                        MUST(star_cuda_sync(NULL, &kt_err));
+                        ms[ver][which] = now_ms();
+                    }
+                    if (which == 0) MUST(attention_forward_cuda(out, lse, q, k, v, s, NULL, &kt_err));
+                    else MUST(attention_backward_cuda(dq, dk, dv, scratch, dout, out, lse, q, k, v, s, NULL, &kt_err));
+                }
+                MUST(star_cuda_sync(NULL, &kt_err));
+                ms[ver][which] = (now_ms() - ms[ver][which]) / reps;
+            }
+            printf("v%d B%d T%d H%d hd%d: forward %.3f ms (%.0f TFLOP/s), backward %.3f ms (%.0f TFLOP/s)\n", ver,
+                   s.B, s.T, s.H, s.hd, ms[ver][0], flops / ms[ver][0] * 1e-9, ms[ver][1],
+                   2.5 * flops / ms[ver][1] * 1e-9);
+        }
+        printf("  v2 / v1 speed-up: forward %.2fx, backward %.2fx\n", ms[1][0] / ms[2][0], ms[1][1] / ms[2][1]);
+        kt_release();
+    }
+    attention_kernel_version_set_cuda(-1);
+}
+
+int main(int argc, char **argv) {
     kt_skip_without_device();
     star_cuda *ctx;
     MUST(star_cuda_create(&ctx, 0, &kt_err));
     pcg32 rng;
     pcg32_seed(&rng, 1234, 5);
+    if (argc > 1 && strcmp(argv[1], "--time") == 0) {
+        time_attention(&rng);
+        MUST(star_cuda_destroy(ctx, &kt_err));
+        return 0;
+    }
 
+    // `--sanitize`: a subset small enough for compute-sanitizer racecheck (over 100x slower):
+    // version 2 on partial and whole tiles, GQA, both head dims, windows across tiles.
+    if (argc > 1 && strcmp(argv[1], "--sanitize") == 0) {
+        min_version = 2;
+        test_attention(1, 17, 4, 2, 64, 0, &rng);
+        test_attention(2, 257, 4, 1, 128, 32, &rng);
+        test_attention(1, 300, 2, 2, 64, 100, &rng);
+        test_attention(1, 600, 2, 2, 128, 200, &rng);
+        test_diff_attention(2, 257, 4, 1, 64, 32, &rng);
+        MUST(star_cuda_destroy(ctx, &kt_err));
+        TEST_END();
+    }
     static const int Ts[] = {1, 17, 128, 257}, kvs[] = {4, 2, 1}, hds[] = {64, 128}, windows[] = {0, 32};
     for (int b = 1; b <= 2; b++)
         for (int ti = 0; ti < 4; ti++)
@@ -232,15 +375,24 @@ int main(void) {
     test_attention(1, 257, 4, 1, 64, 1, &rng);     // window 1: each query sees only itself
     test_attention(1, 200, 8, 2, 128, 64, &rng);   // window = key tile; 4 heads per group
     test_attention(2, 300, 2, 2, 64, 100, &rng);   // window across tile boundaries
+    // Several of version 2's 128-row query tiles and 128-key dK/dV blocks, windows that
+    // start mid-tile.
+    test_attention(1, 700, 2, 1, 64, 0, &rng);
+    test_attention(1, 600, 2, 2, 128, 200, &rng);
+    test_attention(1, 520, 4, 2, 64, 130, &rng);
     for (int ti = 0; ti < 2; ti++)
         for (int hi = 0; hi < 2; hi++)
             for (int ki = 0; ki < 2; ki++)
                 for (int wi = 0; wi < 2; wi++)
                     test_diff_attention(2, ti ? 257 : 17, 4, ki ? 1 : 4, hds[hi], windows[wi], &rng);
     test_refused();
+    test_version_switch(&rng);
 
-    printf("worst relative errors over all cases:\n");
-    for (int i = 0; i < W_COUNT; i++) printf("  %-7s %.3g  (%s)\n", worst_names[i], worst[i], worst_case[i]);
+    for (int ver = 2; ver >= 1; ver--) {
+        printf("worst relative errors over all cases, version %d:\n", ver);
+        for (int i = 0; i < W_COUNT; i++)
+            printf("  %-7s %.3g  (%s)\n", worst_names[i], worst[ver][i], worst_case[ver][i]);
+    }
     MUST(star_cuda_destroy(ctx, &kt_err));
     TEST_END();
 }

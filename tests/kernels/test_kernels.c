@@ -391,6 +391,102 @@ static void test_adamw(pcg32 *rng) {
     kt_release();
 }
 
+// The AdamW step captured in a CUDA graph with its constants read from device memory,
+// against adamw_update_cuda on an identical copy: the same bits after 3 steps (weights,
+// moments, bf16 copy, norm); the guard leaves everything as it was when it is NaN; a
+// capture that a synchronizing call broke is discarded and leaves the stream usable.
+static void test_adamw_graph(pcg32 *rng) {
+    printf("adamw as a captured graph, %d tensors, 3 steps\n", ADAMW_TENSORS);
+    const long sizes[ADAMW_TENSORS] = {1000, 5000, 0, 7, 2048};
+    const int decay[ADAMW_TENSORS] = {1, 0, 1, 0, 1};
+    adamw_hparams hp = {1e-2, 0.9, 0.95, 1e-8, 0.1};
+    adamw_tensor_cuda dt[2][ADAMW_TENSORS];
+    long total = 0;
+    for (int t = 0; t < ADAMW_TENSORS; t++) {
+        long n = sizes[t];
+        total += n;
+        float *p = host_random(n, 1, 0, rng), *g = host_random(n, 1, 0, rng), *z = host_f32(n);
+        for (int k = 0; k < 2; k++)
+            dt[k][t] = (adamw_tensor_cuda){dev_f32(p, n), dev_f32(g, n), dev_f32(z, n), dev_f32(z, n),
+                                           (floatX *)dev_alloc(sizeof(floatX) * (n ? n : 1)), n, decay[t]};
+    }
+    adamw_list_cuda *list[2];
+    MUST(adamw_list_create_cuda(&list[0], dt[0], ADAMW_TENSORS, &kt_err));
+    MUST(adamw_list_create_cuda(&list[1], dt[1], ADAMW_TENSORS, &kt_err));
+    star_stream s;
+    MUST(star_cuda_stream_create(&s, &kt_err));
+    adamw_consts_cuda *h_k, *d_k = (adamw_consts_cuda *)dev_alloc(sizeof *d_k);
+    double *h_norm, *d_guard = (double *)dev_alloc(sizeof(double)), one = 1.0, nan_ = NAN;
+    MUST(star_cuda_host_alloc((void **)&h_k, sizeof *h_k, &kt_err));
+    MUST(star_cuda_host_alloc((void **)&h_norm, sizeof *h_norm, &kt_err));
+    MUST(star_cuda_upload(d_guard, &one, sizeof one, &kt_err));
+    MUST(star_cuda_device_sync(&kt_err));  // the legacy-stream uploads, before stream s reads them
+    const double max_norm = 10;            // the norm is about 50: every step clips
+    star_cuda_graph *graph = NULL;
+    MUST(star_cuda_capture_begin(s, &kt_err));
+    int rc = star_cuda_upload_async(d_k, h_k, sizeof *h_k, s, &kt_err) != 0 ||
+             grad_global_norm_cuda(list[1], max_norm, s, &kt_err) != 0 ||
+             adamw_update_device_cuda(list[1], d_k, d_guard, 1, s, &kt_err) != 0 ||
+             grad_global_norm_copy_cuda(list[1], h_norm, s, &kt_err) != 0;
+    MUST(star_cuda_capture_end(s, rc == 0, &graph, &kt_err));
+    for (long step = 1; step <= 3; step++) {
+        double norm0;
+        MUST(grad_global_norm_cuda(list[0], max_norm, s, &kt_err));
+        MUST(adamw_update_cuda(list[0], step, hp, 1.0, 1, s, &kt_err));
+        MUST(grad_global_norm_read_cuda(list[0], &norm0, s, &kt_err));
+        MUST(adamw_consts_make_cuda(h_k, step, hp, 1.0, &kt_err));
+        MUST(star_cuda_graph_launch(graph, s, &kt_err));
+        MUST(star_cuda_sync(s, &kt_err));
+        CHECK_MSG(memcmp(&norm0, h_norm, sizeof norm0) == 0, "step %ld: norm %.17g uncaptured, %.17g captured", step,
+                  norm0, *h_norm);
+    }
+    MUST(star_cuda_device_sync(&kt_err));
+    float *got[2][4];
+    for (int k = 0; k < 2; k++) {
+        for (int q = 0; q < 4; q++) got[k][q] = host_f32(total);
+        long off = 0;
+        for (int t = 0; t < ADAMW_TENSORS; t++) {
+            get_f32(got[k][0] + off, dt[k][t].param, sizes[t]);
+            get_f32(got[k][1] + off, dt[k][t].m, sizes[t]);
+            get_f32(got[k][2] + off, dt[k][t].v, sizes[t]);
+            get_bf16(got[k][3] + off, dt[k][t].param_bf16, sizes[t]);
+            off += sizes[t];
+        }
+    }
+    CHECK_EQUAL("captured adamw: master weights", got[1][0], got[0][0], total);
+    CHECK_EQUAL("captured adamw: first moments", got[1][1], got[0][1], total);
+    CHECK_EQUAL("captured adamw: second moments", got[1][2], got[0][2], total);
+    CHECK_EQUAL("captured adamw: bf16 copy", got[1][3], got[0][3], total);
+    // A non-finite guard: the update leaves everything as it was.
+    MUST(star_cuda_upload_async(d_guard, &nan_, sizeof nan_, s, &kt_err));
+    MUST(adamw_consts_make_cuda(h_k, 4, hp, 1.0, &kt_err));
+    MUST(star_cuda_graph_launch(graph, s, &kt_err));
+    MUST(star_cuda_sync(s, &kt_err));
+    float *after = host_f32(total), *m_after = host_f32(total);
+    long off = 0;
+    for (int t = 0; t < ADAMW_TENSORS; t++) {
+        get_f32(after + off, dt[1][t].param, sizes[t]);
+        get_f32(m_after + off, dt[1][t].m, sizes[t]);
+        off += sizes[t];
+    }
+    CHECK_EQUAL("guard NaN: master weights unchanged", after, got[1][0], total);
+    CHECK_EQUAL("guard NaN: first moments unchanged", m_after, got[1][1], total);
+    // A capture broken by a synchronizing call: discarded, the stream usable again.
+    MUST(star_cuda_capture_begin(s, &kt_err));
+    int broke = star_cuda_sync(s, &kt_err);
+    star_cuda_graph *none = NULL;
+    CHECK(broke != 0);
+    CHECK(star_cuda_capture_end(s, 0, &none, &kt_err) == -1 && none == NULL);
+    CHECK(star_cuda_memset(d_guard, 0, sizeof(double), s, &kt_err) == 0 && star_cuda_sync(s, &kt_err) == 0);
+    star_cuda_graph_destroy(graph);
+    MUST(star_cuda_host_free(h_k, &kt_err));
+    MUST(star_cuda_host_free(h_norm, &kt_err));
+    MUST(star_cuda_stream_destroy(s, &kt_err));
+    MUST(adamw_list_destroy_cuda(list[0], &kt_err));
+    MUST(adamw_list_destroy_cuda(list[1], &kt_err));
+    kt_release();
+}
+
 int main(void) {
     kt_skip_without_device();
     MUST(star_cuda_create(&ctx, 0, &kt_err));
@@ -414,6 +510,7 @@ int main(void) {
     test_crossentropy(40, 1000, &rng);
     test_crossentropy(9, 37, &rng);
     test_adamw(&rng);
+    test_adamw_graph(&rng);
 
     MUST(star_cuda_destroy(ctx, &kt_err));
     TEST_END();

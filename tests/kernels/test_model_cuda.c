@@ -14,6 +14,12 @@
 // same weights), then only loosely: at these learning rates a tiny model's training is
 // chaotic (loss spikes come at slightly different steps), so the mean of the last 4 steps
 // within 15% (+0.1 nats), and both curves must fall.
+// The captured training step (CUDA graph, cuda_model_set_graph) against the uncaptured one:
+// two models from the same seed on the same batches give bit-identical losses, gradient
+// norms, final weights and AdamW moments (Transformer++ with a shape change and back, the
+// striped hybrid with GConv-2 and attention, a Rec-2 genome with a shape change), a shape
+// change captures again (counted), and a step whose loss is not finite leaves weights and
+// moments as the uncaptured step does.
 // Prints one line per model with the worst tensor. Exit 77 without a CUDA device.
 #include <math.h>
 #include <stdio.h>
@@ -186,6 +192,95 @@ out:
     model_free(cpu);
 }
 
+// ---- the captured step against the uncaptured one ------------------------------------------
+static int same_double(double a, double b) { return (isnan(a) && isnan(b)) || memcmp(&a, &b, sizeof a) == 0; }
+
+// Steps at T, then (T2 > 0) two at T2, then back at T; lr huge: the run diverges at its
+// second step (the first one the graph runs) and both models must stop there alike.
+static void check_graph(const char *name, const arch *a, int B, int T, int T2, double lr, uint64_t seed) {
+    enum { STEPS = 8 };
+    model_options mo = {.max_batch = B, .max_seq = T, .seed = seed};
+    cuda_model *g[2] = {NULL, NULL};
+    adamw_state st[2];
+    memset(st, 0, sizeof st);
+    token_batch b;
+    memset(&b, 0, sizeof b);
+    if (cuda_model_create(a, mo, 0, &g[0], &err) != 0 || cuda_model_create(a, mo, 0, &g[1], &err) != 0 ||
+        token_batch_alloc(&b, B, T, &err) != 0) {
+        fprintf(stderr, "%s: cannot create the models: %s\n", name, err.msg);
+        CHECK(0);
+        goto out;
+    }
+    cuda_model_set_graph(g[0], 0);
+    cuda_model_set_graph(g[1], 1);
+    adamw_hparams hp = {.lr = lr, .beta1 = 0.9, .beta2 = 0.95, .eps = 1e-8, .weight_decay = 0.1};
+    int diverge = lr > 1e30, steps_done = 0, stopped_at = -1, same = 1;
+    for (int s = 0; s < STEPS; s++) {
+        b.B = B;
+        b.T = (T2 > 0 && (s == 3 || s == 4)) ? T2 : T;
+        pcg32 r = pcg32_derive(seed, 300 + (uint64_t)s);
+        fill_batch(&b, a->dims.vocab, 1, &r);
+        cuda_step_result res[2];
+        if (cuda_model_train_step(g[0], &b, 1.0, hp, &res[0], &err) != 0 ||
+            cuda_model_train_step(g[1], &b, 1.0, hp, &res[1], &err) != 0) {
+            fprintf(stderr, "%s: step %d: %s\n", name, s, err.msg);
+            CHECK(0);
+            goto out;
+        }
+        int eq = same_double(res[0].loss, res[1].loss) && same_double(res[0].grad_norm, res[1].grad_norm) &&
+                 res[0].stepped == res[1].stepped && same_double(res[0].lr, res[1].lr);
+        CHECK_MSG(eq, "%s: step %d (T %d): uncaptured loss %.17g norm %.17g stepped %d, graph loss %.17g norm %.17g "
+                  "stepped %d", name, s, b.T, res[0].loss, res[0].grad_norm, res[0].stepped, res[1].loss,
+                  res[1].grad_norm, res[1].stepped);
+        same &= eq;
+        steps_done = s + 1;
+        if (!res[0].stepped) {
+            stopped_at = s;
+            break;
+        }
+    }
+    int want_captures = diverge ? 1 : (T2 > 0 ? 3 : 1);
+    CHECK_MSG(cuda_model_graph_captures(g[1]) == want_captures, "%s: %d captures, expected %d", name,
+              cuda_model_graph_captures(g[1]), want_captures);
+    CHECK_MSG(cuda_model_graph_captures(g[0]) == 0, "%s: the uncaptured model captured", name);
+    if (diverge)
+        CHECK_MSG(stopped_at == 1, "%s: at lr %g training should stop at step 1, stopped at %d", name, lr, stopped_at);
+    else
+        CHECK_MSG(stopped_at < 0, "%s: training stopped at step %d", name, stopped_at);
+    CHECK_MSG(cuda_model_step_count(g[0]) == cuda_model_step_count(g[1]), "%s: AdamW steps %ld and %ld", name,
+              cuda_model_step_count(g[0]), cuda_model_step_count(g[1]));
+    // Final weights and moments, bit for bit.
+    model *h[2] = {cuda_model_host(g[0]), cuda_model_host(g[1])};
+    for (int k = 0; k < 2; k++)
+        if (cuda_model_download_weights(g[k], h[k], &err) != 0 || adamw_init(&st[k], h[k], &err) != 0 ||
+            cuda_model_download_optimizer(g[k], &st[k], &err) != 0) {
+            fprintf(stderr, "%s: %s\n", name, err.msg);
+            CHECK(0);
+            goto out;
+        }
+    int nt = model_n_tensors(h[0]), bad = 0;
+    for (int i = 0; i < nt; i++) {
+        const param_tensor *t0 = model_tensor(h[0], i), *t1 = model_tensor(h[1], i);
+        if (memcmp(t0->data, t1->data, t0->numel * sizeof(real)) != 0) {
+            bad++;
+            fprintf(stderr, "%s: weights of %s differ\n", name, t0->name);
+        }
+    }
+    CHECK_MSG(bad == 0, "%s: %d of %d weight tensors differ between the graph and the uncaptured steps", name, bad, nt);
+    CHECK_MSG(memcmp(st[0].m, st[1].m, st[0].n * sizeof(real)) == 0 &&
+                  memcmp(st[0].v, st[1].v, st[0].n * sizeof(real)) == 0 && st[0].t == st[1].t,
+              "%s: AdamW moments differ between the graph and the uncaptured steps", name);
+    printf("%-28s graph: %d steps%s bit-identical (losses, norms, %d weight tensors, moments), %d capture(s)%s\n", name,
+           steps_done, same ? "" : " NOT", nt, cuda_model_graph_captures(g[1]),
+           diverge ? ", diverged at step 1 alike" : "");
+out:
+    for (int k = 0; k < 2; k++) {
+        adamw_free(&st[k]);
+        cuda_model_free(g[k]);
+    }
+    token_batch_free(&b);
+}
+
 static int load_yaml(const char *path, int width, int vocab, arch *a) {
     genome g;
     genome_dims dims = {0, 0};
@@ -253,5 +348,38 @@ int main(void) {
         tested++;
     }
     CHECK_MSG(tested == 6, "only %d random genomes of %d drawn run on the CUDA backend", tested, drawn);
+
+    // The captured step against the uncaptured one.
+    if (load_yaml("configs/baselines/transformer.yaml", 64, 256, &a) == 0) {
+        check_graph("transformer++ D64 T64", &a, 2, 64, 32, 3e-3, 21);
+        check_graph("transformer++ diverging", &a, 2, 64, 0, 1e39, 22);
+    } else {
+        CHECK_MSG(0, "transformer.yaml: %s", err.msg);
+    }
+    if (load_yaml("configs/baselines/striped.yaml", 128, 256, &a) == 0)
+        check_graph("striped D128 T64", &a, 2, 64, 0, 3e-3, 23);  // GConv-2: the planned shape only
+    else
+        CHECK_MSG(0, "striped.yaml: %s", err.msg);
+    genome_space rs = genome_space_default();
+    rs.classes = GENOME_CLASS_BIT(LIV_REC2) | GENOME_CLASS_BIT(LIV_GMEMLESS);
+    rs.depth_min = 2;
+    rs.depth_max = 4;
+    rs.dims = (genome_dims){128, 256};
+    pcg32 rr = pcg32_derive(2026, 9);
+    int found = 0;
+    for (int d = 0; d < 200 && !found; d++) {
+        genome g;
+        genome_random(&rs, &rr, &g);
+        if (genome_resolve(&g, rs.dims, &a, &err) != 0 || cuda_model_check_arch(&a, &err) != 0) continue;
+        int has_rec2 = 0;
+        for (int i = 0; i < a.depth; i++) has_rec2 |= a.liv[i].cls == LIV_REC2;
+        if (!has_rec2) continue;
+        char gs[512];
+        genome_to_string(&g, gs, sizeof gs);
+        printf("rec-2 genome: %s\n", gs);
+        check_graph("rec-2 genome", &a, 2, 64, 32, 3e-3, 24);
+        found = 1;
+    }
+    CHECK_MSG(found, "no Rec-2 genome that the CUDA backend runs in 200 draws");
     TEST_END();
 }

@@ -1,0 +1,465 @@
+// star: version 2 of the causal attention kernels (attention.cu includes this after
+// version 1 and chooses between them at run time: attention_kernel_version_cuda). Same
+// arithmetic contract as version 1 (fp32 accumulation, P and dS rounded to bf16 for their
+// products, deterministic backward without atomics); what changes is how the tiles move:
+//   - fragments come from shared memory through ldmatrix (.trans for operands stored
+//     k-major: V in P V, dO in P^T dO, Q in dS^T Q, K in dS K) instead of 32-bit and
+//     16-bit scalar loads;
+//   - the streamed tiles (K/V in the forward and dQ kernels, Q/dO/lse/D in the dK/dV
+//     kernel) are double-buffered with cp.async: tile n + 1 loads while tile n computes;
+//   - the forward keeps the warp's Q fragments in registers for the whole key loop;
+//   - exponentials are exp2 with the softmax scale folded into log2(e) (one FMA each);
+//   - a warp tests per tile whether all its (row, key) pairs are visible (no mask) or none
+//     is (the tile's products are skipped: that warp has nothing to add there);
+//   - larger tiles: the forward runs 128 query rows (8 warps), the dQ kernel 128 (hd 64)
+//     or 64 (hd 128), the dK/dV kernel 128 keys (hd 64) or 64 (hd 128); heavy causal
+//     blocks (the last query tiles) are launched first.
+// Rows and keys past T are zero-filled by cp.async (src-size 0) and masked.
+#ifndef STAR_KERNELS_ATTENTION_V2_CUH
+#define STAR_KERNELS_ATTENTION_V2_CUH
+
+#define ATT2_LOG2E 1.4426950408889634f
+#define ATT2_LN2 0.6931471805599453f
+
+// Tile shapes of version 2 (NW warps of 16 rows each).
+template <int VD>
+struct att2_cfg {
+    static constexpr int FWD_NW = 8;                 // forward: 128 query rows
+    static constexpr int FWD_MINB = 1;  // 2 for hd 64 caps registers at 128: ptxas then spills (84 bytes)
+    static constexpr int DQ_NW = VD >= 128 ? 4 : 8;  // dQ: 64 or 128 query rows
+    static constexpr int DKV_NW = VD >= 128 ? 4 : 8; // dK/dV: 64 or 128 keys
+    static constexpr int DKV_BQ = VD >= 128 ? 32 : 64;  // dK/dV: query rows per streamed tile
+};
+
+// cp.async of rows r0 .. r0 + NROWS - 1 (COLS values each, from column 0 of a [T, stride]
+// matrix) into s with leading dimension COLS + ATT_PAD; rows at or past T become zeros.
+template <int COLS, int NROWS, int NTHREADS>
+__device__ __forceinline__ void cp_tile(floatX *s, const floatX *g, long stride, int r0, int T) {
+    constexpr int LD = COLS + ATT_PAD, CH = COLS / PACK;
+#pragma unroll
+    for (int idx = threadIdx.x; idx < NROWS * CH; idx += NTHREADS) {
+        int r = idx / CH, c = (idx % CH) * PACK;
+        bool ok = r0 + r < T;
+        cp_async16(s + r * LD + c, g + (long)(ok ? r0 + r : 0) * stride + c, ok);
+    }
+}
+
+// cp.async of N row values (lse or D) from r0; 0 past T.
+template <int N, int NTHREADS>
+__device__ __forceinline__ void cp_row_values(float *s, const float *g, int r0, int T) {
+    for (int i = threadIdx.x; i < N; i += NTHREADS) {
+        bool ok = r0 + i < T;
+        cp_async4(s + i, g + (ok ? r0 + i : 0), ok);
+    }
+}
+
+// ---- Forward --------------------------------------------------------------------------
+// Block = (BQ = 16 NW queries, head, batch), key tiles of ATT_BK double-buffered.
+// Shared memory: Q [BQ][LQ], K [2][ATT_BK][LQ], V [2][ATT_BK][LV].
+template <int QKD, int VD, int NW>
+__global__ void __launch_bounds__(NW *WARP_SIZE, att2_cfg<VD>::FWD_MINB) attention_forward_v2_kernel(attn_params p) {
+    constexpr int BQ = 16 * NW, BK = ATT_BK, NT = NW * WARP_SIZE;
+    constexpr int LQ = QKD + ATT_PAD, LV = VD + ATT_PAD;
+    extern __shared__ __align__(16) unsigned char smem[];
+    floatX *Qs = reinterpret_cast<floatX *>(smem), *Ks = Qs + BQ * LQ, *Vs = Ks + 2 * BK * LQ;
+    int T = p.T, H = p.H, b = blockIdx.z, h = blockIdx.y, grp = h / (H / p.Hkv);
+    int q0 = (gridDim.x - 1 - blockIdx.x) * BQ;  // the longest rows first
+    int warp = threadIdx.x / WARP_SIZE, lane = threadIdx.x % WARP_SIZE, g = lane >> 2, t = lane & 3;
+    long qs = (long)H * p.hd, ks = (long)p.Hkv * p.hd;
+    const floatX *qg = p.q + ((long)b * T * H + h) * p.hd + p.qk_off;
+    const floatX *kg = p.k + ((long)b * T * p.Hkv + grp) * p.hd + p.qk_off;
+    const floatX *vg = p.v + ((long)b * T * p.Hkv + grp) * p.hd;
+    int kbeg = first_key_tile(q0, p.window), kend = min(q0 + BQ - 1, T - 1);
+    int ntiles = (kend - kbeg) / BK + 1;
+
+    cp_tile<QKD, BQ, NT>(Qs, qg, qs, q0, T);
+    cp_async_commit();
+    cp_tile<QKD, BK, NT>(Ks, kg, ks, kbeg, T);
+    cp_tile<VD, BK, NT>(Vs, vg, ks, kbeg, T);
+    cp_async_commit();
+    cp_async_wait<1>();  // Q is in
+    __syncthreads();
+    uint32_t qf[QKD / 16][4];
+#pragma unroll
+    for (int kk = 0; kk < QKD / 16; kk++) ldsm_a<LQ>(qf[kk], Qs, warp * 16, kk * 16);
+
+    int r_lo = q0 + warp * 16, r_hi = r_lo + 15;
+    int row[2] = {r_lo + g, r_lo + g + 8};
+    const float sl2 = p.scale * ATT2_LOG2E;
+    float o[VD / 8][4] = {};
+    float ms[2] = {-INFINITY, -INFINITY}, l[2] = {0.0f, 0.0f};  // ms: running max of scale * log2e * s
+    for (int n = 0; n < ntiles; n++) {
+        int k0 = kbeg + n * BK;
+        if (n + 1 < ntiles) {
+            int nb = (n + 1) & 1;
+            cp_tile<QKD, BK, NT>(Ks + nb * BK * LQ, kg, ks, k0 + BK, T);
+            cp_tile<VD, BK, NT>(Vs + nb * BK * LV, vg, ks, k0 + BK, T);
+        }
+        cp_async_commit();
+        cp_async_wait<1>();  // tile n is in
+        __syncthreads();
+        const floatX *Kb = Ks + (n & 1) * BK * LQ, *Vb = Vs + (n & 1) * BK * LV;
+        bool none = r_hi < k0 || r_lo >= T || (p.window > 0 && r_lo - (k0 + BK - 1) >= p.window);
+        if (!none) {
+            bool all = k0 + BK - 1 <= r_lo && r_hi < T && (p.window == 0 || r_hi - k0 < p.window);
+            float s[BK / 8][4] = {};
+#pragma unroll
+            for (int kk = 0; kk < QKD / 16; kk++)
+#pragma unroll
+                for (int np = 0; np < BK / 16; np++) {
+                    uint32_t bb[4];
+                    ldsm_b_nk<LQ>(bb, Kb, np * 16, kk * 16);
+                    mma_bf16(s[2 * np], qf[kk], bb);
+                    mma_bf16(s[2 * np + 1], qf[kk], bb + 2);
+                }
+            if (!all) {
+#pragma unroll
+                for (int nt = 0; nt < BK / 8; nt++)
+#pragma unroll
+                    for (int e = 0; e < 4; e++)
+                        if (!visible(row[e >> 1], k0 + nt * 8 + 2 * t + (e & 1), T, p.window)) s[nt][e] = -INFINITY;
+            }
+            float mx[2] = {-INFINITY, -INFINITY};
+#pragma unroll
+            for (int nt = 0; nt < BK / 8; nt++)
+#pragma unroll
+                for (int e = 0; e < 4; e++) mx[e >> 1] = fmaxf(mx[e >> 1], s[nt][e]);
+            float mu[2], corr[2];
+#pragma unroll
+            for (int r = 0; r < 2; r++) {  // the 4 lanes of a quad hold one row
+                mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 1));
+                mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 2));
+                float mnew = fmaxf(ms[r], mx[r] * sl2);
+                mu[r] = mnew == -INFINITY ? 0.0f : mnew;  // no key seen yet: exp2(-inf - 0) = 0
+                corr[r] = exp2f(ms[r] - mu[r]);
+                ms[r] = mnew;
+            }
+#pragma unroll
+            for (int nt = 0; nt < BK / 8; nt++)
+#pragma unroll
+                for (int e = 0; e < 4; e++) s[nt][e] = exp2f(fmaf(s[nt][e], sl2, -mu[e >> 1]));
+#pragma unroll
+            for (int r = 0; r < 2; r++) {
+                float rs = 0.0f;
+#pragma unroll
+                for (int nt = 0; nt < BK / 8; nt++) rs += s[nt][2 * r] + s[nt][2 * r + 1];
+                l[r] = l[r] * corr[r] + rs;
+            }
+#pragma unroll
+            for (int dt = 0; dt < VD / 8; dt++) {
+                o[dt][0] *= corr[0];
+                o[dt][1] *= corr[0];
+                o[dt][2] *= corr[1];
+                o[dt][3] *= corr[1];
+            }
+#pragma unroll
+            for (int kk = 0; kk < BK / 16; kk++) {
+                uint32_t a[4];
+                frag_a_from_acc(a, s, kk);
+#pragma unroll
+                for (int dp = 0; dp < VD / 16; dp++) {
+                    uint32_t bb[4];
+                    ldsm_b_kn<LV>(bb, Vb, kk * 16, dp * 16);
+                    mma_bf16(o[2 * dp], a, bb);
+                    mma_bf16(o[2 * dp + 1], a, bb + 2);
+                }
+            }
+        }
+        __syncthreads();  // buffer n & 1 is consumed before tile n + 2 loads into it
+    }
+#pragma unroll
+    for (int r = 0; r < 2; r++) {
+        l[r] += __shfl_xor_sync(0xffffffffu, l[r], 1);
+        l[r] += __shfl_xor_sync(0xffffffffu, l[r], 2);
+        int i = row[r];
+        if (i >= T) continue;
+        float inv = 1.0f / l[r];
+        floatX *orow = p.o + (((long)b * T + i) * H + h) * p.hd;
+#pragma unroll
+        for (int dt = 0; dt < VD / 8; dt++)
+            *reinterpret_cast<__nv_bfloat162 *>(orow + dt * 8 + 2 * t) =
+                __floats2bfloat162_rn(o[dt][2 * r] * inv, o[dt][2 * r + 1] * inv);
+        if (t == 0) p.lse[((long)b * H + h) * T + i] = ms[r] * ATT2_LN2 + logf(l[r]);
+    }
+}
+
+// ---- Backward: dK/dV ------------------------------------------------------------------
+// Block = (KB = 16 NW keys, kv head, batch); streams (query head of the group, query tile
+// of BQ rows) pairs in order, double-buffered. Shared memory: K [KB][LQ], V [KB][LV],
+// Q [2][BQ][LQ], dO [2][BQ][LV], lse [2][BQ], D [2][BQ].
+template <int QKD, int VD, int NW, int BQ>
+__global__ void __launch_bounds__(NW *WARP_SIZE) attention_backward_dkv_v2_kernel(attn_params p) {
+    constexpr int KB = 16 * NW, NT = NW * WARP_SIZE;
+    constexpr int LQ = QKD + ATT_PAD, LV = VD + ATT_PAD;
+    extern __shared__ __align__(16) unsigned char smem[];
+    floatX *Ks = reinterpret_cast<floatX *>(smem), *Vs = Ks + KB * LQ, *Qs = Vs + KB * LV, *dOs = Qs + 2 * BQ * LQ;
+    float *lse_s = reinterpret_cast<float *>(dOs + 2 * BQ * LV), *D_s = lse_s + 2 * BQ;
+    int T = p.T, H = p.H, b = blockIdx.z, grp = blockIdx.y, rep = H / p.Hkv;
+    int j0 = blockIdx.x * KB, warp = threadIdx.x / WARP_SIZE, lane = threadIdx.x % WARP_SIZE;
+    int g = lane >> 2, t = lane & 3;
+    long qs = (long)H * p.hd, ks = (long)p.Hkv * p.hd;
+    cp_tile<QKD, KB, NT>(Ks, p.k + ((long)b * T * p.Hkv + grp) * p.hd + p.qk_off, ks, j0, T);
+    cp_tile<VD, KB, NT>(Vs, p.v + ((long)b * T * p.Hkv + grp) * p.hd, ks, j0, T);
+    cp_async_commit();
+
+    int istart = j0 / BQ * BQ;
+    int qend = p.window > 0 ? min(T - 1, j0 + KB - 1 + p.window - 1) : T - 1;
+    int nph = (qend - istart) / BQ + 1, ntiles = rep * nph;
+    // Tile n: query head grp * rep + n / nph, rows istart + (n % nph) BQ.
+    auto load = [&](int n, int buf) {
+        int h = grp * rep + n / nph, i0 = istart + (n % nph) * BQ;
+        cp_tile<QKD, BQ, NT>(Qs + buf * BQ * LQ, p.q + ((long)b * T * H + h) * p.hd + p.qk_off, qs, i0, T);
+        cp_tile<VD, BQ, NT>(dOs + buf * BQ * LV, p.dout + ((long)b * T * H + h) * p.hd, qs, i0, T);
+        cp_row_values<BQ, NT>(lse_s + buf * BQ, p.lse_in + ((long)b * H + h) * T, i0, T);
+        cp_row_values<BQ, NT>(D_s + buf * BQ, p.dvec + ((long)b * H + h) * T, i0, T);
+    };
+    load(0, 0);
+    cp_async_commit();
+
+    int jl = j0 + warp * 16, jh = jl + 15;
+    int key[2] = {jl + g, jl + g + 8};
+    const float sl2 = p.scale * ATT2_LOG2E;
+    float dk[QKD / 8][4] = {}, dv[VD / 8][4] = {};
+    for (int n = 0; n < ntiles; n++) {
+        if (n + 1 < ntiles) load(n + 1, (n + 1) & 1);
+        cp_async_commit();
+        cp_async_wait<1>();  // K, V and tile n are in
+        __syncthreads();
+        int i0 = istart + (n % nph) * BQ, buf = n & 1;
+        const floatX *Qb = Qs + buf * BQ * LQ, *dOb = dOs + buf * BQ * LV;
+        const float *lse_b = lse_s + buf * BQ, *D_b = D_s + buf * BQ;
+        bool none = jl > i0 + BQ - 1 || jl >= T || (p.window > 0 && i0 - jh >= p.window);
+        if (!none) {
+            bool all = jh <= i0 && i0 + BQ <= T && (p.window == 0 || i0 + BQ - 1 - jl < p.window);
+            // S^T = K Q^T (this warp's 16 keys x BQ queries), then P^T.
+            float pt[BQ / 8][4] = {};
+#pragma unroll
+            for (int kk = 0; kk < QKD / 16; kk++) {
+                uint32_t a[4];
+                ldsm_a<LQ>(a, Ks, warp * 16, kk * 16);
+#pragma unroll
+                for (int np = 0; np < BQ / 16; np++) {
+                    uint32_t bb[4];
+                    ldsm_b_nk<LQ>(bb, Qb, np * 16, kk * 16);
+                    mma_bf16(pt[2 * np], a, bb);
+                    mma_bf16(pt[2 * np + 1], a, bb + 2);
+                }
+            }
+#pragma unroll
+            for (int nt = 0; nt < BQ / 8; nt++)
+#pragma unroll
+                for (int e = 0; e < 4; e++) {
+                    int c = nt * 8 + 2 * t + (e & 1);
+                    float pr = exp2f(fmaf(pt[nt][e], sl2, -lse_b[c] * ATT2_LOG2E));
+                    pt[nt][e] = all || visible(i0 + c, key[e >> 1], T, p.window) ? pr : 0.0f;
+                }
+            // dP^T = V dO^T
+            float dpt[BQ / 8][4] = {};
+#pragma unroll
+            for (int kk = 0; kk < VD / 16; kk++) {
+                uint32_t a[4];
+                ldsm_a<LV>(a, Vs, warp * 16, kk * 16);
+#pragma unroll
+                for (int np = 0; np < BQ / 16; np++) {
+                    uint32_t bb[4];
+                    ldsm_b_nk<LV>(bb, dOb, np * 16, kk * 16);
+                    mma_bf16(dpt[2 * np], a, bb);
+                    mma_bf16(dpt[2 * np + 1], a, bb + 2);
+                }
+            }
+            // dV += P^T dO
+#pragma unroll
+            for (int kk = 0; kk < BQ / 16; kk++) {
+                uint32_t a[4];
+                frag_a_from_acc(a, pt, kk);
+#pragma unroll
+                for (int dp = 0; dp < VD / 16; dp++) {
+                    uint32_t bb[4];
+                    ldsm_b_kn<LV>(bb, dOb, kk * 16, dp * 16);
+                    mma_bf16(dv[2 * dp], a, bb);
+                    mma_bf16(dv[2 * dp + 1], a, bb + 2);
+                }
+            }
+            // dS^T = P^T (dP^T - D), kept in pt; dK += dS^T Q (scale applied at the end)
+#pragma unroll
+            for (int nt = 0; nt < BQ / 8; nt++)
+#pragma unroll
+                for (int e = 0; e < 4; e++) pt[nt][e] *= dpt[nt][e] - D_b[nt * 8 + 2 * t + (e & 1)];
+#pragma unroll
+            for (int kk = 0; kk < BQ / 16; kk++) {
+                uint32_t a[4];
+                frag_a_from_acc(a, pt, kk);
+#pragma unroll
+                for (int dp = 0; dp < QKD / 16; dp++) {
+                    uint32_t bb[4];
+                    ldsm_b_kn<LQ>(bb, Qb, kk * 16, dp * 16);
+                    mma_bf16(dk[2 * dp], a, bb);
+                    mma_bf16(dk[2 * dp + 1], a, bb + 2);
+                }
+            }
+        }
+        __syncthreads();  // buffer n & 1 is consumed before tile n + 2 loads into it
+    }
+#pragma unroll
+    for (int r = 0; r < 2; r++) {
+        int j = key[r];
+        if (j >= T) continue;
+        long off = (((long)b * T + j) * p.Hkv + grp) * p.hd;
+#pragma unroll
+        for (int dt = 0; dt < QKD / 8; dt++)
+            add_pair(p.dk + off + p.qk_off + dt * 8 + 2 * t, p.scale * dk[dt][2 * r], p.scale * dk[dt][2 * r + 1]);
+#pragma unroll
+        for (int dt = 0; dt < VD / 8; dt++) add_pair(p.dv + off + dt * 8 + 2 * t, dv[dt][2 * r], dv[dt][2 * r + 1]);
+    }
+}
+
+// ---- Backward: dQ ---------------------------------------------------------------------
+// Block = (BQ = 16 NW queries, head, batch), the forward's key loop (double-buffered),
+// recomputing P and dP; dQ += scale dS K. Shared memory: Q [BQ][LQ], dO [BQ][LV],
+// K [2][ATT_BK][LQ], V [2][ATT_BK][LV]; lse and D of the thread's two rows in registers.
+template <int QKD, int VD, int NW>
+__global__ void __launch_bounds__(NW *WARP_SIZE) attention_backward_dq_v2_kernel(attn_params p) {
+    constexpr int BQ = 16 * NW, BK = ATT_BK, NT = NW * WARP_SIZE;
+    constexpr int LQ = QKD + ATT_PAD, LV = VD + ATT_PAD;
+    extern __shared__ __align__(16) unsigned char smem[];
+    floatX *Qs = reinterpret_cast<floatX *>(smem), *dOs = Qs + BQ * LQ, *Ks = dOs + BQ * LV, *Vs = Ks + 2 * BK * LQ;
+    int T = p.T, H = p.H, b = blockIdx.z, h = blockIdx.y, grp = h / (H / p.Hkv);
+    int q0 = (gridDim.x - 1 - blockIdx.x) * BQ;  // the longest rows first
+    int warp = threadIdx.x / WARP_SIZE, lane = threadIdx.x % WARP_SIZE, g = lane >> 2, t = lane & 3;
+    long qs = (long)H * p.hd, ks = (long)p.Hkv * p.hd;
+    const floatX *kg = p.k + ((long)b * T * p.Hkv + grp) * p.hd + p.qk_off;
+    const floatX *vg = p.v + ((long)b * T * p.Hkv + grp) * p.hd;
+    int kbeg = first_key_tile(q0, p.window), kend = min(q0 + BQ - 1, T - 1);
+    int ntiles = (kend - kbeg) / BK + 1;
+
+    cp_tile<QKD, BQ, NT>(Qs, p.q + ((long)b * T * H + h) * p.hd + p.qk_off, qs, q0, T);
+    cp_tile<VD, BQ, NT>(dOs, p.dout + ((long)b * T * H + h) * p.hd, qs, q0, T);
+    cp_tile<QKD, BK, NT>(Ks, kg, ks, kbeg, T);
+    cp_tile<VD, BK, NT>(Vs, vg, ks, kbeg, T);
+    cp_async_commit();
+
+    int r_lo = q0 + warp * 16, r_hi = r_lo + 15;
+    int row[2] = {r_lo + g, r_lo + g + 8};
+    const float sl2 = p.scale * ATT2_LOG2E;
+    float lse2[2], Dr[2];
+#pragma unroll
+    for (int r = 0; r < 2; r++) {
+        bool ok = row[r] < T;
+        lse2[r] = ok ? p.lse_in[((long)b * H + h) * T + row[r]] * ATT2_LOG2E : 0.0f;
+        Dr[r] = ok ? p.dvec[((long)b * H + h) * T + row[r]] : 0.0f;
+    }
+    float dq[QKD / 8][4] = {};
+    for (int n = 0; n < ntiles; n++) {
+        int k0 = kbeg + n * BK;
+        if (n + 1 < ntiles) {
+            int nb = (n + 1) & 1;
+            cp_tile<QKD, BK, NT>(Ks + nb * BK * LQ, kg, ks, k0 + BK, T);
+            cp_tile<VD, BK, NT>(Vs + nb * BK * LV, vg, ks, k0 + BK, T);
+        }
+        cp_async_commit();
+        cp_async_wait<1>();  // Q, dO and tile n are in
+        __syncthreads();
+        const floatX *Kb = Ks + (n & 1) * BK * LQ, *Vb = Vs + (n & 1) * BK * LV;
+        bool none = r_hi < k0 || r_lo >= T || (p.window > 0 && r_lo - (k0 + BK - 1) >= p.window);
+        if (!none) {
+            bool all = k0 + BK - 1 <= r_lo && r_hi < T && (p.window == 0 || r_hi - k0 < p.window);
+            float s[BK / 8][4] = {}, dpr[BK / 8][4] = {};
+#pragma unroll
+            for (int kk = 0; kk < QKD / 16; kk++) {
+                uint32_t a[4];
+                ldsm_a<LQ>(a, Qs, warp * 16, kk * 16);
+#pragma unroll
+                for (int np = 0; np < BK / 16; np++) {
+                    uint32_t bb[4];
+                    ldsm_b_nk<LQ>(bb, Kb, np * 16, kk * 16);
+                    mma_bf16(s[2 * np], a, bb);
+                    mma_bf16(s[2 * np + 1], a, bb + 2);
+                }
+            }
+#pragma unroll
+            for (int kk = 0; kk < VD / 16; kk++) {
+                uint32_t a[4];
+                ldsm_a<LV>(a, dOs, warp * 16, kk * 16);
+#pragma unroll
+                for (int np = 0; np < BK / 16; np++) {
+                    uint32_t bb[4];
+                    ldsm_b_nk<LV>(bb, Vb, np * 16, kk * 16);
+                    mma_bf16(dpr[2 * np], a, bb);
+                    mma_bf16(dpr[2 * np + 1], a, bb + 2);
+                }
+            }
+            // dS = P (dP - D), P = exp2(scale log2e S - lse log2e); masked entries are 0.
+#pragma unroll
+            for (int nt = 0; nt < BK / 8; nt++)
+#pragma unroll
+                for (int e = 0; e < 4; e++) {
+                    int r = e >> 1;
+                    float pr = exp2f(fmaf(s[nt][e], sl2, -lse2[r]));
+                    if (!all && !visible(row[r], k0 + nt * 8 + 2 * t + (e & 1), T, p.window)) pr = 0.0f;
+                    s[nt][e] = pr * (dpr[nt][e] - Dr[r]);
+                }
+#pragma unroll
+            for (int kk = 0; kk < BK / 16; kk++) {
+                uint32_t a[4];
+                frag_a_from_acc(a, s, kk);
+#pragma unroll
+                for (int dp = 0; dp < QKD / 16; dp++) {
+                    uint32_t bb[4];
+                    ldsm_b_kn<LQ>(bb, Kb, kk * 16, dp * 16);
+                    mma_bf16(dq[2 * dp], a, bb);
+                    mma_bf16(dq[2 * dp + 1], a, bb + 2);
+                }
+            }
+        }
+        __syncthreads();  // buffer n & 1 is consumed before tile n + 2 loads into it
+    }
+#pragma unroll
+    for (int r = 0; r < 2; r++) {
+        int i = row[r];
+        if (i >= T) continue;
+        floatX *dst = p.dq + (((long)b * T + i) * H + h) * p.hd + p.qk_off;
+#pragma unroll
+        for (int dt = 0; dt < QKD / 8; dt++)
+            add_pair(dst + dt * 8 + 2 * t, p.scale * dq[dt][2 * r], p.scale * dq[dt][2 * r + 1]);
+    }
+}
+
+// ---- Launchers -------------------------------------------------------------------------
+template <int QKD, int VD>
+static int forward_map_v2(attn_params p, star_stream st, star_error *err) {
+    constexpr int NW = att2_cfg<VD>::FWD_NW, BQ = 16 * NW;
+    size_t smem = sizeof(floatX) * ((size_t)(BQ + 2 * ATT_BK) * (QKD + ATT_PAD) + (size_t)2 * ATT_BK * (VD + ATT_PAD));
+    cudaCheck(cudaFuncSetAttribute(attention_forward_v2_kernel<QKD, VD, NW>,
+                                   cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem),
+              err);
+    dim3 grid((p.T + BQ - 1) / BQ, p.H, p.B);
+    attention_forward_v2_kernel<QKD, VD, NW><<<grid, NW * WARP_SIZE, smem, st>>>(p);
+    cudaCheck(cudaGetLastError(), err);
+    return 0;
+}
+
+// After attention_backward_dvec_kernel has written D.
+template <int QKD, int VD>
+static int backward_map_v2(attn_params p, star_stream st, star_error *err) {
+    constexpr int KNW = att2_cfg<VD>::DKV_NW, KBQ = att2_cfg<VD>::DKV_BQ, KB = 16 * KNW;
+    size_t smem_kv = sizeof(floatX) * ((size_t)(KB + 2 * KBQ) * (QKD + ATT_PAD) + (size_t)(KB + 2 * KBQ) * (VD + ATT_PAD)) +
+                     sizeof(float) * 4 * KBQ;
+    cudaCheck(cudaFuncSetAttribute(attention_backward_dkv_v2_kernel<QKD, VD, KNW, KBQ>,
+                                   cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem_kv),
+              err);
+    dim3 grid_kv((p.T + KB - 1) / KB, p.Hkv, p.B);
+    attention_backward_dkv_v2_kernel<QKD, VD, KNW, KBQ><<<grid_kv, KNW * WARP_SIZE, smem_kv, st>>>(p);
+    cudaCheck(cudaGetLastError(), err);
+
+    constexpr int QNW = att2_cfg<VD>::DQ_NW, BQ = 16 * QNW;
+    size_t smem_q = sizeof(floatX) * ((size_t)(BQ + 2 * ATT_BK) * (QKD + ATT_PAD) + (size_t)(BQ + 2 * ATT_BK) * (VD + ATT_PAD));
+    cudaCheck(cudaFuncSetAttribute(attention_backward_dq_v2_kernel<QKD, VD, QNW>,
+                                   cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem_q),
+              err);
+    dim3 grid_q((p.T + BQ - 1) / BQ, p.H, p.B);
+    attention_backward_dq_v2_kernel<QKD, VD, QNW><<<grid_q, QNW * WARP_SIZE, smem_q, st>>>(p);
+    cudaCheck(cudaGetLastError(), err);
+    return 0;
+}
+
+#endif
