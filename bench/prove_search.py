@@ -194,20 +194,34 @@ def cmd_summary(plan, out_path):
     hv_nsga2 = sum(p["nsga2"]["hypervolume"] for p in hv_pairs) / len(hv_pairs)
     hv_random = sum(p["random"]["hypervolume"] for p in hv_pairs) / len(hv_pairs)
 
-    # --- retrainings ---------------------------------------------------------------
+    # --- retrainings: one per genome and seed; a genome's loss is the mean over the seeds
+    # (None when any seed's training failed) --------------------------------------------
+    seeds = plan["retrain"].get("seeds") or [plan["retrain"]["seed"]]
     retrained = {}
     for h, kind, src in retrain_list(plan):
-        path = os.path.join(plan["out"], "retrain", h + ".json")
-        if not os.path.exists(path):
-            fail("%s: missing (the retraining of %s has not run)" % (path, h))
-        r = load_json(path)
-        t = r["train"]
-        retrained[h] = {"hash": h, "kind": kind, "source": src, "genome": t.get("genome"),
-                        "params": r["stats"]["params"], "cache_bytes": r["stats"]["cache_bytes"],
-                        "ok": bool(t.get("ok")), "reason": t.get("reason", ""),
-                        "val_loss": t.get("val_loss") if t.get("ok") else None,
-                        "bits_per_byte": t.get("bits_per_byte") if t.get("ok") else None,
-                        "train_s": t.get("wall_s"), "device": r.get("device"), "date": r.get("date")}
+        runs = []
+        for seed in seeds:
+            name = h + (".json" if seed == seeds[0] else ".seed%d.json" % seed)
+            path = os.path.join(plan["out"], "retrain", name)
+            if not os.path.exists(path):
+                fail("%s: missing (the retraining of %s with seed %d has not run)" % (path, h, seed))
+            runs.append((seed, load_json(path)))
+        r0 = runs[0][1]
+        ok = all(bool(r["train"].get("ok")) for _, r in runs)
+        by_seed = {str(seed): (r["train"].get("val_loss") if r["train"].get("ok") else None) for seed, r in runs}
+        losses = [v for v in by_seed.values() if v is not None]
+        mean = lambda xs: sum(xs) / len(xs)
+        std = (math.sqrt(sum((x - mean(losses)) ** 2 for x in losses) / (len(losses) - 1))
+               if ok and len(losses) > 1 else None)
+        reasons = ["seed %d: %s" % (seed, r["train"].get("reason", "")) for seed, r in runs if not r["train"].get("ok")]
+        retrained[h] = {"hash": h, "kind": kind, "source": src, "genome": r0["train"].get("genome"),
+                        "params": r0["stats"]["params"], "cache_bytes": r0["stats"]["cache_bytes"],
+                        "ok": ok, "reason": "; ".join(reasons),
+                        "val_loss": mean(losses) if ok else None,
+                        "val_loss_by_seed": by_seed, "val_loss_std": std,
+                        "bits_per_byte": mean([r["train"]["bits_per_byte"] for _, r in runs]) if ok else None,
+                        "train_s": round(sum(r["train"].get("wall_s") or 0 for _, r in runs), 3),
+                        "device": r0.get("device"), "date": max(r.get("date") or "" for _, r in runs)}
     for k, b in base.items():
         if b["hash"] not in retrained:
             fail("baseline %s (%s) was not retrained" % (k, b["hash"]))
@@ -234,10 +248,15 @@ def cmd_summary(plan, out_path):
             rb = retrained[b["hash"]]
             search_beats = beats(lg, lb, r, rb)
             re_beats = beats(r["val_loss"], rb["val_loss"], r, rb)
+            # The same verdict seed by seed (each genome against the baseline trained with
+            # the same seed): how much the mean's verdict owes to one seed.
+            per_seed = {sd: bool(beats(r["val_loss_by_seed"][sd], rb["val_loss_by_seed"][sd], r, rb))
+                        for sd in r["val_loss_by_seed"]}
             comparisons.append({"hash": r["hash"], "baseline": k, "run": run, "fidelity": f,
                                 "search_loss": lg, "search_baseline_loss": lb, "search_beats_on": search_beats,
                                 "retrain_loss": r["val_loss"], "retrain_baseline_loss": rb["val_loss"],
-                                "retrain_beats_on": re_beats,
+                                "retrain_loss_std": r["val_loss_std"], "retrain_baseline_loss_std": rb["val_loss_std"],
+                                "retrain_beats_on": re_beats, "retrain_beats_by_seed": per_seed,
                                 "confirmed": (bool(re_beats) if search_beats else None)})
     counted = [c for c in comparisons if c.get("confirmed") is not None]
     ranking_confirmed = None if not counted else all(c["confirmed"] for c in counted)
@@ -307,6 +326,8 @@ def cmd_summary(plan, out_path):
             "search_vs_retrain": comparisons,
             "ranking_pairs_counted": len(counted),
             "ranking_pairs_confirmed": sum(1 for c in counted if c["confirmed"]),
+            "ranking_pairs_confirmed_by_seed": {
+                str(sd): sum(1 for c in counted if c["retrain_beats_by_seed"][str(sd)]) for sd in seeds},
             "ranking_kendall_tau": kendall_tau,
             "ranking_kendall_genomes": len(hs),
         },
@@ -323,17 +344,25 @@ def cmd_table(s):
     r = s["raw"]["retrain"]
     T = [x for x in r["results"] if x["kind"] == "transformer"][0]
     b = r["budget"]
-    print("Retrained from scratch: seed %s, %s steps of %s x %s bytes, width %s, %s; cache at context %s, bf16."
-          % (b["seed"], b["steps"], b["batch"], b["seq_len"], b["width"], s["device"], b["cache_context"]))
+    seeds = b.get("seeds") or [b["seed"]]
+    print("Retrained from scratch: seed%s %s, %s steps of %s x %s bytes, width %s, %s; cache at context %s, bf16."
+          % ("s" if len(seeds) > 1 else "", ", ".join(map(str, seeds)), b["steps"], b["batch"], b["seq_len"],
+             b["width"], s["device"], b["cache_context"]))
+    if len(seeds) > 1:
+        print("Validation loss: the mean over the seeds (standard deviation), then each seed's.")
     print()
-    print("| kind | genome | params | vs T++ | cache (MiB) | vs T++ | val loss (nats) | bits/byte |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| kind | genome | params | vs T++ | cache (MiB) | vs T++ | val loss (nats) | by seed | bits/byte |")
+    print("|---|---|---|---|---|---|---|---|---|")
     fmt = lambda x, f: "failed" if x is None else f % x
     for x in r["results"]:
-        print("| %s | `%s` | %d | %+.1f%% | %.2f | %+.1f%% | %s | %s |" % (
+        by_seed = x.get("val_loss_by_seed") or {str(seeds[0]): x["val_loss"]}
+        loss = fmt(x["val_loss"], "%.4f")
+        if x.get("val_loss_std") is not None:
+            loss += " (%.4f)" % x["val_loss_std"]
+        print("| %s | `%s` | %d | %+.1f%% | %.2f | %+.1f%% | %s | %s | %s |" % (
             x["kind"], x["genome"], x["params"], 100.0 * (x["params"] / T["params"] - 1),
             x["cache_bytes"] / 1048576.0, 100.0 * (x["cache_bytes"] / T["cache_bytes"] - 1),
-            fmt(x["val_loss"], "%.4f"), fmt(x["bits_per_byte"], "%.4f")))
+            loss, " / ".join(fmt(by_seed.get(str(sd)), "%.4f") for sd in seeds), fmt(x["bits_per_byte"], "%.4f")))
     print()
     for k in ("cache_reduction_at_equal_loss", "param_reduction_at_equal_loss", "hv_nsga2", "hv_random",
               "ranking_confirmed"):

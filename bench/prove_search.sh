@@ -6,19 +6,25 @@
 #
 #   bench/prove_search.sh [STAR] [--scale full|tiny] [--out DIR] [--budget-s N]
 #                         [--plan three|pairs] [--backend cpu|cuda] [--threads N]
+#                         [--retrain-seeds N]
 #
 # STAR: the star binary (default build/star). --scale full (default) runs the committed
 # configs/prove/*.yaml as they are (width 256, 12 to 16 LIVs, population 16, 10
-# generations, rungs of 60 and 180 steps of 32 x 256 bytes, backend cuda) and retrains
-# for 360 steps with seed 2; --scale tiny runs the same configs shrunk by --set (width
-# 32, 2 to 4 LIVs, population 4, 2 generations, rungs of 4 and 8 steps of 4 x 32 bytes,
-# backend cpu, the tiny baselines, the first 100,000 bytes of the corpus; retraining 12
-# steps): a check of the whole pipeline on a CPU in seconds.
+# generations, rungs of 60 and 360 steps of 32 x 256 bytes, backend cuda); --scale tiny
+# runs the same configs shrunk by --set (width 32, 2 to 4 LIVs, population 4, 2
+# generations, rungs of 4 and 8 steps of 4 x 32 bytes, backend cpu, the tiny baselines,
+# the first 100,000 bytes of the corpus): a check of the whole pipeline on a CPU in
+# seconds. The retraining runs twice the search's last rung (720 steps; tiny 16).
+# --retrain-seeds N (default 3): every retrained genome is trained N times from scratch,
+# with seeds 2, 3, ..., N + 1; the summary compares the mean validation losses and
+# reports each seed's (docs/results.md). Raising N on a finished --out trains only the
+# new seeds.
 # --plan three (default): one NSGA-II search on (quality, params, cache_bytes) and its
 # random twin; --plan pairs: NSGA-II and random on (quality, params) and on (quality,
 # cache_bytes), four searches (docs/results.md says why three is the default).
 # --out DIR (default runs/prove, runs/prove-tiny at --scale tiny): everything goes there:
-# corpus/, one run directory per search, retrain/ (one JSON per retrained genome),
+# corpus/, one run directory per search, retrain/ (one JSON per retrained genome and
+# seed: HASH.json for seed 2, HASH.seedS.json for the others),
 # plan.json, devices.jsonl, search_summary.json; a directory keeps the scale, plan and
 # backend it was started with (others are refused). Keep it a relative path under the repository root when the work
 # is spread over several machines: the runs' config.yaml files name the corpus by it.
@@ -40,7 +46,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(dirname "$HERE")
 STAR=build/star
 if [ $# -gt 0 ] && [ "${1#-}" = "$1" ]; then STAR=$1; shift; fi
-SCALE=full OUT="" BUDGET_S="" PLAN=three BACKEND="" THREADS=""
+SCALE=full OUT="" BUDGET_S="" PLAN=three BACKEND="" THREADS="" RETRAIN_SEEDS=3
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -50,6 +56,7 @@ while [ $# -gt 0 ]; do
         --plan) PLAN=${2:-}; shift 2 || usage ;;
         --backend) BACKEND=${2:-}; shift 2 || usage ;;
         --threads) THREADS=${2:-}; shift 2 || usage ;;
+        --retrain-seeds) RETRAIN_SEEDS=${2:-}; shift 2 || usage ;;
         -h|--help) usage ;;
         *) echo "prove_search: error: unknown option '$1' (see --help)" >&2; exit 2 ;;
     esac
@@ -63,6 +70,8 @@ case "$BACKEND" in cpu|cuda) ;; *) bad "--backend: expected cpu or cuda, got '$B
 [ -z "$THREADS" ] && { [ "$SCALE" = full ] && THREADS=0 || THREADS=2; }
 [[ "$THREADS" =~ ^[0-9]+$ ]] || bad "--threads: expected a whole number, got '$THREADS'"
 [ -z "$BUDGET_S" ] || [[ "$BUDGET_S" =~ ^[0-9]+$ ]] || bad "--budget-s: expected whole seconds, got '$BUDGET_S'"
+{ [[ "$RETRAIN_SEEDS" =~ ^[0-9]+$ ]] && [ "$RETRAIN_SEEDS" -ge 1 ] && [ "$RETRAIN_SEEDS" -le 16 ]; } ||
+    bad "--retrain-seeds: expected a whole number from 1 to 16, got '$RETRAIN_SEEDS'"
 [ -n "$OUT" ] || { [ "$SCALE" = full ] && OUT=runs/prove || OUT=runs/prove-tiny; }
 case "/$OUT/" in */../*) bad "--out: '$OUT' must not contain '..'" ;; esac
 [ -x "$STAR" ] || die "no star binary at '$STAR' (pass its path first)"
@@ -87,13 +96,16 @@ fi
 
 # ---- scale ---------------------------------------------------------------------------
 if [ "$SCALE" = full ]; then
-    WIDTH=256 RETRAIN_STEPS=360 T_BASE=configs/prove/baselines/transformer.yaml S_BASE=configs/prove/baselines/striped.yaml
+    WIDTH=256 T_BASE=configs/prove/baselines/transformer.yaml S_BASE=configs/prove/baselines/striped.yaml
     CORPUS_BYTES=0  # all of it
 else
-    WIDTH=32 RETRAIN_STEPS=12 T_BASE=configs/prove/baselines/transformer_tiny.yaml S_BASE=configs/prove/baselines/striped_tiny.yaml
+    WIDTH=32 T_BASE=configs/prove/baselines/transformer_tiny.yaml S_BASE=configs/prove/baselines/striped_tiny.yaml
     CORPUS_BYTES=100000
 fi
-RETRAIN_SEED=2 CONTEXT=4096
+RETRAIN_SEED=2 CONTEXT=4096  # the first retraining seed; the others follow it
+seeds=()
+for ((i = 0; i < RETRAIN_SEEDS; i++)); do seeds+=($((RETRAIN_SEED + i))); done
+seeds_json=$(printf '%s,' "${seeds[@]}")
 CORPUS="$OUT/corpus/fortunes.txt"
 
 # ---- the corpus: every plain fortunes file, in byte order of their names ---------------
@@ -183,8 +195,10 @@ hash_of() { "$STAR" genome decode "$1" --width "$WIDTH" | awk '$1 == "hash" { pr
 t_hash=$(hash_of "$T_BASE") s_hash=$(hash_of "$S_BASE")
 [ -n "$t_hash" ] && [ -n "$s_hash" ] || die "star genome decode gave no hash for the baselines"
 budget_of() { sed -n "s/^  budget: .*$1: \([^,}]*\).*/\1/p" "$OUT/nsga2_${PAIRS[0]}/config.yaml" | head -1; }
-BATCH=$(budget_of batch) SEQ=$(budget_of seq_len) LR=$(budget_of lr)
-[ -n "$BATCH" ] && [ -n "$SEQ" ] && [ -n "$LR" ] || die "cannot read evaluation.budget from $OUT/nsga2_${PAIRS[0]}/config.yaml"
+BATCH=$(budget_of batch) SEQ=$(budget_of seq_len) LR=$(budget_of lr) SEARCH_STEPS=$(budget_of steps)
+[ -n "$BATCH" ] && [ -n "$SEQ" ] && [ -n "$LR" ] && [ -n "$SEARCH_STEPS" ] ||
+    die "cannot read evaluation.budget from $OUT/nsga2_${PAIRS[0]}/config.yaml"
+RETRAIN_STEPS=$((2 * SEARCH_STEPS))  # twice the search's last rung
 files_json=$(for f in "${ffiles[@]}"; do printf '"%s",' "$(basename "$f")"; done)
 pairs_json=""
 for p in "${PAIRS[@]}"; do
@@ -210,8 +224,8 @@ write_plan() {  # write_plan RETRAININGS_RUN
         printf '"baselines":{"transformer":{"file":"%s","hash":"%s"},"striped":{"file":"%s","hash":"%s"}},' \
             "$T_BASE" "$t_hash" "$S_BASE" "$s_hash"
         printf '"pairs":[%s],' "${pairs_json%,}"
-        printf '"retrain":{"seed":%s,"steps":%s,"batch":%s,"seq_len":%s,"lr":%s,"width":%s,"backend":"%s","cache_context":%s},' \
-            "$RETRAIN_SEED" "$RETRAIN_STEPS" "$BATCH" "$SEQ" "$LR" "$WIDTH" "$BACKEND" "$CONTEXT"
+        printf '"retrain":{"seed":%s,"seeds":[%s],"steps":%s,"batch":%s,"seq_len":%s,"lr":%s,"width":%s,"backend":"%s","cache_context":%s},' \
+            "$RETRAIN_SEED" "${seeds_json%,}" "$RETRAIN_STEPS" "$BATCH" "$SEQ" "$LR" "$WIDTH" "$BACKEND" "$CONTEXT"
         printf '"invocation":{"search_evaluations_added":%s,"retrainings_run":%s,"wall_s":%s}}\n' \
             "$evals_added" "$1" "$(( $(date +%s) - t_start ))"
     } >"$OUT/plan.json"
@@ -222,8 +236,11 @@ write_plan 0
 python3 "$HERE/prove_search.py" front "$OUT/plan.json" >"$OUT/retrain/list.tsv.tmp" || die "cannot read the fronts"
 mv "$OUT/retrain/list.tsv.tmp" "$OUT/retrain/list.tsv"
 retrained=0 last_s=0
+# Seed by seed, so that a budget stop leaves whole seeds done rather than some genomes of each.
+for seed in "${seeds[@]}"; do
 while IFS=$'\t' read -r h kind src; do
-    res="$OUT/retrain/$h.json"
+    res="$OUT/retrain/$h.json" log="$OUT/retrain/$h.log"
+    [ "$seed" = "$RETRAIN_SEED" ] || res="$OUT/retrain/$h.seed$seed.json" log="$OUT/retrain/$h.seed$seed.log"
     [ -f "$res" ] && continue
     arch=$src
     if [ "$kind" = evolved ]; then
@@ -234,29 +251,30 @@ while IFS=$'\t' read -r h kind src; do
     note_device
     stats=$("$STAR" genome stats "$arch" --width "$WIDTH" --vocab 256 --context "$CONTEXT" --json) || die "star genome stats $arch failed"
     cmd=("$STAR" train "$arch" --width "$WIDTH" --vocab 256 --data "$CORPUS" --steps "$RETRAIN_STEPS" --batch "$BATCH"
-         --seq-len "$SEQ" --lr "$LR" --seed "$RETRAIN_SEED" --threads "$THREADS" --backend "$BACKEND" --json)
+         --seq-len "$SEQ" --lr "$LR" --seed "$seed" --threads "$THREADS" --backend "$BACKEND" --json)
     t0=$(date +%s)
     rc=0
     if [ -n "$deadline" ]; then
         l=$(left)
-        { [ "$l" -gt 0 ] && [ "$l" -gt $((last_s + last_s / 2)) ]; } || stop_at_budget "before retraining $h ($kind)"
-        train=$(timeout -s TERM -k 10 "$l" "${cmd[@]}" 2>"$OUT/retrain/$h.log") || rc=$?
-        if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then stop_at_budget "during the retraining of $h"; fi
+        { [ "$l" -gt 0 ] && [ "$l" -gt $((last_s + last_s / 2)) ]; } || stop_at_budget "before retraining $h ($kind, seed $seed)"
+        train=$(timeout -s TERM -k 10 "$l" "${cmd[@]}" 2>"$log") || rc=$?
+        if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then stop_at_budget "during the retraining of $h (seed $seed)"; fi
     else
-        train=$("${cmd[@]}" 2>"$OUT/retrain/$h.log") || rc=$?
+        train=$("${cmd[@]}" 2>"$log") || rc=$?
     fi
     # A training that fails (diverged, out of memory or time) is a result: star train
     # prints its JSON with "ok":false and exits 1. Anything else is an error.
     if [ "$rc" -ne 0 ] && ! printf '%s' "$train" | grep -q '^{.*"ok":false'; then
-        die "star train $arch failed (exit $rc; $OUT/retrain/$h.log)"
+        die "star train $arch --seed $seed failed (exit $rc; $log)"
     fi
     last_s=$(( $(date +%s) - t0 ))
-    printf '{"hash":"%s","kind":"%s","source":"%s","device":"%s","date":"%s","train":%s,"stats":%s}\n' \
-        "$h" "$kind" "$src" "$DEVICE" "$(now_utc)" "$train" "$stats" >"$res.tmp"
+    printf '{"hash":"%s","kind":"%s","source":"%s","seed":%s,"device":"%s","date":"%s","train":%s,"stats":%s}\n' \
+        "$h" "$kind" "$src" "$seed" "$DEVICE" "$(now_utc)" "$train" "$stats" >"$res.tmp"
     mv "$res.tmp" "$res"
     retrained=$((retrained + 1))
-    echo "== retrained $h ($kind) in ${last_s}s" >&2
+    echo "== retrained $h ($kind, seed $seed) in ${last_s}s" >&2
 done <"$OUT/retrain/list.tsv"
+done
 
 # ---- the summary --------------------------------------------------------------------------
 write_plan "$retrained"

@@ -3,7 +3,8 @@
 # --budget-s 1 stops with exit 3 and writes no summary; the next call finishes and
 # search_summary.json has every key with sane types and ranges, figures consistent with
 # its raw part (reductions recomputed from the retrained losses, the hypervolumes the
-# means over the pairs, one retraining per front member and baseline); a third call
+# means over the pairs, one retraining per front member, baseline and seed, the losses
+# the means over seeds 2, 3 and 4); a third call
 # resumes everything and trains nothing (no archive line added, no retraining result
 # rewritten) and gives the same figures; bad usage, and another --plan on the same
 # --out, exit 2. The helper's hypervolume is checked on known sets. $1 is the star
@@ -27,6 +28,7 @@ sys.exit(0 if ok else 1)'"
 
 check "bad --scale exits 2" "[ \"\$(run --scale huge)\" = 2 ]"
 check "bad --budget-s exits 2" "[ \"\$(run --budget-s soon)\" = 2 ]"
+check "bad --retrain-seeds exits 2" "[ \"\$(run --retrain-seeds 0)\" = 2 ]"
 
 rc=$(run --budget-s 1)
 check "--budget-s 1 stops with exit 3 (got $rc)" "[ $rc = 3 ]"
@@ -73,8 +75,19 @@ for q in r['searches']:  # population 4, 2 generations, rungs 4 and 8 keeping ha
 counted = [c for c in r['search_vs_retrain'] if c.get('confirmed') is not None]
 ok &= s['ranking_confirmed'] == (all(c['confirmed'] for c in counted) if counted else None)
 ok &= s['invocation']['retrainings_run'] >= 1
+# Three seeds by default: each genome's loss the mean of its three, each seed's verdict counted.
+ok &= r['retrain']['budget']['seeds'] == [2, 3, 4]
+for x in res:
+    by = x['val_loss_by_seed']
+    ok &= sorted(by) == ['2', '3', '4']
+    if x['ok']:
+        ok &= abs(x['val_loss'] - sum(by.values()) / 3) < 1e-12 and x['val_loss_std'] >= 0
+        ok &= len(set(by.values())) > 1  # the seeds really differ
+ok &= sorted(r['ranking_pairs_confirmed_by_seed']) == ['2', '3', '4']
 sys.exit(0 if ok else 1)
 PY"
+check "one result file per genome and seed" \
+  "[ \$(ls '$out'/retrain/*.json | wc -l) -eq \$((3 * \$(wc -l <'$out/retrain/list.tsv'))) ] && [ \$(ls '$out'/retrain/*.seed4.json | wc -l) -ge 2 ]"
 
 # Everything already done: a third call trains nothing.
 ls -l --time-style=+%s.%N "$out"/retrain/*.json >"$tmp/before"
