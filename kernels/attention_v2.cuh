@@ -152,18 +152,7 @@ __global__ void __launch_bounds__(NW *WARP_SIZE, att2_cfg<VD>::FWD_MINB) attenti
                 o[dt][2] *= corr[1];
                 o[dt][3] *= corr[1];
             }
-#pragma unroll
-            for (int kk = 0; kk < BK / 16; kk++) {
-                uint32_t a[4];
-                frag_a_from_acc(a, s, kk);
-#pragma unroll
-                for (int dp = 0; dp < VD / 16; dp++) {
-                    uint32_t bb[4];
-                    ldsm_b_kn<LV>(bb, Vb, kk * 16, dp * 16);
-                    mma_bf16(o[2 * dp], a, bb);
-                    mma_bf16(o[2 * dp + 1], a, bb + 2);
-                }
-            }
+            ldsm_mma_pkn<BK, VD, LV>(o, s, Vb);
         }
         __syncthreads();  // buffer n & 1 is consumed before tile n + 2 loads into it
     }
@@ -233,18 +222,7 @@ __global__ void __launch_bounds__(NW *WARP_SIZE) attention_backward_dkv_v2_kerne
             bool all = jh <= i0 && i0 + BQ <= T && (p.window == 0 || i0 + BQ - 1 - jl < p.window);
             // S^T = K Q^T (this warp's 16 keys x BQ queries), then P^T.
             float pt[BQ / 8][4] = {};
-#pragma unroll
-            for (int kk = 0; kk < QKD / 16; kk++) {
-                uint32_t a[4];
-                ldsm_a<LQ>(a, Ks, warp * 16, kk * 16);
-#pragma unroll
-                for (int np = 0; np < BQ / 16; np++) {
-                    uint32_t bb[4];
-                    ldsm_b_nk<LQ>(bb, Qb, np * 16, kk * 16);
-                    mma_bf16(pt[2 * np], a, bb);
-                    mma_bf16(pt[2 * np + 1], a, bb + 2);
-                }
-            }
+            ldsm_mma_nk<QKD, BQ, LQ, LQ>(pt, Ks, warp * 16, Qb);
 #pragma unroll
             for (int nt = 0; nt < BQ / 8; nt++)
 #pragma unroll
@@ -255,48 +233,15 @@ __global__ void __launch_bounds__(NW *WARP_SIZE) attention_backward_dkv_v2_kerne
                 }
             // dP^T = V dO^T
             float dpt[BQ / 8][4] = {};
-#pragma unroll
-            for (int kk = 0; kk < VD / 16; kk++) {
-                uint32_t a[4];
-                ldsm_a<LV>(a, Vs, warp * 16, kk * 16);
-#pragma unroll
-                for (int np = 0; np < BQ / 16; np++) {
-                    uint32_t bb[4];
-                    ldsm_b_nk<LV>(bb, dOb, np * 16, kk * 16);
-                    mma_bf16(dpt[2 * np], a, bb);
-                    mma_bf16(dpt[2 * np + 1], a, bb + 2);
-                }
-            }
+            ldsm_mma_nk<VD, BQ, LV, LV>(dpt, Vs, warp * 16, dOb);
             // dV += P^T dO
-#pragma unroll
-            for (int kk = 0; kk < BQ / 16; kk++) {
-                uint32_t a[4];
-                frag_a_from_acc(a, pt, kk);
-#pragma unroll
-                for (int dp = 0; dp < VD / 16; dp++) {
-                    uint32_t bb[4];
-                    ldsm_b_kn<LV>(bb, dOb, kk * 16, dp * 16);
-                    mma_bf16(dv[2 * dp], a, bb);
-                    mma_bf16(dv[2 * dp + 1], a, bb + 2);
-                }
-            }
+            ldsm_mma_pkn<BQ, VD, LV>(dv, pt, dOb);
             // dS^T = P^T (dP^T - D), kept in pt; dK += dS^T Q (scale applied at the end)
 #pragma unroll
             for (int nt = 0; nt < BQ / 8; nt++)
 #pragma unroll
                 for (int e = 0; e < 4; e++) pt[nt][e] *= dpt[nt][e] - D_b[nt * 8 + 2 * t + (e & 1)];
-#pragma unroll
-            for (int kk = 0; kk < BQ / 16; kk++) {
-                uint32_t a[4];
-                frag_a_from_acc(a, pt, kk);
-#pragma unroll
-                for (int dp = 0; dp < QKD / 16; dp++) {
-                    uint32_t bb[4];
-                    ldsm_b_kn<LQ>(bb, Qb, kk * 16, dp * 16);
-                    mma_bf16(dk[2 * dp], a, bb);
-                    mma_bf16(dk[2 * dp + 1], a, bb + 2);
-                }
-            }
+            ldsm_mma_pkn<BQ, QKD, LQ>(dk, pt, Qb);
         }
         __syncthreads();  // buffer n & 1 is consumed before tile n + 2 loads into it
     }
@@ -364,30 +309,8 @@ __global__ void __launch_bounds__(NW *WARP_SIZE) attention_backward_dq_v2_kernel
         if (!none) {
             bool all = k0 + BK - 1 <= r_lo && r_hi < T && (p.window == 0 || r_hi - k0 < p.window);
             float s[BK / 8][4] = {}, dpr[BK / 8][4] = {};
-#pragma unroll
-            for (int kk = 0; kk < QKD / 16; kk++) {
-                uint32_t a[4];
-                ldsm_a<LQ>(a, Qs, warp * 16, kk * 16);
-#pragma unroll
-                for (int np = 0; np < BK / 16; np++) {
-                    uint32_t bb[4];
-                    ldsm_b_nk<LQ>(bb, Kb, np * 16, kk * 16);
-                    mma_bf16(s[2 * np], a, bb);
-                    mma_bf16(s[2 * np + 1], a, bb + 2);
-                }
-            }
-#pragma unroll
-            for (int kk = 0; kk < VD / 16; kk++) {
-                uint32_t a[4];
-                ldsm_a<LV>(a, dOs, warp * 16, kk * 16);
-#pragma unroll
-                for (int np = 0; np < BK / 16; np++) {
-                    uint32_t bb[4];
-                    ldsm_b_nk<LV>(bb, Vb, np * 16, kk * 16);
-                    mma_bf16(dpr[2 * np], a, bb);
-                    mma_bf16(dpr[2 * np + 1], a, bb + 2);
-                }
-            }
+            ldsm_mma_nk<QKD, BK, LQ, LQ>(s, Qs, warp * 16, Kb);
+            ldsm_mma_nk<VD, BK, LV, LV>(dpr, dOs, warp * 16, Vb);
             // dS = P (dP - D), P = exp2(scale log2e S - lse log2e); masked entries are 0.
 #pragma unroll
             for (int nt = 0; nt < BK / 8; nt++)
@@ -398,18 +321,7 @@ __global__ void __launch_bounds__(NW *WARP_SIZE) attention_backward_dq_v2_kernel
                     if (!all && !visible(row[r], k0 + nt * 8 + 2 * t + (e & 1), T, p.window)) pr = 0.0f;
                     s[nt][e] = pr * (dpr[nt][e] - Dr[r]);
                 }
-#pragma unroll
-            for (int kk = 0; kk < BK / 16; kk++) {
-                uint32_t a[4];
-                frag_a_from_acc(a, s, kk);
-#pragma unroll
-                for (int dp = 0; dp < QKD / 16; dp++) {
-                    uint32_t bb[4];
-                    ldsm_b_kn<LQ>(bb, Kb, kk * 16, dp * 16);
-                    mma_bf16(dq[2 * dp], a, bb);
-                    mma_bf16(dq[2 * dp + 1], a, bb + 2);
-                }
-            }
+            ldsm_mma_pkn<BK, QKD, LQ>(dq, s, Kb);
         }
         __syncthreads();  // buffer n & 1 is consumed before tile n + 2 loads into it
     }

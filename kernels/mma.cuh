@@ -203,4 +203,39 @@ __device__ __forceinline__ void ldsm_b_kn(uint32_t b[4], const floatX *s, int k0
     ldsm_x4_trans(b, s + (k0 + (lane & 15)) * LD + n0 + 8 * (lane >> 4));
 }
 
+// acc[N / 8] += A B^T for a warp's 16 rows: A = As[r0 .. r0 + 15][0 .. K) (leading
+// dimension LDA), B given as Bs[n][k] (n-major, LDB, N rows): S = Q K^T, dP = dO V^T.
+template <int K, int N, int LDA, int LDB>
+__device__ __forceinline__ void ldsm_mma_nk(float (*acc)[4], const floatX *As, int r0, const floatX *Bs) {
+#pragma unroll
+    for (int kk = 0; kk < K / 16; kk++) {
+        uint32_t a[4];
+        ldsm_a<LDA>(a, As, r0, kk * 16);
+#pragma unroll
+        for (int np = 0; np < N / 16; np++) {
+            uint32_t bb[4];
+            ldsm_b_nk<LDB>(bb, Bs, np * 16, kk * 16);
+            mma_bf16(acc[2 * np], a, bb);
+            mma_bf16(acc[2 * np + 1], a, bb + 2);
+        }
+    }
+}
+// acc[N / 8] += P B: P the warp's 16 x K accumulator p (rounded to bf16 as the A operand),
+// B = Bs[k][n] (k-major, LDB): O += P V, dV += P^T dO, dK += dS^T Q, dQ += dS K.
+template <int K, int N, int LDB>
+__device__ __forceinline__ void ldsm_mma_pkn(float (*acc)[4], const float (*p)[4], const floatX *Bs) {
+#pragma unroll
+    for (int kk = 0; kk < K / 16; kk++) {
+        uint32_t a[4];
+        frag_a_from_acc(a, p, kk);
+#pragma unroll
+        for (int dp = 0; dp < N / 16; dp++) {
+            uint32_t bb[4];
+            ldsm_b_kn<LDB>(bb, Bs, kk * 16, dp * 16);
+            mma_bf16(acc[2 * dp], a, bb);
+            mma_bf16(acc[2 * dp + 1], a, bb + 2);
+        }
+    }
+}
+
 #endif
