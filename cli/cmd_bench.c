@@ -372,6 +372,11 @@ int cmd_bench(int argc, char **argv) {
     int on_cuda = !strcmp(backend, "cuda");
     if (!results) results = on_cuda ? BENCH_CUDA_RESULTS : BENCH_DEFAULT_RESULTS;
     if (!*results) return usage_error("--results: expected a file path");
+    // Usage errors first, whatever this build can do.
+    if (use_nccl && !on_cuda) return usage_error("--nccl needs --backend cuda");
+    if (use_graph >= 0 && !on_cuda) return usage_error("%s needs --backend cuda", use_graph ? "--graph" : "--no-graph");
+    if (use_graph == 1 && use_nccl)
+        return usage_error("--graph times training alone: data-parallel steps (--nccl) are not captured");
     star_error err;
     memset(&err, 0, sizeof err);
 #ifndef STAR_WITH_CUDA
@@ -382,10 +387,6 @@ int cmd_bench(int argc, char **argv) {
         return EXIT_FAIL;
     }
 #endif
-    if (use_nccl && !on_cuda) return usage_error("--nccl needs --backend cuda");
-    if (use_graph >= 0 && !on_cuda) return usage_error("%s needs --backend cuda", use_graph ? "--graph" : "--no-graph");
-    if (use_graph == 1 && use_nccl)
-        return usage_error("--graph times training alone: data-parallel steps (--nccl) are not captured");
     if (!a.steps) a.steps = BENCH_DEFAULT_STEPS;
     quality_set_threads(a.threads);
     bench_result r;
