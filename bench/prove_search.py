@@ -135,13 +135,25 @@ def cmd_front(plan):
             print("%s\t%s\t%s" % (b["hash"], k, b["file"]))
 
 
+def trained(d):
+    """Whether an archive line's candidate was trained: ok, or failed while training
+    (diverged, out of memory or time). Candidates refused before any training say so in
+    their reason (docs/run.md): a hard limit "(not trained)", a shape the CUDA backend
+    does not run "not on the CUDA backend"."""
+    r = d.get("reason") or ""
+    return d["status"] == "ok" or not ("(not trained)" in r or "not on the CUDA backend" in r)
+
+
 def search_record(pair_name, alg, run_dir):
     gen, ck = last_generation(run_dir)
     cfg_objs = list(gen["population"][0]["objectives"].keys()) if gen["population"] else []
     _, lines = read_archive(run_dir)
-    by_fid = {}
+    by_fid, trained_fid = {}, {}
     for d in lines:
-        by_fid[str(d["fidelity"])] = by_fid.get(str(d["fidelity"]), 0) + 1
+        f = str(d["fidelity"])
+        by_fid[f] = by_fid.get(f, 0) + 1
+        if trained(d):
+            trained_fid[f] = trained_fid.get(f, 0) + 1
     return gen, {
         "pair": pair_name,
         "algorithm": alg,
@@ -150,6 +162,8 @@ def search_record(pair_name, alg, run_dir):
         "generations": ck["generation"] + 1,
         "evaluations": ck["evaluations"],
         "trainings_by_fidelity": by_fid,
+        "trained_by_fidelity": trained_fid,
+        "refused_untrained": sum(1 for d in lines if not trained(d)),
         "failed_or_infeasible": sum(1 for d in lines if d["status"] != "ok"),
         "train_s": round(sum(d.get("wall_s") or 0 for d in lines), 1),
         "hypervolume_per_generation_own_reference": ck.get("hypervolume"),

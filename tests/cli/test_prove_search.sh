@@ -72,6 +72,8 @@ ok &= len(pairs) == 1 and pairs[0]['objectives'] == ['quality', 'params', 'cache
 ok &= s['hv_nsga2'] == pairs[0]['nsga2']['hypervolume'] and s['hv_random'] == pairs[0]['random']['hypervolume']
 for q in r['searches']:  # population 4, 2 generations, rungs 4 and 8 keeping half, + the 2 seeds at 8
     ok &= q['generations'] == 2 and sum(q['trainings_by_fidelity'].values()) <= 14
+    # On the CPU nothing is refused before training: every evaluation trained.
+    ok &= q['trained_by_fidelity'] == q['trainings_by_fidelity'] and q['refused_untrained'] == 0
 counted = [c for c in r['search_vs_retrain'] if c.get('confirmed') is not None]
 ok &= s['ranking_confirmed'] == (all(c['confirmed'] for c in counted) if counted else None)
 ok &= s['invocation']['retrainings_run'] >= 1
