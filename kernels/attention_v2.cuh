@@ -53,6 +53,23 @@ __device__ __forceinline__ void cp_row_values(float *s, const float *g, int r0, 
     }
 }
 
+// The key loop's double buffering (forward and dQ): starts loading key/value tile n + 1
+// (the key rows from k0 + BK) into the other buffer, then waits until tile n, and all
+// that was committed before it, is in shared memory for the whole block.
+template <int QKD, int VD, int BK, int NT>
+__device__ __forceinline__ void next_kv_tile(floatX *Ks, floatX *Vs, const floatX *kg, const floatX *vg, long ks,
+                                             int n, int ntiles, int k0, int T) {
+    constexpr int LQ = QKD + ATT_PAD, LV = VD + ATT_PAD;
+    if (n + 1 < ntiles) {
+        int nb = (n + 1) & 1;
+        cp_tile<QKD, BK, NT>(Ks + nb * BK * LQ, kg, ks, k0 + BK, T);
+        cp_tile<VD, BK, NT>(Vs + nb * BK * LV, vg, ks, k0 + BK, T);
+    }
+    cp_async_commit();
+    cp_async_wait<1>();
+    __syncthreads();
+}
+
 // ---- Forward --------------------------------------------------------------------------
 // Block = (BQ = 16 NW queries, head, batch), key tiles of ATT_BK double-buffered.
 // Shared memory: Q [BQ][LQ], K [2][ATT_BK][LQ], V [2][ATT_BK][LV].
@@ -90,14 +107,7 @@ __global__ void __launch_bounds__(NW *WARP_SIZE, att2_cfg<VD>::FWD_MINB) attenti
     float ms[2] = {-INFINITY, -INFINITY}, l[2] = {0.0f, 0.0f};  // ms: running max of scale * log2e * s
     for (int n = 0; n < ntiles; n++) {
         int k0 = kbeg + n * BK;
-        if (n + 1 < ntiles) {
-            int nb = (n + 1) & 1;
-            cp_tile<QKD, BK, NT>(Ks + nb * BK * LQ, kg, ks, k0 + BK, T);
-            cp_tile<VD, BK, NT>(Vs + nb * BK * LV, vg, ks, k0 + BK, T);
-        }
-        cp_async_commit();
-        cp_async_wait<1>();  // tile n is in
-        __syncthreads();
+        next_kv_tile<QKD, VD, BK, NT>(Ks, Vs, kg, vg, ks, n, ntiles, k0, T);  // tile n is in
         const floatX *Kb = Ks + (n & 1) * BK * LQ, *Vb = Vs + (n & 1) * BK * LV;
         bool none = r_hi < k0 || r_lo >= T || (p.window > 0 && r_lo - (k0 + BK - 1) >= p.window);
         if (!none) {
@@ -296,14 +306,7 @@ __global__ void __launch_bounds__(NW *WARP_SIZE) attention_backward_dq_v2_kernel
     float dq[QKD / 8][4] = {};
     for (int n = 0; n < ntiles; n++) {
         int k0 = kbeg + n * BK;
-        if (n + 1 < ntiles) {
-            int nb = (n + 1) & 1;
-            cp_tile<QKD, BK, NT>(Ks + nb * BK * LQ, kg, ks, k0 + BK, T);
-            cp_tile<VD, BK, NT>(Vs + nb * BK * LV, vg, ks, k0 + BK, T);
-        }
-        cp_async_commit();
-        cp_async_wait<1>();  // Q, dO and tile n are in
-        __syncthreads();
+        next_kv_tile<QKD, VD, BK, NT>(Ks, Vs, kg, vg, ks, n, ntiles, k0, T);  // Q, dO and tile n are in
         const floatX *Kb = Ks + (n & 1) * BK * LQ, *Vb = Vs + (n & 1) * BK * LV;
         bool none = r_hi < k0 || r_lo >= T || (p.window > 0 && r_lo - (k0 + BK - 1) >= p.window);
         if (!none) {
