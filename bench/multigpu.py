@@ -53,9 +53,9 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 from side_by_side import Budget  # the same budget bookkeeping (bench/ is on sys.path)
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)

@@ -244,9 +244,11 @@ while IFS=$'\t' read -r h kind src; do
     [ -f "$res" ] && continue
     arch=$src
     if [ "$kind" = evolved ]; then
-        mkdir -p "$OUT/retrain/$h"
-        "$STAR" export "$src" --pick "$h" --out "$OUT/retrain/$h" >/dev/null 2>&1 || die "star export $src --pick $h failed"
-        arch="$OUT/retrain/$h/arch.yaml"
+        arch="$OUT/retrain/$h/arch.yaml"  # written atomically: once for every seed
+        if [ ! -f "$arch" ]; then
+            mkdir -p "$OUT/retrain/$h"
+            "$STAR" export "$src" --pick "$h" --out "$OUT/retrain/$h" >/dev/null 2>&1 || die "star export $src --pick $h failed"
+        fi
     fi
     note_device
     stats=$("$STAR" genome stats "$arch" --width "$WIDTH" --vocab 256 --context "$CONTEXT" --json) || die "star genome stats $arch failed"

@@ -953,17 +953,15 @@ int cuda_model_train_step(cuda_model *g, const token_batch *b, double max_norm, 
         return STAR_FAIL(err, "cuda_model_train_step: a gradient hook is set (data-parallel steps: cuda_train_step)");
     if (!g->graph_on) return step_uncaptured(g, b, max_norm, hp, out, err);
     step_key key = {b->B, b->T, max_norm};
-    if (!g->graph || !same_key(g->graph_key, key)) {
-        if (!same_key(g->warm_key, key)) {
-            // The first step of this shape runs uncaptured (the same computation): libraries
-            // and kernels load on first use, which must not happen inside a capture.
-            g->warm_key = key;
-            return step_uncaptured(g, b, max_norm, hp, out, err);
-        }
-        CK(check_batch(g, b, err));  // before capturing: a bad shape is not captured
-        CK(step_capture(g, key, err));
+    int capture = !g->graph || !same_key(g->graph_key, key);
+    if (capture && !same_key(g->warm_key, key)) {
+        // The first step of this shape runs uncaptured (the same computation): libraries
+        // and kernels load on first use, which must not happen inside a capture.
+        g->warm_key = key;
+        return step_uncaptured(g, b, max_norm, hp, out, err);
     }
-    CK(check_batch(g, b, err));
+    CK(check_batch(g, b, err));  // before any capture: a bad shape is not captured
+    if (capture) CK(step_capture(g, key, err));
     // The previous step (synchronized at its end) no longer reads the staging buffers.
     size_t BT = (size_t)b->B * b->T, cap = (size_t)g->opt.max_batch * g->opt.max_seq;
     memcpy(g->h_tokens, b->inputs, BT * sizeof(int32_t));

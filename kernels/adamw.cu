@@ -177,7 +177,7 @@ int grad_global_norm_copy_cuda(adamw_list_cuda *l, double *dst, star_stream s, s
 }
 
 int grad_global_norm_read_cuda(adamw_list_cuda *l, double *norm, star_stream s, star_error *err) {
-    cudaCheck(cudaMemcpyAsync(norm, l->d_norm_clip, sizeof(double), cudaMemcpyDeviceToHost, s), err);
+    if (grad_global_norm_copy_cuda(l, norm, s, err) != 0) return -1;
     cudaCheck(cudaStreamSynchronize(s), err);
     return 0;
 }
