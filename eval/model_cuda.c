@@ -36,7 +36,7 @@ typedef struct glayer {
     const liv_spec *s;
     int index;
     // Parameter tensor indices (NO_TENSOR when absent); tied LIVs hold their owner's.
-    int norm, proj[LIV_SLOTS], fconv[LIV_SLOTS], out, dt_w, dt_b, a_log, skip, conv, fa, fb, falpha;
+    int norm, proj[LIV_SLOTS], fconv[LIV_SLOTS], out, lambda, dt_w, dt_b, a_log, skip, conv, fa, fb, falpha;
     int computes[LIV_SLOTS];
     struct glayer *mem_owner;
     // Activations for the planned B, T (bf16 unless noted).
@@ -45,7 +45,9 @@ typedef struct glayer {
     floatX *fpre[LIV_SLOTS], *feat[LIV_SLOTS], *dfeat[LIV_SLOTS];
     floatX *dense[LIV_SLOTS];  // grouped projections written dense [dim][D]
     floatX *q_rot, *k_rot, *dq_rot, *dk_rot;  // attention (k: memory owner only)
-    float *lse;                                // attention [B,H,T]
+    float *lse;                                // attention [B,H,T] (SA-diff: twice, map 1 then map 2)
+    floatX *o1, *o2;                           // SA-diff: the two maps' outputs [B,T,H,hd]
+    float *head_rstd;                          // SA-diff: the head norm's rstd [B,T,H]
     floatX *u, *du;                            // GConv-1/-2: the value path after its conv
     float *filt, *dfilt;                       // GConv-2: the implicit filter [inner][T] and its gradient
     floatX *dt, *ddt;                          // Rec-2 owner: raw dt [B,T,H]
@@ -151,7 +153,7 @@ int cuda_model_check_arch(const arch *a, star_error *err) {
         const liv_spec *s = &a->liv[i];
         const char *name = s->cls >= 1 && s->cls <= LIV_CLASS_COUNT ? names[s->cls - 1] : "?";
         switch (s->cls) {
-        case LIV_SA1: case LIV_SA2: case LIV_SA3:
+        case LIV_SA1: case LIV_SA2: case LIV_SA3: case LIV_SADIFF:
             if (s->head_dim != 64 && s->head_dim != 128)
                 return STAR_FAIL(err, "LIV %d (%s): head dim %d is not on the CUDA backend yet (64 or 128)", i, name,
                                  s->head_dim);
@@ -202,6 +204,7 @@ static void map_layer(cuda_model *g, glayer *gl, const liv_layer *hl) {
         gl->computes[k] = hl->computes[k];
     }
     gl->out = tensor_of(m, hl->out.w);
+    gl->lambda = tensor_of(m, hl->lambda.w);
     gl->dt_w = tensor_of(m, hl->dt_w.w);
     gl->dt_b = tensor_of(m, hl->dt_b.w);
     gl->a_log = tensor_of(m, hl->a_log.w);
@@ -270,16 +273,24 @@ static int plan_buffers(cuda_model *g, star_error *err) {
             }
         }
         switch (s->cls) {
-        case LIV_SA1: case LIV_SA2: case LIV_SA3: {
+        case LIV_SA1: case LIV_SA2: case LIV_SA3: case LIV_SADIFF: {
             size_t nq = BT * s->n_heads * s->head_dim, nk = BT * s->n_kv_heads * s->head_dim;
+            int diff = s->cls == LIV_SADIFF;
             PLAN(l->q_rot, nq * X);
             PLAN(l->dq_rot, nq * X);
             if (l->mem_owner == l) {
                 PLAN(l->k_rot, nk * X);
                 PLAN(l->dk_rot, nk * X);
             }
-            PLAN(l->lse, (size_t)B * s->n_heads * T * F);
-            fs = maxz(fs, (size_t)attention_backward_scratch_floats(attn_shape_of(s, B, T)) * F);
+            PLAN(l->lse, (size_t)(diff ? 2 : 1) * B * s->n_heads * T * F);
+            if (diff) {
+                PLAN(l->o1, nq * X);
+                PLAN(l->o2, nq * X);
+                PLAN(l->head_rstd, BT * s->n_heads * F);
+                fs = maxz(fs, diff_attention_backward_scratch_bytes(attn_shape_of(s, B, T)));
+            } else {
+                fs = maxz(fs, (size_t)attention_backward_scratch_floats(attn_shape_of(s, B, T)) * F);
+            }
             break;
         }
         case LIV_REC2:
@@ -347,7 +358,8 @@ static void place_grads(cuda_model *g) {
 // The parameter tensors a layer reads (its own and those it is tied to).
 static int layer_max_tensor(const glayer *l) {
     int m = NO_TENSOR;
-    const int idx[] = {l->norm, l->out, l->dt_w, l->dt_b, l->a_log, l->skip, l->conv, l->fa, l->fb, l->falpha};
+    const int idx[] = {l->norm, l->out, l->lambda, l->dt_w, l->dt_b, l->a_log,
+                       l->skip, l->conv, l->fa, l->fb, l->falpha};
     for (size_t k = 0; k < sizeof idx / sizeof idx[0]; k++)
         if (idx[k] > m) m = idx[k];
     for (int k = 0; k < LIV_SLOTS; k++) {
@@ -589,6 +601,12 @@ static ssd_inputs_cuda rec2_inputs(const cuda_model *g, const glayer *l) {
     return in;
 }
 
+// What the differential forward keeps for its backward (lse: both maps).
+static diff_attn_saved_cuda diff_saved(const glayer *l) {
+    diff_attn_saved_cuda sv = {.o1 = l->o1, .o2 = l->o2, .lse = l->lse, .rstd = l->head_rstd};
+    return sv;
+}
+
 static int mixer_forward(cuda_model *g, glayer *l, int B, int T, star_error *err) {
     const liv_spec *s = l->s;
     glayer *o = l->mem_owner;
@@ -599,6 +617,14 @@ static int mixer_forward(cuda_model *g, glayer *l, int B, int T, star_error *err
         CK(rope_forward_cuda(l->q_rot, l->feat[0], B, T, s->n_heads, s->head_dim, 0, st, err));
         if (o == l) CK(rope_forward_cuda(l->k_rot, l->feat[1], B, T, s->n_kv_heads, s->head_dim, 0, st, err));
         return attention_forward_cuda(l->core, l->lse, l->q_rot, o->k_rot, o->feat[2], attn_shape_of(s, B, T), st, err);
+    case LIV_SADIFF: {
+        // Each half-head (hd/2 channels) is rotated on its own: [B,T,H,hd] read as [B,T,2H,hd/2].
+        CK(rope_forward_cuda(l->q_rot, l->feat[0], B, T, 2 * s->n_heads, s->head_dim / 2, 0, st, err));
+        if (o == l) CK(rope_forward_cuda(l->k_rot, l->feat[1], B, T, 2 * s->n_kv_heads, s->head_dim / 2, 0, st, err));
+        diff_attn_saved_cuda sv = diff_saved(l);
+        return diff_attention_forward_cuda(l->core, &sv, l->q_rot, o->k_rot, o->feat[2], T_W(l->lambda),
+                                           attn_shape_of(s, B, T), st, err);
+    }
     case LIV_REC1:
         return linear_attention_forward_cuda(l->core, l->feat[0], o->feat[1], o->feat[2], B, T, s->n_heads, s->head_dim,
                                              rec1_phi(s), st, err);
@@ -739,6 +765,17 @@ static int mixer_backward(cuda_model *g, glayer *l, const floatX *dcore, floatX 
         CK(rope_backward_cuda(l->dfeat[0], l->dq_rot, B, T, s->n_heads, s->head_dim, 0, st, err));
         // The owner runs last among the LIVs that read its keys: their gradients are all in.
         if (o == l) CK(rope_backward_cuda(l->dfeat[1], l->dk_rot, B, T, s->n_kv_heads, s->head_dim, 0, st, err));
+        return 0;
+    }
+    case LIV_SADIFF: {
+        diff_attn_saved_cuda sv = diff_saved(l);
+        CK(diff_attention_backward_cuda(l->dq_rot, o->dk_rot, o->dfeat[2], T_G(l->lambda), g->fscratch,
+                                        g->fscratch_bytes, dcore, &sv, l->q_rot, o->k_rot, o->feat[2], T_W(l->lambda),
+                                        attn_shape_of(s, B, T), st, err));
+        CK(rope_backward_cuda(l->dfeat[0], l->dq_rot, B, T, 2 * s->n_heads, s->head_dim / 2, 0, st, err));
+        // The owner runs last among the LIVs that read its keys: their gradients are all in.
+        if (o == l)
+            CK(rope_backward_cuda(l->dfeat[1], l->dk_rot, B, T, 2 * s->n_kv_heads, s->head_dim / 2, 0, st, err));
         return 0;
     }
     case LIV_REC1:

@@ -1,9 +1,13 @@
 // star: the CUDA model (eval/model_cuda.h) against the CPU model (eval/model.h) on the
 // same fp32 weights and batches: the loss, every parameter gradient, and the loss curve
 // of a few AdamW steps. Architectures: Transformer++ and the striped hybrid
-// (configs/baselines/), and random genomes over the classes the CUDA backend runs
-// (sharing, grouped projections, feature convs and every norm placement included).
-// A class not on the CUDA backend must be refused with a message naming it.
+// (configs/baselines/), differential attention (SA-diff, whose lambda gradient is
+// compared like every other tensor) alternating with SwiGLU at head dim 64, and at head
+// dim 128 with feature convs, a post-norm and a LIV reusing an earlier one's K/V, and
+// random genomes over the classes the CUDA backend runs (sharing, grouped projections,
+// feature convs and every norm placement included; one of them holding SA-diff).
+// A head dim not on the CUDA backend (SA-diff at 32) must be refused with a message
+// naming the class and the head dim.
 //
 // Tolerances (bf16 weights, activations and activation gradients against an fp32 CPU
 // model): loss relative error < 2e-2; each gradient tensor's error in norm relative to
@@ -17,9 +21,9 @@
 // The captured training step (CUDA graph, cuda_model_set_graph) against the uncaptured one:
 // two models from the same seed on the same batches give bit-identical losses, gradient
 // norms, final weights and AdamW moments (Transformer++ with a shape change and back, the
-// striped hybrid with GConv-2 and attention, a Rec-2 genome with a shape change), a shape
-// change captures again (counted), and a step whose loss is not finite leaves weights and
-// moments as the uncaptured step does.
+// striped hybrid with GConv-2 and attention, a Rec-2 genome and the SA-diff + SwiGLU
+// genome with a shape change), a shape change captures again (counted), and a step whose
+// loss is not finite leaves weights and moments as the uncaptured step does.
 // Prints one line per model with the worst tensor. Exit 77 without a CUDA device.
 #include <math.h>
 #include <stdio.h>
@@ -290,6 +294,52 @@ static int load_yaml(const char *path, int width, int vocab, arch *a) {
     return genome_resolve(&g, dims, a, &err);
 }
 
+static int load_yaml_text(const char *text, const char *name, int width, int vocab, arch *a) {
+    genome g;
+    genome_dims dims = {0, 0};
+    if (genome_load_text(text, strlen(text), name, &g, &dims, &err) != 0) return -1;
+    dims.width = width;
+    dims.vocab = vocab;
+    return genome_resolve(&g, dims, a, &err);
+}
+
+static int has_class(const arch *a, liv_class c) {
+    for (int i = 0; i < a->depth; i++)
+        if (a->liv[i].cls == c) return 1;
+    return 0;
+}
+
+// Differential attention (head dim 64 at D128: two heads) alternating with SwiGLU.
+static const char sadiff_swiglu_yaml[] =
+    "gene_table_version: 1\n"
+    "livs: [{class: SA-diff}, {class: GMemless}, {class: SA-diff}, {class: GMemless},\n"
+    "       {class: SA-diff}, {class: GMemless}, {class: SA-diff}, {class: GMemless}]\n"
+    "operators:\n"
+    "  SA-diff: {sparsity: 2}\n"
+    "  GMemless: {nonlinearity: 1}\n"
+    "featurizers:\n"
+    "  GMemless:\n"
+    "    - {expansion: 2}\n";
+
+// Head dim 128 (two heads at D256), short convs on q, k, v, and the second SA-diff
+// (post-norm) reading the first one's rotated keys and values.
+static const char sadiff_reuse_yaml[] =
+    "gene_table_version: 1\n"
+    "livs:\n"
+    "  - {class: SA-diff}\n"
+    "  - {class: GMemless}\n"
+    "  - {class: SA-diff, feature_group_sharing: {group: 1, strategy: reuse}, norm: post}\n"
+    "  - {class: GMemless}\n"
+    "operators:\n"
+    "  SA-diff: {featurization: 2, sparsity: 3}\n";
+
+// SA-diff at head dim 32 (sparsity 1): not on the CUDA backend.
+static const char sadiff_hd32_yaml[] =
+    "gene_table_version: 1\n"
+    "livs: [{class: SA-diff}, {class: GMemless}]\n"
+    "operators:\n"
+    "  SA-diff: {sparsity: 1}\n";
+
 int main(void) {
     setvbuf(stdout, NULL, _IOLBF, 0);  // progress shows even if the run is cut short
     int count = 0;
@@ -299,20 +349,17 @@ int main(void) {
         return 77;
     }
     arch a;
-    // A class the CUDA backend does not run is refused, naming it.
-    {
-        genome_space sp = genome_space_default();
-        sp.classes = GENOME_CLASS_BIT(LIV_SADIFF);
-        sp.depth_min = sp.depth_max = 2;
-        pcg32 rng = pcg32_derive(1, 1);
-        genome g;
-        genome_random(&sp, &rng, &g);
+    // A head dim the CUDA backend does not run is refused, naming the class and the dim.
+    if (load_yaml_text(sadiff_hd32_yaml, "sa-diff hd32", 128, 256, &a) == 0) {
         cuda_model *gm = NULL;
         model_options mo = {.max_batch = 1, .max_seq = 16, .seed = 1};
-        CHECK(genome_resolve(&g, sp.dims, &a, &err) == 0);
+        CHECK_MSG(a.liv[0].cls == LIV_SADIFF && a.liv[0].head_dim == 32, "class %d head dim %d", (int)a.liv[0].cls,
+                  a.liv[0].head_dim);
         CHECK(cuda_model_create(&a, mo, 0, &gm, &err) != 0 && gm == NULL);
-        CHECK_STR_CONTAINS(err.msg, "SA-diff");
+        CHECK_STR_CONTAINS(err.msg, "LIV 0 (SA-diff): head dim 32");
         CHECK_STR_CONTAINS(err.msg, "not on the CUDA backend yet");
+    } else {
+        CHECK_MSG(0, "sa-diff hd32: %s", err.msg);
     }
     if (load_yaml("configs/baselines/transformer.yaml", 128, 256, &a) == 0)
         check_arch("transformer++ D128 T128", &a, 2, 128, 11);
@@ -326,8 +373,22 @@ int main(void) {
         check_arch("striped D128 T128", &a, 2, 128, 13);
     else
         CHECK_MSG(0, "striped.yaml: %s", err.msg);
+    if (load_yaml_text(sadiff_swiglu_yaml, "sa-diff+swiglu", 128, 256, &a) == 0) {
+        CHECK(a.liv[0].cls == LIV_SADIFF && a.liv[0].head_dim == 64 && a.liv[0].n_heads == 2);
+        check_arch("sa-diff+swiglu D128 T128", &a, 2, 128, 14);
+    } else {
+        CHECK_MSG(0, "sa-diff+swiglu: %s", err.msg);
+    }
+    if (load_yaml_text(sadiff_reuse_yaml, "sa-diff reuse", 256, 256, &a) == 0) {
+        CHECK(a.liv[2].cls == LIV_SADIFF && a.liv[2].head_dim == 128 && a.liv[2].n_heads == 2 &&
+              a.liv[2].kv_from == 0 && a.liv[2].norm == NORM_POST && a.liv[0].feat[0].conv_len > 0);
+        check_arch("sa-diff hd128 reuse D256", &a, 2, 64, 15);
+    } else {
+        CHECK_MSG(0, "sa-diff reuse: %s", err.msg);
+    }
 
-    // Random genomes of the wired classes (what the CUDA backend accepts at width 128).
+    // Random genomes of the wired classes (what the CUDA backend accepts at width 128). The
+    // six drawn without SA-diff are those checked before SA-diff was wired; one more holds it.
     genome_space sp = genome_space_default();
     sp.classes = GENOME_ALL_CLASSES & ~GENOME_CLASS_BIT(LIV_SADIFF);
     sp.depth_min = 2;
@@ -348,6 +409,22 @@ int main(void) {
         tested++;
     }
     CHECK_MSG(tested == 6, "only %d random genomes of %d drawn run on the CUDA backend", tested, drawn);
+    sp.classes = GENOME_ALL_CLASSES;
+    rng = pcg32_derive(2026, 6);
+    int found_diff = 0;
+    for (int d = 0; d < 400 && !found_diff; d++) {
+        genome g;
+        genome_random(&sp, &rng, &g);
+        if (genome_resolve(&g, sp.dims, &a, &err) != 0 || !has_class(&a, LIV_SADIFF) ||
+            cuda_model_check_arch(&a, &err) != 0)
+            continue;
+        char gs[512];
+        genome_to_string(&g, gs, sizeof gs);
+        printf("random sa-diff: %s\n", gs);
+        check_arch("random sa-diff", &a, 2, 64, 110);
+        found_diff = 1;
+    }
+    CHECK_MSG(found_diff, "no random genome with SA-diff that the CUDA backend runs in 400 draws");
 
     // The captured step against the uncaptured one.
     if (load_yaml("configs/baselines/transformer.yaml", 64, 256, &a) == 0) {
@@ -381,5 +458,9 @@ int main(void) {
         found = 1;
     }
     CHECK_MSG(found, "no Rec-2 genome that the CUDA backend runs in 200 draws");
+    if (load_yaml_text(sadiff_swiglu_yaml, "sa-diff+swiglu", 128, 256, &a) == 0)
+        check_graph("sa-diff+swiglu D128 T64", &a, 2, 64, 32, 3e-3, 25);
+    else
+        CHECK_MSG(0, "sa-diff+swiglu: %s", err.msg);
     TEST_END();
 }

@@ -1,6 +1,7 @@
 // star: an architecture search with evaluation.backend: cuda (eval/arch_search.c, each
-// candidate through train_new_cuda). A seeded SA-diff genome, a class the CUDA backend
-// does not run, is recorded infeasible with the reason while the search goes on, and the
+// candidate through train_new_cuda). A seeded SA-diff genome at head dim 32, a shape the
+// CUDA backend does not run, is recorded infeasible with the reason while the search goes
+// on (SA-diff at head dim 64, as the search may draw it, trains), and the
 // seeded Transformer trains on the device (status ok, a finite validation loss); any other
 // failure must be a shape the backend refuses. Then the same search with the device's
 // memory taken (every large cudaMalloc fails) completes with every candidate infeasible
@@ -24,7 +25,7 @@
 #include "search/run.h"
 #include "tests/test_util.h"
 
-#define SA_DIFF_SEED "41111-91111"
+#define SA_DIFF_SEED "41111-91111;o4=11111"  // SA-diff, sparsity 1: head dim 32
 #define TRANSFORMER_SEED "11111-91111"
 #define MAX_HELD 4096
 
@@ -106,7 +107,7 @@ out:
 }
 
 // The archive of run, counted: lines, ok lines, the SA-diff seed's lines and how many
-// were refused with the class in the reason, the Transformer seed's ok lines with a
+// were refused with the class and head dim in the reason, the Transformer seed's ok lines with a
 // loss, and failures for any reason other than a shape the CUDA backend refuses or
 // failure_has.
 typedef struct archive_counts {
@@ -128,8 +129,9 @@ static archive_counts read_archive(const char *run, const char *failure_has) {
         c.ok += ok;
         if (strstr(line, "\"x\":\"" SA_DIFF_SEED "\"")) {
             c.sa_diff_lines++;
-            c.sa_diff_refused += !ok && strstr(line, "\"failed\":true") &&
-                                 strstr(line, "in_context_recall: LIV 0: class SA-diff is not on the CUDA backend yet");
+            c.sa_diff_refused +=
+                !ok && strstr(line, "\"failed\":true") &&
+                strstr(line, "in_context_recall: LIV 0 (SA-diff): head dim 32 is not on the CUDA backend yet");
         } else if (strstr(line, "\"x\":\"" TRANSFORMER_SEED "\"")) {
             c.transformer_ok += ok && strstr(line, "\"val_loss\":") && !strstr(line, "\"val_loss\":null");
         }
@@ -177,7 +179,7 @@ int main(void) {
     write_file("transformer.yaml", "gene_table_version: 1\nstring: " TRANSFORMER_SEED "\n");
     star_config cfg;
 
-    // The search goes on past the SA-diff seed; the Transformer seed trains.
+    // The search goes on past the refused SA-diff seed; the Transformer seed trains.
     CHECK_MSG(cuda_backend_check(&err) == 0, "%s", err.msg);
     if (load_config("run", &cfg) == 0) {
         CHECK_MSG(run_search_dir(&cfg) == 0, "%s", err.msg);
