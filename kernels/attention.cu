@@ -430,13 +430,16 @@ int attention_kernel_version_cuda(star_error *err) {
     return STAR_FAIL(err, "environment variable STAR_ATTN_V1=\"%s\": expected 1 (version 1 kernels) or 0 (version 2)", v);
 }
 
-static int check_shape(attn_shape s, const char *who, star_error *err) {  // plain or differential: same hd
+// Head dims on the device: plain attention 32, 64 or 128; differential attention 64 or 128
+// (its maps use q.k halves of 32 or 64).
+static int check_shape(attn_shape s, int diff, const char *who, star_error *err) {
     if (s.B < 1 || s.T < 1) return STAR_FAIL(err, "%s: batch %d and length %d must be positive", who, s.B, s.T);
     if (s.H < 1 || s.Hkv < 1 || s.H % s.Hkv != 0)
         return STAR_FAIL(err, "%s: %d query heads must be a positive multiple of the %d key/value heads", who, s.H,
                          s.Hkv);
-    if (s.hd != 64 && s.hd != 128)
-        return STAR_FAIL(err, "%s: head dim %d is not supported on CUDA (64 or 128)", who, s.hd);
+    if (s.hd != 64 && s.hd != 128 && (diff || s.hd != 32))
+        return STAR_FAIL(err, "%s: head dim %d is not supported on CUDA (%s)", who, s.hd,
+                         diff ? "64 or 128" : "32, 64 or 128");
     if (s.window < 0) return STAR_FAIL(err, "%s: window %d must be 0 (full) or positive", who, s.window);
     if ((long)s.H * s.B > 65535L * 65535L || s.H > 65535 || s.B > 65535)
         return STAR_FAIL(err, "%s: %d heads x batch %d exceed the launch grid", who, s.H, s.B);
@@ -513,7 +516,7 @@ static int backward_map(attn_params p, star_stream st, star_error *err) {
 
 int attention_forward_cuda(floatX *out, float *lse, const floatX *q, const floatX *k, const floatX *v, attn_shape s,
                            star_stream st, star_error *err) {
-    if (check_shape(s, "attention_forward_cuda", err)) return -1;
+    if (check_shape(s, 0, "attention_forward_cuda", err)) return -1;
     const void *ptrs[] = {out, q, k, v};
     if (check_aligned(ptrs, 4, "attention_forward_cuda", err)) return -1;
     attn_params p = make_params(s, 0, 1.0 / sqrt((double)s.hd));
@@ -522,7 +525,11 @@ int attention_forward_cuda(floatX *out, float *lse, const floatX *q, const float
     p.v = v;
     p.o = out;
     p.lse = lse;
-    return s.hd == 64 ? forward_map<64, 64>(p, st, err) : forward_map<128, 128>(p, st, err);
+    switch (s.hd) {
+    case 32: return forward_map<32, 32>(p, st, err);
+    case 64: return forward_map<64, 64>(p, st, err);
+    default: return forward_map<128, 128>(p, st, err);
+    }
 }
 
 long attention_backward_scratch_floats(attn_shape s) { return (long)s.B * s.H * s.T; }
@@ -530,7 +537,7 @@ long attention_backward_scratch_floats(attn_shape s) { return (long)s.B * s.H * 
 int attention_backward_cuda(floatX *dq, floatX *dk, floatX *dv, float *scratch, const floatX *dout,
                             const floatX *out, const float *lse, const floatX *q, const floatX *k, const floatX *v,
                             attn_shape s, star_stream st, star_error *err) {
-    if (check_shape(s, "attention_backward_cuda", err)) return -1;
+    if (check_shape(s, 0, "attention_backward_cuda", err)) return -1;
     if (!dq || !dk || !dv || !scratch)
         return STAR_FAIL(err, "attention_backward_cuda: dq, dk, dv and scratch are required");
     const void *ptrs[] = {dq, dk, dv, dout, out, q, k, v};
@@ -546,7 +553,11 @@ int attention_backward_cuda(floatX *dq, floatX *dk, floatX *dv, float *scratch, 
     p.dq = dq;
     p.dk = dk;
     p.dv = dv;
-    return s.hd == 64 ? backward_map<64, 64>(p, st, err) : backward_map<128, 128>(p, st, err);
+    switch (s.hd) {
+    case 32: return backward_map<32, 32>(p, st, err);
+    case 64: return backward_map<64, 64>(p, st, err);
+    default: return backward_map<128, 128>(p, st, err);
+    }
 }
 
 // ---- Differential attention ------------------------------------------------------------
@@ -613,7 +624,7 @@ __global__ void diff_dlambda_kernel(float *dlambda, const float *rowdot, long ro
 
 static int diff_check(attn_shape s, const diff_attn_saved_cuda *sv, const float *lambda, const char *who,
                       star_error *err) {
-    if (check_shape(s, who, err)) return -1;
+    if (check_shape(s, 1, who, err)) return -1;
     if (!sv || !sv->o1 || !sv->o2 || !sv->lse || !sv->rstd || !lambda)
         return STAR_FAIL(err, "%s: saved tensors and lambda are required", who);
     const void *ptrs[] = {sv->o1, sv->o2};

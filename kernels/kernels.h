@@ -164,7 +164,7 @@ int crossentropy_fused_cuda(floatX *dlogits, float *losses, double *d_loss, int 
 // ---- Causal softmax attention (kernels/attention.cu), flash-attention style ----------
 // The CPU operator's layouts: q, out [B,T,H,hd]; k, v [B,T,Hkv,hd] (GQA: head h reads kv
 // head h / (H/Hkv)); lse [B,H,T] fp32 (the logsumexp of each score row, saved for the
-// backward); window 0 = full causal, w > 0 = keys i - w < j <= i. hd 64 or 128; every
+// backward); window 0 = full causal, w > 0 = keys i - w < j <= i. hd 32, 64 or 128; every
 // tensor 16-byte aligned (cudaMalloc'd buffers at offsets that are multiples of 8 values).
 int attention_forward_cuda(floatX *out, float *lse, const floatX *q, const floatX *k, const floatX *v, attn_shape s,
                            star_stream st, star_error *err);

@@ -2,8 +2,8 @@
 // (operators/attention.c, attention_diff.c; float build) on the same bf16-rounded random
 // inputs, over batch, length (1, 17, 128, 257: one key, one partial tile, whole tiles, a
 // partial tile past several), GQA groups (4 query heads on 4, 2, 1 kv heads), head dims
-// 64 and 128, full causal and a sliding window; then differential attention (two
-// half-width maps, lambda, head norm) on a subset of those shapes.
+// 32, 64 and 128, full causal and a sliding window; then differential attention (two
+// half-width maps, lambda, head norm; head dims 64 and 128) on a subset of those shapes.
 //   Forward: out (bf16, pre-filled with NaN) within 1e-2 of the largest reference value;
 //     lse (fp32, NaN-filled) within 1e-4.
 //   Backward: dq, dk, dv accumulate (+=) onto random starting values as large as the
@@ -251,9 +251,14 @@ static void test_refused(void) {
     printf("attention: unsupported shapes refused\n");
     floatX *buf = (floatX *)dev_alloc(sizeof(floatX) * 4096);
     float *lse = (float *)dev_alloc(sizeof(float) * 64);
-    attn_shape bad_hd = {1, 4, 2, 2, 32, 0}, bad_group = {1, 4, 3, 2, 64, 0}, bad_window = {1, 4, 2, 2, 64, -1};
+    attn_shape bad_hd = {1, 4, 2, 2, 96, 0}, bad_group = {1, 4, 3, 2, 64, 0}, bad_window = {1, 4, 2, 2, 64, -1};
     CHECK(attention_forward_cuda(buf, lse, buf, buf, buf, bad_hd, NULL, &kt_err) == -1);
-    CHECK_STR_CONTAINS(kt_err.msg, "head dim 32");
+    CHECK_STR_CONTAINS(kt_err.msg, "head dim 96");
+    // Differential attention at head dim 32 would score 16-wide half-heads: refused.
+    diff_attn_saved_cuda sv = {.o1 = buf, .o2 = buf, .lse = lse, .rstd = lse};
+    CHECK(diff_attention_forward_cuda(buf, &sv, buf, buf, buf, lse, (attn_shape){1, 4, 2, 2, 32, 0}, NULL, &kt_err) ==
+          -1);
+    CHECK_STR_CONTAINS(kt_err.msg, "head dim 32 is not supported on CUDA (64 or 128)");
     CHECK(attention_forward_cuda(buf, lse, buf, buf, buf, bad_group, NULL, &kt_err) == -1);
     CHECK(attention_backward_cuda(buf, buf, buf, lse, buf, buf, lse, buf, buf, buf, bad_window, NULL, &kt_err) == -1);
     CHECK(attention_forward_cuda(buf + 1, lse, buf, buf, buf, (attn_shape){1, 4, 2, 2, 64, 0}, NULL, &kt_err) == -1);
@@ -306,9 +311,10 @@ static double now_ms(void) {
 }
 
 static void time_attention(pcg32 *rng) {
-    static const attn_shape shapes[] = {{16, 2048, 8, 8, 64, 0}, {8, 4096, 12, 12, 64, 0}, {8, 4096, 6, 6, 128, 0}};
+    static const attn_shape shapes[] = {
+        {16, 2048, 8, 8, 64, 0}, {8, 4096, 12, 12, 64, 0}, {8, 4096, 6, 6, 128, 0}, {16, 2048, 16, 16, 32, 0}};
     const int reps = 10;
-    for (int si = 0; si < 3; si++) {
+    for (int si = 0; si < (int)(sizeof shapes / sizeof shapes[0]); si++) {
         attn_shape s = shapes[si];
         long nq = (long)s.B * s.T * s.H * s.hd, nkv = (long)s.B * s.T * s.Hkv * s.hd, nl = (long)s.B * s.H * s.T;
         float *hq = host_random(nq, 2, 1, rng);
@@ -363,13 +369,14 @@ int main(int argc, char **argv) {
         test_attention(1, 300, 2, 2, 64, 100, &rng);
         test_attention(1, 600, 2, 2, 128, 200, &rng);
         test_diff_attention(2, 257, 4, 1, 64, 32, &rng);
+        test_attention(2, 300, 4, 2, 32, 100, &rng);
         MUST(star_cuda_destroy(ctx, &kt_err));
         TEST_END();
     }
-    static const int Ts[] = {1, 17, 128, 257}, kvs[] = {4, 2, 1}, hds[] = {64, 128}, windows[] = {0, 32};
+    static const int Ts[] = {1, 17, 128, 257}, kvs[] = {4, 2, 1}, hds[] = {64, 128, 32}, windows[] = {0, 32};
     for (int b = 1; b <= 2; b++)
         for (int ti = 0; ti < 4; ti++)
-            for (int hi = 0; hi < 2; hi++)
+            for (int hi = 0; hi < 3; hi++)
                 for (int ki = 0; ki < 3; ki++)
                     for (int wi = 0; wi < 2; wi++) test_attention(b, Ts[ti], 4, kvs[ki], hds[hi], windows[wi], &rng);
     test_attention(1, 257, 4, 1, 64, 1, &rng);     // window 1: each query sees only itself
@@ -380,6 +387,8 @@ int main(int argc, char **argv) {
     test_attention(1, 700, 2, 1, 64, 0, &rng);
     test_attention(1, 600, 2, 2, 128, 200, &rng);
     test_attention(1, 520, 4, 2, 64, 130, &rng);
+    test_attention(1, 700, 2, 2, 32, 0, &rng);     // head dim 32 over several tiles
+    test_attention(2, 520, 4, 1, 32, 130, &rng);
     for (int ti = 0; ti < 2; ti++)
         for (int hi = 0; hi < 2; hi++)
             for (int ki = 0; ki < 2; ki++)

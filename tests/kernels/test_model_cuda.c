@@ -333,6 +333,16 @@ static const char sadiff_reuse_yaml[] =
     "operators:\n"
     "  SA-diff: {featurization: 2, sparsity: 3}\n";
 
+// Head dim 32 (sparsity 1: four heads at D128): SA-1, SA-2 on one kv head, SA-3 with its
+// window, each followed by SwiGLU.
+static const char hd32_yaml[] =
+    "gene_table_version: 1\n"
+    "livs: [{class: SA-1}, {class: GMemless}, {class: SA-2}, {class: GMemless}, {class: SA-3}, {class: GMemless}]\n"
+    "operators:\n"
+    "  SA-1: {sparsity: 1}\n"
+    "  SA-2: {sparsity: 1}\n"
+    "  SA-3: {sparsity: 1}\n";
+
 // SA-diff at head dim 32 (sparsity 1): not on the CUDA backend.
 static const char sadiff_hd32_yaml[] =
     "gene_table_version: 1\n"
@@ -373,6 +383,15 @@ int main(void) {
         check_arch("striped D128 T128", &a, 2, 128, 13);
     else
         CHECK_MSG(0, "striped.yaml: %s", err.msg);
+    if (load_yaml_text(hd32_yaml, "hd32", 128, 256, &a) == 0) {
+        CHECK_MSG(a.liv[0].head_dim == 32 && a.liv[2].head_dim == 32 && a.liv[2].n_kv_heads == 1 &&
+                      a.liv[4].head_dim == 32,
+                  "hd32: head dims %d %d %d, SA-2 kv heads %d", a.liv[0].head_dim, a.liv[2].head_dim,
+                  a.liv[4].head_dim, a.liv[2].n_kv_heads);
+        check_arch("attention hd32 D128 T128", &a, 2, 128, 16);
+    } else {
+        CHECK_MSG(0, "hd32: %s", err.msg);
+    }
     if (load_yaml_text(sadiff_swiglu_yaml, "sa-diff+swiglu", 128, 256, &a) == 0) {
         CHECK(a.liv[0].cls == LIV_SADIFF && a.liv[0].head_dim == 64 && a.liv[0].n_heads == 2);
         check_arch("sa-diff+swiglu D128 T128", &a, 2, 128, 14);
