@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-packages=(build-essential cmake pkg-config libyaml-dev libopenblas-dev libfftw3-dev fortunes libplplot-dev plplot-driver-cairo libopenmpi-dev openmpi-bin
+packages=(build-essential cmake pkg-config libyaml-dev libopenblas-dev libfftw3-dev fortunes dict-gcide libplplot-dev plplot-driver-cairo libopenmpi-dev openmpi-bin
           clang libclang-rt-dev)  # clang + libclang-rt-dev: the fuzz harnesses (tests/fuzz/run.sh)
 missing=()
 for p in "${packages[@]}"; do

@@ -42,8 +42,9 @@ static void usage(FILE *f) {
     fprintf(f,
             "\n"
             "  --ckpt DIR           score a checkpoint (suite text only; leave ARCH out)\n"
-            "  --val-sequences N    score at most N validation sequences (default %d, as the\n"
-            "                       search does; 0 = the whole validation split)\n\n"
+            "  --val-sequences N    score at most N validation sequences, in batches spread\n"
+            "                       evenly over the split (default %d, as the search does;\n"
+            "                       0 = the whole validation split)\n\n"
             "%s",
             QUALITY_VAL_SEQUENCES, arch_args_help);
 }

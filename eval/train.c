@@ -52,14 +52,14 @@ int evaluate_validation_group(model *m, const data_source *data, int B, int T, i
         batch_slice_free(&sl);
         return -1;
     }
-    int n = data->val_count(data->ctx, B, T);
+    int total = data->val_count(data->ctx, B, T), n = total;
     if (max_batches > 0 && n > max_batches) n = max_batches;
     double sums[3] = {0, 0, 0};  // loss * scored, scored, correct
     int V = model_arch(m)->dims.vocab;
     int rc = 0;
     for (int i = 0; i < n && rc == 0; i++) {
         double loss;
-        if (data->val_batch(data->ctx, i, batch_slice_source(&sl, &b), err) != 0) {
+        if (data->val_batch(data->ctx, validation_batch_index(i, n, total), batch_slice_source(&sl, &b), err) != 0) {
             rc = -1;
             break;
         }

@@ -36,7 +36,8 @@ typedef struct data_source {
 typedef struct train_params {
     int steps, batch, seq_len;
     double lr, min_lr_frac, warmup_steps, weight_decay, clip, beta1, beta2, eps;
-    int val_batches;        // how many validation batches to score at the end (0 = all)
+    int val_batches;        // how many validation batches to score at the end (0 = all),
+                            // spread evenly over the split (validation_batch_index)
     double time_limit_s;    // 0 = none: stop and fail when exceeded
     int log_every;          // 0 = quiet (only the group's rank 0 logs)
     const dist_comm *group; // NULL (or one rank): train alone; else data parallel over its ranks
@@ -73,7 +74,14 @@ int train_run_with(model *m, adamw_state *opt, const data_source *data, const tr
                    star_error *err);
 // Data parallel: fails unless every rank of group holds rank 0's weights, bit for bit.
 int train_check_same_weights(model *m, const dist_comm *group, star_error *err);
-// Scores the validation set: loss and accuracy (no gradients).
+// Batch i of the `used` validation batches scored out of `total`: spread evenly over the
+// split, so a part of it stands for all of it even where the text is ordered (a
+// dictionary, alphabetically). The identity when every batch is scored.
+static inline int validation_batch_index(int i, int used, int total) {
+    return (int)((long long)i * total / used);
+}
+// Scores the validation set: loss and accuracy (no gradients); max_batches > 0 scores
+// that many batches, spread by validation_batch_index.
 int evaluate_validation(model *m, const data_source *data, int B, int T, int max_batches, train_result *r,
                         star_error *err);
 // The same with batches of B rows split over the ranks of group (NULL = alone).

@@ -33,13 +33,13 @@ static int validate(cuda_model *g, const data_source *data, int B, int T, int ma
     }
     int V = model_arch(cuda_model_host(g))->dims.vocab;
     float *logits = malloc(sizeof(float) * (size_t)b.B * T * V);
-    int n = data->val_count(data->ctx, B, T), rc = 0;
+    int total = data->val_count(data->ctx, B, T), n = total, rc = 0;
     if (max_batches > 0 && n > max_batches) n = max_batches;
     double sums[3] = {0, 0, 0};  // loss * scored, scored, correct
     if (!logits) rc = STAR_FAIL(err, "out of host memory for the validation logits");
     for (int i = 0; i < n && rc == 0; i++) {
         double loss;
-        if (data->val_batch(data->ctx, i, batch_slice_source(&sl, &b), err) != 0) {
+        if (data->val_batch(data->ctx, validation_batch_index(i, n, total), batch_slice_source(&sl, &b), err) != 0) {
             rc = -1;
             break;
         }

@@ -6,12 +6,12 @@
 # means over the pairs, one retraining per front member, baseline and seed, the losses
 # the means over seeds 2, 3 and 4); a third call
 # resumes everything and trains nothing (no archive line added, no retraining result
-# rewritten) and gives the same figures; bad usage, and another --plan on the same
-# --out, exit 2. The helper's hypervolume is checked on known sets. $1 is the star
+# rewritten) and gives the same figures; bad usage, and another --plan or --corpus on
+# the same --out (a directory from before --corpus counts as fortunes), exit 2. The helper's hypervolume is checked on known sets. $1 is the star
 # binary; run from the source root.
 source "$(dirname "$0")/lib.sh"
 
-[ -d /usr/share/games/fortunes ] || { echo "SKIP: no /usr/share/games/fortunes (Debian package fortunes)"; exit 77; }
+[ -f /usr/share/dictd/gcide.dict.dz ] || { echo "SKIP: no /usr/share/dictd/gcide.dict.dz (Debian package dict-gcide)"; exit 77; }
 command -v python3 >/dev/null || { echo "SKIP: no python3"; exit 77; }
 script=bench/prove_search.sh
 out="$tmp/prove"
@@ -29,6 +29,7 @@ sys.exit(0 if ok else 1)'"
 check "bad --scale exits 2" "[ \"\$(run --scale huge)\" = 2 ]"
 check "bad --budget-s exits 2" "[ \"\$(run --budget-s soon)\" = 2 ]"
 check "bad --retrain-seeds exits 2" "[ \"\$(run --retrain-seeds 0)\" = 2 ]"
+check "bad --corpus exits 2" "[ \"\$(run --corpus wiki)\" = 2 ] && grep -q 'expected gcide or fortunes' '$tmp/log'"
 
 rc=$(run --budget-s 1)
 check "--budget-s 1 stops with exit 3 (got $rc)" "[ $rc = 3 ]"
@@ -53,6 +54,9 @@ ok &= s['ranking_confirmed'] in (None, True, False)
 ok &= isinstance(s['device'], str) and '(cpu)' in s['device']
 ok &= bool(re.match(r'^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$', s['date']))
 ok &= s['scale'] == 'tiny' and s['plan'] == 'three'
+c = s['raw']['corpus']  # the first 100,000 bytes of the dictionary at --scale tiny
+ok &= c['name'] == 'gcide' and c['package'] == 'dict-gcide' and c['bytes'] == 100000
+ok &= c['files'] == ['gcide.dict.dz'] and len(c['sha256']) == 64
 sys.exit(0 if ok else 1)
 PY"
 check "the figures agree with the raw part" "python3 - '$sum' <<'PY'
@@ -109,4 +113,9 @@ for d in (a, b): d.pop(\"invocation\")
 sys.exit(0 if a == b else 1)'"
 rc=$(run --plan pairs)
 check "another plan on the same --out is refused (exit $rc)" "[ $rc = 2 ] && grep -q 'use another --out' '$tmp/log'"
+rc=$(run --corpus fortunes)
+check "another corpus on the same --out is refused (exit $rc)" "[ $rc = 2 ] && grep -q 'corpus gcide, not .* corpus fortunes' '$tmp/log'"
+mkdir -p "$tmp/legacy" && echo "scale tiny plan three backend cpu" >"$tmp/legacy/protocol"
+rc=$(bash "$script" "$star" --scale tiny --threads 1 --out "$tmp/legacy" >"$tmp/log" 2>&1; echo $?)
+check "a directory from before --corpus is fortunes (exit $rc)" "[ $rc = 2 ] && grep -q 'corpus fortunes, not .* corpus gcide' '$tmp/log'"
 finish

@@ -2,13 +2,17 @@
 // the loss a lot; the same seed gives bit-identical losses and another seed different
 // ones; the allocated parameter count equals genome_stats over random genomes; and bad
 // requests fail clearly: a memory limit too small ("out of memory"), a batch larger
-// than planned, a token outside the vocabulary (naming its position).
+// than planned, a token outside the vocabulary (naming its position). Validation scores
+// every batch, or the asked-for number spread evenly over the split.
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/pcg32.h"
 #include "eval/model.h"
 #include "eval/optimizer.h"
+#include "eval/train.h"
 #include "genome/gene_table.h"
 #include "genome/genome_check.h"
 #include "genome/genome_stats.h"
@@ -178,7 +182,54 @@ static void check_errors(void) {
     CHECK_STR_CONTAINS(err.msg, "must be >= 1");
 }
 
+// A validation split of 10 batches that records which ones are read.
+#define VAL_TOTAL 10
+static int val_read[VAL_TOTAL + 1], n_val_read;
+static int rec_val_count(void *ctx, int B, int T) {
+    (void)ctx, (void)B, (void)T;
+    return VAL_TOTAL;
+}
+static int rec_val_batch(void *ctx, int i, token_batch *b, star_error *err) {
+    (void)ctx;
+    if (i < 0 || i >= VAL_TOTAL) return STAR_FAIL(err, "validation batch %d of %d", i, VAL_TOTAL);
+    if (n_val_read <= VAL_TOTAL) val_read[n_val_read++] = i;
+    fixed_batch(b);
+    return 0;
+}
+
+static void check_validation_spread(void) {
+    star_error err;
+    model *m;
+    if (make_model("11111-91111", 1, 0, &m, &err) != 0) {
+        star_error_print(&err);
+        CHECK(0);
+        return;
+    }
+    data_source src = {.vocab = VOCAB, .val_count = rec_val_count, .val_batch = rec_val_batch};
+    const int asked[] = {0, 4, 1, 10, 25};
+    const int want[][VAL_TOTAL] = {{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, {0, 2, 5, 7}, {0},
+                                   {0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9}};
+    const int n_want[] = {10, 4, 1, 10, 10};
+    double loss_all = 0;
+    for (int k = 0; k < 5; k++) {
+        train_result r;
+        n_val_read = 0;
+        int rc = evaluate_validation(m, &src, NB, NT, asked[k], &r, &err);
+        if (rc != 0) star_error_print(&err);
+        int same = rc == 0 && n_val_read == n_want[k];
+        for (int i = 0; same && i < n_val_read; i++) same = val_read[i] == want[k][i];
+        printf("validation with max_batches %d: %d batches read, %s\n", asked[k], n_val_read,
+               same ? "as expected" : "NOT as expected");
+        CHECK(same);
+        // Every batch is the same, so every selection scores the same loss.
+        if (k == 0) loss_all = r.val_loss;
+        CHECK(rc == 0 && r.val_loss == loss_all && isfinite(r.val_loss));
+    }
+    model_free(m);
+}
+
 int main(void) {
+    check_validation_spread();
     check_training();
     check_param_counts();
     check_errors();
