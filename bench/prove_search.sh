@@ -114,6 +114,9 @@ else
     CORPUS_BYTES=100000
 fi
 RETRAIN_SEED=2 CONTEXT=4096  # the first retraining seed; the others follow it
+# A retraining scores at most this many validation sequences, spread over the split (1 MB
+# at 256 bytes: all of fortunes' 1,006, a quarter of gcide's 15,606).
+RETRAIN_VAL_SEQUENCES=4096
 seeds=()
 for ((i = 0; i < RETRAIN_SEEDS; i++)); do seeds+=($((RETRAIN_SEED + i))); done
 seeds_json=$(printf '%s,' "${seeds[@]}")
@@ -247,8 +250,8 @@ write_plan() {  # write_plan RETRAININGS_RUN
         printf '"baselines":{"transformer":{"file":"%s","hash":"%s"},"striped":{"file":"%s","hash":"%s"}},' \
             "$T_BASE" "$t_hash" "$S_BASE" "$s_hash"
         printf '"pairs":[%s],' "${pairs_json%,}"
-        printf '"retrain":{"seed":%s,"seeds":[%s],"steps":%s,"batch":%s,"seq_len":%s,"lr":%s,"width":%s,"backend":"%s","cache_context":%s},' \
-            "$RETRAIN_SEED" "${seeds_json%,}" "$RETRAIN_STEPS" "$BATCH" "$SEQ" "$LR" "$WIDTH" "$BACKEND" "$CONTEXT"
+        printf '"retrain":{"seed":%s,"seeds":[%s],"steps":%s,"batch":%s,"seq_len":%s,"lr":%s,"width":%s,"backend":"%s","cache_context":%s,"val_sequences":%s},' \
+            "$RETRAIN_SEED" "${seeds_json%,}" "$RETRAIN_STEPS" "$BATCH" "$SEQ" "$LR" "$WIDTH" "$BACKEND" "$CONTEXT" "$RETRAIN_VAL_SEQUENCES"
         printf '"invocation":{"search_evaluations_added":%s,"retrainings_run":%s,"wall_s":%s}}\n' \
             "$evals_added" "$1" "$(( $(date +%s) - t_start ))"
     } >"$OUT/plan.json"
@@ -276,7 +279,8 @@ while IFS=$'\t' read -r h kind src; do
     note_device
     stats=$("$STAR" genome stats "$arch" --width "$WIDTH" --vocab 256 --context "$CONTEXT" --json) || die "star genome stats $arch failed"
     cmd=("$STAR" train "$arch" --width "$WIDTH" --vocab 256 --data "$CORPUS" --steps "$RETRAIN_STEPS" --batch "$BATCH"
-         --seq-len "$SEQ" --lr "$LR" --seed "$seed" --threads "$THREADS" --backend "$BACKEND" --json)
+         --seq-len "$SEQ" --lr "$LR" --seed "$seed" --threads "$THREADS" --backend "$BACKEND"
+         --val-sequences "$RETRAIN_VAL_SEQUENCES" --json)
     t0=$(date +%s)
     rc=0
     if [ -n "$deadline" ]; then

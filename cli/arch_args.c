@@ -63,6 +63,12 @@ static int parse_long(const char *opt, const char *s, long lo, long hi, long *ou
     return 0;
 }
 
+int arch_args_long(int argc, char **argv, int *i, long lo, long hi, long *out) {
+    if (!want_value(argc, argv, *i)) return -1;
+    const char *opt = argv[*i];
+    return parse_long(opt, argv[++*i], lo, hi, out);
+}
+
 static int parse_double(const char *opt, const char *s, double lo, double hi, double *out) {
     char *end;
     errno = 0;

@@ -33,6 +33,9 @@ void arch_args_defaults(arch_args *a);
 // Consumes option argv[*i] (and its value); returns 1 if it was one of these options,
 // 0 if not, -1 on a bad value (message printed).
 int arch_args_option(arch_args *a, int argc, char **argv, int *i);
+// The integer value in [lo, hi] of option argv[*i] (a command's own option), consumed;
+// -1 with a message when it is missing or bad.
+int arch_args_long(int argc, char **argv, int *i, long lo, long hi, long *out);
 // Loads the architecture: genome, dims, resolved arch. Fails naming the file/position.
 int arch_args_load(arch_args *a, star_error *err);
 // The trainer's parameters from the budget options, for sequences of T tokens

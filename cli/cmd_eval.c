@@ -4,7 +4,6 @@
 // Scores an architecture the way the search's quality objective does: a fresh model
 // per MAD task (as MAD trains them), or one model on text, trained for the budget and
 // scored on at most --val-sequences held-out sequences.
-#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -96,17 +95,13 @@ static int parse_args(int argc, char **argv, arch_args *a, eval_options *o) {
                            : !strcmp(argv[i], "--ckpt")    ? &o->ckpt
                            : !strcmp(argv[i], "--backend") ? &o->backend
                                                            : NULL;
-        if (str || !strcmp(argv[i], "--val-sequences")) {
+        if (str) {
             if (i + 1 >= argc) return usage_error("%s needs a value", argv[i]);
-            if (str) {
-                *str = argv[++i];
-                continue;
-            }
-            char *end;
-            errno = 0;
-            o->val_sequences = strtol(argv[++i], &end, 10);
-            if (end == argv[i] || *end || errno || o->val_sequences < 0 || o->val_sequences > (1L << 30))
-                return usage_error("--val-sequences: expected an integer >= 0, got '%s'", argv[i]);
+            *str = argv[++i];
+            continue;
+        }
+        if (!strcmp(argv[i], "--val-sequences")) {
+            if (arch_args_long(argc, argv, &i, 0, 1L << 30, &o->val_sequences) != 0) return EXIT_USAGE;
             continue;
         }
         int r = arch_args_option(a, argc, argv, &i);

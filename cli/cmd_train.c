@@ -26,7 +26,10 @@ static void usage(FILE *f) {
                "parallel: each takes its slice of the --batch rows, gradients are summed over the ranks\n"
                "(docs/distributed.md); rank 0 prints and saves. With --backend cuda each rank takes one\n"
                "GPU of its machine (its local rank) and the gradients are summed through NCCL; --nccl\n"
-               "takes that path with a single rank too (to check it against training alone).\n\n%s",
+               "takes that path with a single rank too (to check it against training alone).\n\n"
+               "validation:\n"
+               "  --val-sequences N    score at most N validation sequences, in batches spread\n"
+               "                       evenly over the split (default 0: all of it)\n\n%s",
             arch_args_help);
 }
 
@@ -84,6 +87,7 @@ int cmd_train(int argc, char **argv) {
     arch_args_defaults(&a);
     const char *backend = "cpu";
     int use_nccl = 0;
+    long val_sequences = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--nccl")) {
             use_nccl = 1;
@@ -100,6 +104,10 @@ int cmd_train(int argc, char **argv) {
                 return 2;
             }
             backend = argv[++i];
+            continue;
+        }
+        if (!strcmp(argv[i], "--val-sequences")) {
+            if (arch_args_long(argc, argv, &i, 0, 1L << 30, &val_sequences) != 0) return 2;
             continue;
         }
         int r = arch_args_option(&a, argc, argv, &i);
@@ -143,6 +151,7 @@ int cmd_train(int argc, char **argv) {
     if (dist_agree(world, step_rc, &err) != 0) goto out;
     train_params tp;
     arch_args_train_params(&a, h.seq_len, &tp);
+    tp.val_batches = (int)((val_sequences + a.batch - 1) / a.batch);
     tp.log_every = a.log_every ? a.log_every : (a.json ? 0 : (a.steps >= 10 ? a.steps / 10 : 1));
     tp.group = world;
     train_result r;
@@ -172,6 +181,7 @@ int cmd_train(int argc, char **argv) {
         jw_kv_int(&w, "tokens", (int64_t)r.steps_done * a.batch * h.seq_len);
         jw_kv_double(&w, "train_loss", r.train_loss);
         jw_kv_double(&w, "val_loss", r.val_loss);
+        jw_kv_int(&w, "val_sequences", val_sequences);  // 0: the whole validation split
         if (src.is_bytes) jw_kv_double(&w, "bits_per_byte", r.bits_per_byte);
         jw_kv_double(&w, "accuracy", r.accuracy);
         jw_kv_double(&w, "tokens_per_s", r.tokens_per_s);

@@ -3,7 +3,8 @@
 # mean equal to the mean of the tasks, all six tasks by default), --suite text (the
 # same validation loss as `star train` with the same budget and seed, bits per byte =
 # loss / ln 2), --ckpt (scores a saved checkpoint to the loss train reported, without
-# training), and usage and failure errors. $1 is the star binary; run from the source root.
+# training), --val-sequences on train and eval (the same part of the split), and usage
+# and failure errors. $1 is the star binary; run from the source root.
 set -u
 STAR="$1"
 # Spinning OpenMP threads crawl when the cores are shared with other jobs (as in CI).
@@ -71,6 +72,20 @@ EOF
 "$STAR" eval --ckpt "$tmp/ck" --suite text --data "$tmp/text.txt" --batch 4 --seq-len 64 --threads 2 >"$tmp/out" 2>&1
 check "ckpt text" 0 $?
 contains "ckpt text" "$tmp/out" "bits_per_byte"
+
+# A part of the validation split: train and eval score the same spread batches.
+"$STAR" train $BUDGET --val-sequences 8 --json >"$tmp/train8.json" 2>"$tmp/err"; check "train --val-sequences 8" 0 $?
+"$STAR" eval $BUDGET --suite text --val-sequences 8 --json >"$tmp/text8.json" 2>"$tmp/err"; check "eval --val-sequences 8" 0 $?
+python3 - "$tmp/train8.json" "$tmp/text8.json" "$tmp/train.json" <<'EOF' || { echo "FAIL: --val-sequences 8: train and eval differ"; fails=$((fails + 1)); }
+import json, sys
+a, b, full = (json.load(open(p)) for p in sys.argv[1:4])
+ok = a["val_sequences"] == 8 and full["val_sequences"] == 0
+ok &= abs(a["val_loss"] - b["val_loss"]) <= 1e-5 * a["val_loss"] and a["val_loss"] != full["val_loss"]
+if not ok: print("train %r, eval %r, whole split %r" % (a["val_loss"], b["val_loss"], full["val_loss"]))
+sys.exit(0 if ok else 1)
+EOF
+"$STAR" train $BUDGET --val-sequences many >"$tmp/out" 2>&1; check "train bad --val-sequences" 2 $?
+contains "train bad --val-sequences" "$tmp/out" "--val-sequences: expected an integer in [0, 1073741824], got 'many'"
 
 # Errors.
 "$STAR" eval 11111 --suite glue >"$tmp/out" 2>&1; check "bad suite" 2 $?

@@ -82,7 +82,7 @@ counted = [c for c in r['search_vs_retrain'] if c.get('confirmed') is not None]
 ok &= s['ranking_confirmed'] == (all(c['confirmed'] for c in counted) if counted else None)
 ok &= s['invocation']['retrainings_run'] >= 1
 # Three seeds by default: each genome's loss the mean of its three, each seed's verdict counted.
-ok &= r['retrain']['budget']['seeds'] == [2, 3, 4]
+ok &= r['retrain']['budget']['seeds'] == [2, 3, 4] and r['retrain']['budget']['val_sequences'] == 4096
 for x in res:
     by = x['val_loss_by_seed']
     ok &= sorted(by) == ['2', '3', '4']
