@@ -234,6 +234,10 @@ def cmd_summary(plan, out_path):
                         "val_loss": mean(losses) if ok else None,
                         "val_loss_by_seed": by_seed, "val_loss_std": std,
                         "bits_per_byte": mean([r["train"]["bits_per_byte"] for _, r in runs]) if ok else None,
+                        # The training loss over the last tenth of the steps, mean over the seeds, and
+                        # how far the validation loss lies above it (memorization shows there).
+                        "train_loss": mean([r["train"]["train_loss"] for _, r in runs]) if ok else None,
+                        "train_val_gap": (mean(losses) - mean([r["train"]["train_loss"] for _, r in runs])) if ok else None,
                         "train_s": round(sum(r["train"].get("wall_s") or 0 for _, r in runs), 3),
                         "device": r0.get("device"), "date": max(r.get("date") or "" for _, r in runs)}
     for k, b in base.items():
@@ -365,18 +369,19 @@ def cmd_table(s):
     if len(seeds) > 1:
         print("Validation loss: the mean over the seeds (standard deviation), then each seed's.")
     print()
-    print("| kind | genome | params | vs T++ | cache (MiB) | vs T++ | val loss (nats) | by seed | bits/byte |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| kind | genome | params | vs T++ | cache (MiB) | vs T++ | val loss (nats) | by seed | bits/byte | val - train |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     fmt = lambda x, f: "failed" if x is None else f % x
     for x in r["results"]:
         by_seed = x.get("val_loss_by_seed") or {str(seeds[0]): x["val_loss"]}
         loss = fmt(x["val_loss"], "%.4f")
         if x.get("val_loss_std") is not None:
             loss += " (%.4f)" % x["val_loss_std"]
-        print("| %s | `%s` | %d | %+.1f%% | %.2f | %+.1f%% | %s | %s | %s |" % (
+        print("| %s | `%s` | %d | %+.1f%% | %.2f | %+.1f%% | %s | %s | %s | %s |" % (
             x["kind"], x["genome"], x["params"], 100.0 * (x["params"] / T["params"] - 1),
             x["cache_bytes"] / 1048576.0, 100.0 * (x["cache_bytes"] / T["cache_bytes"] - 1),
-            loss, " / ".join(fmt(by_seed.get(str(sd)), "%.4f") for sd in seeds), fmt(x["bits_per_byte"], "%.4f")))
+            loss, " / ".join(fmt(by_seed.get(str(sd)), "%.4f") for sd in seeds), fmt(x["bits_per_byte"], "%.4f"),
+            fmt(x.get("train_val_gap"), "%.3f")))
     print()
     for k in ("cache_reduction_at_equal_loss", "param_reduction_at_equal_loss", "hv_nsga2", "hv_random",
               "ranking_confirmed"):

@@ -89,6 +89,7 @@ for x in res:
     if x['ok']:
         ok &= abs(x['val_loss'] - sum(by.values()) / 3) < 1e-12 and x['val_loss_std'] >= 0
         ok &= len(set(by.values())) > 1  # the seeds really differ
+        ok &= x['train_loss'] > 0 and abs(x['train_val_gap'] - (x['val_loss'] - x['train_loss'])) < 1e-12
 ok &= sorted(r['ranking_pairs_confirmed_by_seed']) == ['2', '3', '4']
 sys.exit(0 if ok else 1)
 PY"
