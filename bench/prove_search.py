@@ -369,19 +369,28 @@ def cmd_table(s):
     if len(seeds) > 1:
         print("Validation loss: the mean over the seeds (standard deviation), then each seed's.")
     print()
-    print("| kind | genome | params | vs T++ | cache (MiB) | vs T++ | val loss (nats) | by seed | bits/byte | val - train |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    # The search's loss of each genome (the highest fidelity it reached in its NSGA-II run;
+    # the baselines' from the first comparison that names them).
+    search_loss = {}
+    for c in s["raw"]["search_vs_retrain"]:
+        search_loss.setdefault(c["hash"], c["search_loss"])
+        b_hash = [x["hash"] for x in r["results"] if x["kind"] == c["baseline"]]
+        if b_hash:
+            search_loss.setdefault(b_hash[0], c["search_baseline_loss"])
+    print("| kind | genome | params | vs T++ | cache (MiB) | vs T++ | search loss | val loss (nats) | by seed | bits/byte "
+          "| val - train |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     fmt = lambda x, f: "failed" if x is None else f % x
     for x in r["results"]:
         by_seed = x.get("val_loss_by_seed") or {str(seeds[0]): x["val_loss"]}
         loss = fmt(x["val_loss"], "%.4f")
         if x.get("val_loss_std") is not None:
             loss += " (%.4f)" % x["val_loss_std"]
-        print("| %s | `%s` | %d | %+.1f%% | %.2f | %+.1f%% | %s | %s | %s | %s |" % (
+        print("| %s | `%s` | %d | %+.1f%% | %.2f | %+.1f%% | %s | %s | %s | %s | %s |" % (
             x["kind"], x["genome"], x["params"], 100.0 * (x["params"] / T["params"] - 1),
             x["cache_bytes"] / 1048576.0, 100.0 * (x["cache_bytes"] / T["cache_bytes"] - 1),
-            loss, " / ".join(fmt(by_seed.get(str(sd)), "%.4f") for sd in seeds), fmt(x["bits_per_byte"], "%.4f"),
-            fmt(x.get("train_val_gap"), "%.3f")))
+            fmt(search_loss.get(x["hash"]), "%.4f"), loss, " / ".join(fmt(by_seed.get(str(sd)), "%.4f") for sd in seeds), fmt(x["bits_per_byte"], "%.4f"),
+            fmt(x["train_val_gap"], "%.3f") if "train_val_gap" in x else "-"))  # older summaries lack it
     print()
     for k in ("cache_reduction_at_equal_loss", "param_reduction_at_equal_loss", "hv_nsga2", "hv_random",
               "ranking_confirmed"):

@@ -93,6 +93,15 @@ for x in res:
 ok &= sorted(r['ranking_pairs_confirmed_by_seed']) == ['2', '3', '4']
 sys.exit(0 if ok else 1)
 PY"
+check "the table has a row per retrained genome, with search and retrained losses and the gap" "python3 - '$sum' <<'PY'
+import json, subprocess, sys
+s = json.load(open(sys.argv[1]))
+out = subprocess.run(['python3', 'bench/prove_search.py', 'table', sys.argv[1]], capture_output=True, text=True, check=True).stdout
+rows = [l for l in out.splitlines() if l.startswith('| ') and '\`' in l]
+ok = len(rows) == len(s['raw']['retrain']['results']) and '| search loss | val loss (nats) |' in out
+ok &= all(len(r.split('|')) == 13 and r.split('|')[7].strip() not in ('', 'failed') for r in rows)
+sys.exit(0 if ok else 1)
+PY"
 check "one result file per genome and seed" \
   "[ \$(ls '$out'/retrain/*.json | wc -l) -eq \$((3 * \$(wc -l <'$out/retrain/list.tsv'))) ] && [ \$(ls '$out'/retrain/*.seed4.json | wc -l) -ge 2 ]"
 
