@@ -95,6 +95,29 @@ __device__ __forceinline__ int first_key_tile(int q0, int window) {
     return j / ATT_BK * ATT_BK;
 }
 
+// The online softmax's running state after a key tile (the forward of both versions): the
+// lane's partial row sums l and its output rows o are rescaled by corr (the change of the
+// running max), then l gains this tile's exponentials p (the lane's columns of its 2 rows;
+// l is summed over the quad at the end).
+template <int NK, int VD>
+__device__ __forceinline__ void softmax_tile_update(float l[2], float (*o)[4], const float (*p)[4],
+                                                    const float corr[2]) {
+#pragma unroll
+    for (int r = 0; r < 2; r++) {
+        float rs = 0.0f;
+#pragma unroll
+        for (int nt = 0; nt < NK / 8; nt++) rs += p[nt][2 * r] + p[nt][2 * r + 1];
+        l[r] = l[r] * corr[r] + rs;
+    }
+#pragma unroll
+    for (int dt = 0; dt < VD / 8; dt++) {
+        o[dt][0] *= corr[0];
+        o[dt][1] *= corr[0];
+        o[dt][2] *= corr[1];
+        o[dt][3] *= corr[1];
+    }
+}
+
 // ---- Forward --------------------------------------------------------------------------
 template <int QKD, int VD>
 __global__ void __launch_bounds__(ATT_THREADS) attention_forward_kernel(attn_params p) {
@@ -158,22 +181,7 @@ __global__ void __launch_bounds__(ATT_THREADS) attention_forward_kernel(attn_par
                 int r = e >> 1;
                 s[nt][e] = expf(s[nt][e] - mu[r]);
             }
-        // l: per-lane partial sums of this lane's columns (rescaled like o), summed over
-        // the quad at the end.
-#pragma unroll
-        for (int r = 0; r < 2; r++) {
-            float rs = 0.0f;
-#pragma unroll
-            for (int nt = 0; nt < ATT_BK / 8; nt++) rs += s[nt][2 * r] + s[nt][2 * r + 1];
-            l[r] = l[r] * corr[r] + rs;
-        }
-#pragma unroll
-        for (int dt = 0; dt < VD / 8; dt++) {
-            o[dt][0] *= corr[0];
-            o[dt][1] *= corr[0];
-            o[dt][2] *= corr[1];
-            o[dt][3] *= corr[1];
-        }
+        softmax_tile_update<ATT_BK, VD>(l, o, s, corr);
 #pragma unroll
         for (int kk = 0; kk < ATT_BK / 16; kk++) {
             uint32_t a[4];

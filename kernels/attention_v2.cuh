@@ -148,20 +148,7 @@ __global__ void __launch_bounds__(NW *WARP_SIZE, att2_cfg<VD>::FWD_MINB) attenti
             for (int nt = 0; nt < BK / 8; nt++)
 #pragma unroll
                 for (int e = 0; e < 4; e++) s[nt][e] = exp2f(fmaf(s[nt][e], sl2, -mu[e >> 1]));
-#pragma unroll
-            for (int r = 0; r < 2; r++) {
-                float rs = 0.0f;
-#pragma unroll
-                for (int nt = 0; nt < BK / 8; nt++) rs += s[nt][2 * r] + s[nt][2 * r + 1];
-                l[r] = l[r] * corr[r] + rs;
-            }
-#pragma unroll
-            for (int dt = 0; dt < VD / 8; dt++) {
-                o[dt][0] *= corr[0];
-                o[dt][1] *= corr[0];
-                o[dt][2] *= corr[1];
-                o[dt][3] *= corr[1];
-            }
+            softmax_tile_update<BK, VD>(l, o, s, corr);
             ldsm_mma_pkn<BK, VD, LV>(o, s, Vb);
         }
         __syncthreads();  // buffer n & 1 is consumed before tile n + 2 loads into it
