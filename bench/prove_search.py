@@ -228,6 +228,7 @@ def cmd_summary(plan, out_path):
         std = (math.sqrt(sum((x - mean(losses)) ** 2 for x in losses) / (len(losses) - 1))
                if ok and len(losses) > 1 else None)
         reasons = ["seed %d: %s" % (seed, r["train"].get("reason", "")) for seed, r in runs if not r["train"].get("ok")]
+        train_loss = mean([r["train"]["train_loss"] for _, r in runs]) if ok else None
         retrained[h] = {"hash": h, "kind": kind, "source": src, "genome": r0["train"].get("genome"),
                         "params": r0["stats"]["params"], "cache_bytes": r0["stats"]["cache_bytes"],
                         "ok": ok, "reason": "; ".join(reasons),
@@ -236,8 +237,8 @@ def cmd_summary(plan, out_path):
                         "bits_per_byte": mean([r["train"]["bits_per_byte"] for _, r in runs]) if ok else None,
                         # The training loss over the last tenth of the steps, mean over the seeds, and
                         # how far the validation loss lies above it (memorization shows there).
-                        "train_loss": mean([r["train"]["train_loss"] for _, r in runs]) if ok else None,
-                        "train_val_gap": (mean(losses) - mean([r["train"]["train_loss"] for _, r in runs])) if ok else None,
+                        "train_loss": train_loss,
+                        "train_val_gap": mean(losses) - train_loss if ok else None,
                         "train_s": round(sum(r["train"].get("wall_s") or 0 for _, r in runs), 3),
                         "device": r0.get("device"), "date": max(r.get("date") or "" for _, r in runs)}
     for k, b in base.items():
@@ -371,12 +372,11 @@ def cmd_table(s):
     print()
     # The search's loss of each genome (the highest fidelity it reached in its NSGA-II run;
     # the baselines' from the first comparison that names them).
+    hash_of_kind = {x["kind"]: x["hash"] for x in r["results"] if x["kind"] != "evolved"}
     search_loss = {}
     for c in s["raw"]["search_vs_retrain"]:
         search_loss.setdefault(c["hash"], c["search_loss"])
-        b_hash = [x["hash"] for x in r["results"] if x["kind"] == c["baseline"]]
-        if b_hash:
-            search_loss.setdefault(b_hash[0], c["search_baseline_loss"])
+        search_loss.setdefault(hash_of_kind[c["baseline"]], c["search_baseline_loss"])
     print("| kind | genome | params | vs T++ | cache (MiB) | vs T++ | search loss | val loss (nats) | by seed | bits/byte "
           "| val - train |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")

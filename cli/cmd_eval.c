@@ -131,10 +131,6 @@ static int parse_args(int argc, char **argv, arch_args *a, eval_options *o) {
     return mad ? parse_tasks(o) : 0;
 }
 
-static int val_batches(const eval_options *o, int batch) {
-    return o->val_sequences ? (int)((o->val_sequences + batch - 1) / batch) : 0;
-}
-
 static void json_head(json_writer *w, const char *suite, const char *genome, genome_dims dims, size_t params) {
     jw_obj_begin(w);
     jw_kv_str(w, "suite", suite);
@@ -157,7 +153,7 @@ static int train_on(const arch_args *a, const eval_options *o, const data_source
     model_options mo = {.max_batch = a->batch, .max_seq = T, .seed = a->seed};
     train_params tp;
     arch_args_train_params(a, T, &tp);
-    tp.val_batches = val_batches(o, a->batch);
+    tp.val_batches = validation_batches(o->val_sequences, a->batch);
     if (o->on_cuda) return train_new_cuda(&a->a, mo, 0, src, &tp, params, r, err);
     model *m;
     if (model_create(&a->a, mo, &m, err) != 0) return -1;
@@ -281,7 +277,7 @@ static int eval_text(const arch_args *a, const eval_options *o, star_error *err)
     int rc = data_open(&h, kind, path, a->seq_len, info.vocab, a->seed, &src, err);
     if (rc == 0) {
         memset(&r, 0, sizeof r);
-        rc = evaluate_validation(m, &src, a->batch, h.seq_len, val_batches(o, a->batch), &r, err);
+        rc = evaluate_validation(m, &src, a->batch, h.seq_len, validation_batches(o->val_sequences, a->batch), &r, err);
         data_close(&h);
     }
     if (rc == 0) {

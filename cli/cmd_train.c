@@ -151,7 +151,7 @@ int cmd_train(int argc, char **argv) {
     if (dist_agree(world, step_rc, &err) != 0) goto out;
     train_params tp;
     arch_args_train_params(&a, h.seq_len, &tp);
-    tp.val_batches = (int)((val_sequences + a.batch - 1) / a.batch);
+    tp.val_batches = validation_batches(val_sequences, a.batch);
     tp.log_every = a.log_every ? a.log_every : (a.json ? 0 : (a.steps >= 10 ? a.steps / 10 : 1));
     tp.group = world;
     train_result r;

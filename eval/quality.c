@@ -40,7 +40,7 @@ static void train_params_from(const star_config *cfg, int steps, int T, train_pa
     p->warmup_steps = bu->warmup < p->steps ? bu->warmup : p->steps / 10;
     p->weight_decay = bu->weight_decay;
     p->clip = bu->clip;
-    p->val_batches = (QUALITY_VAL_SEQUENCES + p->batch - 1) / p->batch;
+    p->val_batches = validation_batches(QUALITY_VAL_SEQUENCES, p->batch);
     p->time_limit_s = (double)cfg->evaluation.time_limit_s;
 }
 

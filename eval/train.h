@@ -80,6 +80,10 @@ int train_check_same_weights(model *m, const dist_comm *group, star_error *err);
 static inline int validation_batch_index(int i, int used, int total) {
     return (int)((long long)i * total / used);
 }
+// The validation batches of `batch` rows that hold `sequences` sequences (0: all of them).
+static inline int validation_batches(long sequences, int batch) {
+    return (int)((sequences + batch - 1) / batch);
+}
 // Scores the validation set: loss and accuracy (no gradients); max_batches > 0 scores
 // that many batches, spread by validation_batch_index.
 int evaluate_validation(model *m, const data_source *data, int B, int T, int max_batches, train_result *r,
