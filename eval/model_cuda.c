@@ -153,14 +153,9 @@ int cuda_model_check_arch(const arch *a, star_error *err) {
         const liv_spec *s = &a->liv[i];
         const char *name = s->cls >= 1 && s->cls <= LIV_CLASS_COUNT ? names[s->cls - 1] : "?";
         switch (s->cls) {
-        case LIV_SA1: case LIV_SA2: case LIV_SA3:
+        case LIV_SA1: case LIV_SA2: case LIV_SA3: case LIV_SADIFF:  // SA-diff's maps: half-heads
             if (s->head_dim != 32 && s->head_dim != 64 && s->head_dim != 128)
-                return STAR_FAIL(err, "LIV %d (%s): head dim %d is not on the CUDA backend yet (32, 64 or 128)", i,
-                                 name, s->head_dim);
-            break;
-        case LIV_SADIFF:  // its two maps score with half-heads: 32 or 64 wide
-            if (s->head_dim != 64 && s->head_dim != 128)
-                return STAR_FAIL(err, "LIV %d (%s): head dim %d is not on the CUDA backend yet (64 or 128)", i, name,
+                return STAR_FAIL(err, "LIV %d (%s): head dim %d is not on the CUDA backend (32, 64 or 128)", i, name,
                                  s->head_dim);
             break;
         case LIV_REC1:

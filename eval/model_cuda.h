@@ -11,11 +11,12 @@
 // pinned host staging of the captured step are made once at creation too, outside the
 // arena; a captured step's graph when it is first captured).
 //
-// Wired LIV classes: SA-1, SA-2, SA-3 (head dim 32, 64 or 128), SA-diff (head dim 64 or
-// 128), Rec-1, Rec-2, GConv-1, GConv-2, GMemless, with every featurization (short convs,
-// grouped projections), norm placement, output projection and sharing. A shape outside
-// the kernels (e.g. SA-diff at head dim 32) fails at creation naming the LIV, its class
-// and the shape.
+// Wired LIV classes: SA-1, SA-2, SA-3, SA-diff (head dim 32, 64 or 128), Rec-1, Rec-2,
+// GConv-1, GConv-2, GMemless, with every featurization (short convs, grouped projections),
+// norm placement, output projection and sharing: every genome of the gene table. A shape
+// outside the kernels (an attention head dim other than 32, 64, 128; recurrence dims above
+// 128; convolutions longer than 16), which only a hand-made arch can hold, fails at
+// creation naming the LIV, its class and the shape.
 //
 // Everything but cuda_backend_built, cuda_backend_check and train_new_cuda exists only in
 // a CUDA build (STAR_WITH_CUDA defined); callers test that macro and give a clear error

@@ -438,16 +438,15 @@ int attention_kernel_version_cuda(star_error *err) {
     return STAR_FAIL(err, "environment variable STAR_ATTN_V1=\"%s\": expected 1 (version 1 kernels) or 0 (version 2)", v);
 }
 
-// Head dims on the device: plain attention 32, 64 or 128; differential attention 64 or 128
-// (its maps use q.k halves of 32 or 64).
-static int check_shape(attn_shape s, int diff, const char *who, star_error *err) {
+// Head dims on the device: 32, 64 or 128 (differential attention's maps use q.k halves of
+// 16, 32 or 64).
+static int check_shape(attn_shape s, const char *who, star_error *err) {
     if (s.B < 1 || s.T < 1) return STAR_FAIL(err, "%s: batch %d and length %d must be positive", who, s.B, s.T);
     if (s.H < 1 || s.Hkv < 1 || s.H % s.Hkv != 0)
         return STAR_FAIL(err, "%s: %d query heads must be a positive multiple of the %d key/value heads", who, s.H,
                          s.Hkv);
-    if (s.hd != 64 && s.hd != 128 && (diff || s.hd != 32))
-        return STAR_FAIL(err, "%s: head dim %d is not supported on CUDA (%s)", who, s.hd,
-                         diff ? "64 or 128" : "32, 64 or 128");
+    if (s.hd != 32 && s.hd != 64 && s.hd != 128)
+        return STAR_FAIL(err, "%s: head dim %d is not supported on CUDA (32, 64 or 128)", who, s.hd);
     if (s.window < 0) return STAR_FAIL(err, "%s: window %d must be 0 (full) or positive", who, s.window);
     if ((long)s.H * s.B > 65535L * 65535L || s.H > 65535 || s.B > 65535)
         return STAR_FAIL(err, "%s: %d heads x batch %d exceed the launch grid", who, s.H, s.B);
@@ -524,7 +523,7 @@ static int backward_map(attn_params p, star_stream st, star_error *err) {
 
 int attention_forward_cuda(floatX *out, float *lse, const floatX *q, const floatX *k, const floatX *v, attn_shape s,
                            star_stream st, star_error *err) {
-    if (check_shape(s, 0, "attention_forward_cuda", err)) return -1;
+    if (check_shape(s, "attention_forward_cuda", err)) return -1;
     const void *ptrs[] = {out, q, k, v};
     if (check_aligned(ptrs, 4, "attention_forward_cuda", err)) return -1;
     attn_params p = make_params(s, 0, 1.0 / sqrt((double)s.hd));
@@ -545,7 +544,7 @@ long attention_backward_scratch_floats(attn_shape s) { return (long)s.B * s.H * 
 int attention_backward_cuda(floatX *dq, floatX *dk, floatX *dv, float *scratch, const floatX *dout,
                             const floatX *out, const float *lse, const floatX *q, const floatX *k, const floatX *v,
                             attn_shape s, star_stream st, star_error *err) {
-    if (check_shape(s, 0, "attention_backward_cuda", err)) return -1;
+    if (check_shape(s, "attention_backward_cuda", err)) return -1;
     if (!dq || !dk || !dv || !scratch)
         return STAR_FAIL(err, "attention_backward_cuda: dq, dk, dv and scratch are required");
     const void *ptrs[] = {dq, dk, dv, dout, out, q, k, v};
@@ -630,9 +629,25 @@ __global__ void diff_dlambda_kernel(float *dlambda, const float *rowdot, long ro
     if (threadIdx.x == 0) dlambda[h] -= acc;
 }
 
+// One of differential attention's maps: q.k over a half-head (hd / 2), values over hd.
+static int diff_forward_map(attn_params p, int hd, star_stream st, star_error *err) {
+    switch (hd) {
+    case 32: return forward_map<16, 32>(p, st, err);
+    case 64: return forward_map<32, 64>(p, st, err);
+    default: return forward_map<64, 128>(p, st, err);
+    }
+}
+static int diff_backward_map(attn_params p, int hd, star_stream st, star_error *err) {
+    switch (hd) {
+    case 32: return backward_map<16, 32>(p, st, err);
+    case 64: return backward_map<32, 64>(p, st, err);
+    default: return backward_map<64, 128>(p, st, err);
+    }
+}
+
 static int diff_check(attn_shape s, const diff_attn_saved_cuda *sv, const float *lambda, const char *who,
                       star_error *err) {
-    if (check_shape(s, 1, who, err)) return -1;
+    if (check_shape(s, who, err)) return -1;
     if (!sv || !sv->o1 || !sv->o2 || !sv->lse || !sv->rstd || !lambda)
         return STAR_FAIL(err, "%s: saved tensors and lambda are required", who);
     const void *ptrs[] = {sv->o1, sv->o2};
@@ -654,7 +669,7 @@ int diff_attention_forward_cuda(floatX *out, const diff_attn_saved_cuda *sv, con
         p.qk_off = map * half;
         p.o = map ? sv->o2 : sv->o1;
         p.lse = sv->lse + (long)map * s.B * s.H * s.T;
-        if ((s.hd == 64 ? forward_map<32, 64>(p, st, err) : forward_map<64, 128>(p, st, err))) return -1;
+        if (diff_forward_map(p, s.hd, st, err)) return -1;
     }
     long rows = (long)s.B * s.T * s.H;
     diff_combine_forward_kernel<<<(unsigned)((rows + DIFF_ROWS_PER_BLOCK - 1) / DIFF_ROWS_PER_BLOCK),
@@ -707,7 +722,7 @@ int diff_attention_backward_cuda(floatX *dq, floatX *dk, floatX *dv, float *dlam
         p.dout = map ? g2 : g1;
         p.out = map ? sv->o2 : sv->o1;
         p.lse_in = sv->lse + (long)map * s.B * s.H * s.T;
-        if ((s.hd == 64 ? backward_map<32, 64>(p, st, err) : backward_map<64, 128>(p, st, err))) return -1;
+        if (diff_backward_map(p, s.hd, st, err)) return -1;
     }
     return 0;
 }

@@ -3,7 +3,8 @@
 // inputs, over batch, length (1, 17, 128, 257: one key, one partial tile, whole tiles, a
 // partial tile past several), GQA groups (4 query heads on 4, 2, 1 kv heads), head dims
 // 32, 64 and 128, full causal and a sliding window; then differential attention (two
-// half-width maps, lambda, head norm; head dims 64 and 128) on a subset of those shapes.
+// half-width maps, lambda, head norm; head dims 32, 64 and 128: half-heads of 16, 32, 64)
+// on a subset of those shapes.
 //   Forward: out (bf16, pre-filled with NaN) within 1e-2 of the largest reference value;
 //     lse (fp32, NaN-filled) within 1e-4.
 //   Backward: dq, dk, dv accumulate (+=) onto random starting values as large as the
@@ -254,11 +255,10 @@ static void test_refused(void) {
     attn_shape bad_hd = {1, 4, 2, 2, 96, 0}, bad_group = {1, 4, 3, 2, 64, 0}, bad_window = {1, 4, 2, 2, 64, -1};
     CHECK(attention_forward_cuda(buf, lse, buf, buf, buf, bad_hd, NULL, &kt_err) == -1);
     CHECK_STR_CONTAINS(kt_err.msg, "head dim 96");
-    // Differential attention at head dim 32 would score 16-wide half-heads: refused.
     diff_attn_saved_cuda sv = {.o1 = buf, .o2 = buf, .lse = lse, .rstd = lse};
-    CHECK(diff_attention_forward_cuda(buf, &sv, buf, buf, buf, lse, (attn_shape){1, 4, 2, 2, 32, 0}, NULL, &kt_err) ==
+    CHECK(diff_attention_forward_cuda(buf, &sv, buf, buf, buf, lse, (attn_shape){1, 4, 2, 2, 96, 0}, NULL, &kt_err) ==
           -1);
-    CHECK_STR_CONTAINS(kt_err.msg, "head dim 32 is not supported on CUDA (64 or 128)");
+    CHECK_STR_CONTAINS(kt_err.msg, "head dim 96 is not supported on CUDA (32, 64 or 128)");
     CHECK(attention_forward_cuda(buf, lse, buf, buf, buf, bad_group, NULL, &kt_err) == -1);
     CHECK(attention_backward_cuda(buf, buf, buf, lse, buf, buf, lse, buf, buf, buf, bad_window, NULL, &kt_err) == -1);
     CHECK(attention_forward_cuda(buf + 1, lse, buf, buf, buf, (attn_shape){1, 4, 2, 2, 64, 0}, NULL, &kt_err) == -1);
@@ -361,7 +361,7 @@ int main(int argc, char **argv) {
     }
 
     // `--sanitize`: a subset small enough for compute-sanitizer racecheck (over 100x slower):
-    // version 2 on partial and whole tiles, GQA, both head dims, windows across tiles.
+    // version 2 on partial and whole tiles, GQA, head dims 32, 64, 128, differential at 64 and 32, windows across tiles.
     if (argc > 1 && strcmp(argv[1], "--sanitize") == 0) {
         min_version = 2;
         test_attention(1, 17, 4, 2, 64, 0, &rng);
@@ -370,6 +370,7 @@ int main(int argc, char **argv) {
         test_attention(1, 600, 2, 2, 128, 200, &rng);
         test_diff_attention(2, 257, 4, 1, 64, 32, &rng);
         test_attention(2, 300, 4, 2, 32, 100, &rng);
+        test_diff_attention(2, 257, 4, 4, 32, 32, &rng);
         MUST(star_cuda_destroy(ctx, &kt_err));
         TEST_END();
     }
@@ -390,7 +391,7 @@ int main(int argc, char **argv) {
     test_attention(1, 700, 2, 2, 32, 0, &rng);     // head dim 32 over several tiles
     test_attention(2, 520, 4, 1, 32, 130, &rng);
     for (int ti = 0; ti < 2; ti++)
-        for (int hi = 0; hi < 2; hi++)
+        for (int hi = 0; hi < 3; hi++)
             for (int ki = 0; ki < 2; ki++)
                 for (int wi = 0; wi < 2; wi++)
                     test_diff_attention(2, ti ? 257 : 17, 4, ki ? 1 : 4, hds[hi], windows[wi], &rng);

@@ -5,8 +5,10 @@
 // compared like every other tensor) alternating with SwiGLU at head dim 64, and at head
 // dim 128 with feature convs, a post-norm and a LIV reusing an earlier one's K/V, and
 // random genomes over the classes the CUDA backend runs (sharing, grouped projections,
-// feature convs and every norm placement included; one of them holding SA-diff).
-// A head dim not on the CUDA backend (SA-diff at 32) must be refused with a message
+// feature convs and every norm placement included; one of them holding SA-diff), and
+// attention and SA-diff at head dim 32. Every random genome of the whole gene table, at
+// widths 128 to 1024, passes the backend's shape check (this part runs without a GPU);
+// a head dim no genome resolves to (96, in a hand-made arch) is refused with a message
 // naming the class and the head dim.
 //
 // Tolerances (bf16 weights, activations and activation gradients against an fp32 CPU
@@ -343,31 +345,71 @@ static const char hd32_yaml[] =
     "  SA-2: {sparsity: 1}\n"
     "  SA-3: {sparsity: 1}\n";
 
-// SA-diff at head dim 32 (sparsity 1): not on the CUDA backend.
+// SA-diff at head dim 32 (sparsity 1): its maps score 16-wide half-heads.
 static const char sadiff_hd32_yaml[] =
     "gene_table_version: 1\n"
     "livs: [{class: SA-diff}, {class: GMemless}]\n"
     "operators:\n"
     "  SA-diff: {sparsity: 1}\n";
 
+// Every random genome of the whole gene table runs on the CUDA backend: its shapes pass
+// cuda_model_check_arch (host code: no GPU needed).
+static void check_whole_space(void) {
+    genome_space sp = genome_space_default();
+    sp.classes = GENOME_ALL_CLASSES;
+    sp.depth_min = 1;
+    sp.depth_max = 16;
+    static const int widths[] = {128, 256, 384, 512, 768, 1024};
+    pcg32 rng = pcg32_derive(2026, 12);
+    int checked = 0, refused = 0, hd32_diff = 0;
+    arch a;
+    for (int w = 0; w < 6; w++) {
+        sp.dims = (genome_dims){widths[w], 256};
+        for (int d = 0; d < 500; d++) {
+            genome g;
+            genome_random(&sp, &rng, &g);
+            if (genome_resolve(&g, sp.dims, &a, &err) != 0) {
+                CHECK_MSG(0, "a random genome does not resolve: %s", err.msg);
+                continue;
+            }
+            checked++;
+            for (int i = 0; i < a.depth; i++) hd32_diff += a.liv[i].cls == LIV_SADIFF && a.liv[i].head_dim == 32;
+            if (cuda_model_check_arch(&a, &err) != 0) {
+                if (refused++ < 3) printf("refused: %s\n", err.msg);
+            }
+        }
+    }
+    printf("whole gene table: %d random genomes at widths 128-1024, %d refused by the CUDA backend "
+           "(%d SA-diff LIVs at head dim 32 among them)\n",
+           checked, refused, hd32_diff);
+    CHECK(checked == 3000 && refused == 0 && hd32_diff > 0);
+}
+
 int main(void) {
     setvbuf(stdout, NULL, _IOLBF, 0);  // progress shows even if the run is cut short
+    check_whole_space();
     int count = 0;
     star_cuda_device_count(&count, &err);
     if (count == 0) {
-        printf("SKIP: no CUDA device\n");
-        return 77;
+        printf("SKIP: no CUDA device (the whole-space shape check above ran: %s)\n", test_failures ? "FAILED" : "passed");
+        return test_failures ? 1 : 77;
     }
     arch a;
     // A head dim the CUDA backend does not run is refused, naming the class and the dim.
-    if (load_yaml_text(sadiff_hd32_yaml, "sa-diff hd32", 128, 256, &a) == 0) {
+    if (load_yaml("configs/baselines/transformer.yaml", 128, 256, &a) == 0) {
         cuda_model *gm = NULL;
         model_options mo = {.max_batch = 1, .max_seq = 16, .seed = 1};
-        CHECK_MSG(a.liv[0].cls == LIV_SADIFF && a.liv[0].head_dim == 32, "class %d head dim %d", (int)a.liv[0].cls,
-                  a.liv[0].head_dim);
+        a.liv[0].head_dim = 96;
         CHECK(cuda_model_create(&a, mo, 0, &gm, &err) != 0 && gm == NULL);
-        CHECK_STR_CONTAINS(err.msg, "LIV 0 (SA-diff): head dim 32");
-        CHECK_STR_CONTAINS(err.msg, "not on the CUDA backend yet");
+        CHECK_STR_CONTAINS(err.msg, "LIV 0 (SA-1): head dim 96");
+        CHECK_STR_CONTAINS(err.msg, "not on the CUDA backend");
+    } else {
+        CHECK_MSG(0, "transformer.yaml: %s", err.msg);
+    }
+    if (load_yaml_text(sadiff_hd32_yaml, "sa-diff hd32", 128, 256, &a) == 0) {
+        CHECK_MSG(a.liv[0].cls == LIV_SADIFF && a.liv[0].head_dim == 32 && a.liv[0].n_heads == 4,
+                  "class %d head dim %d heads %d", (int)a.liv[0].cls, a.liv[0].head_dim, a.liv[0].n_heads);
+        check_arch("sa-diff hd32 D128 T128", &a, 2, 128, 17);
     } else {
         CHECK_MSG(0, "sa-diff hd32: %s", err.msg);
     }
