@@ -60,6 +60,7 @@ struct attn_params {
     const float *lse_in;  // backward: the forward's lse
     float *lse;           // forward: written
     float *dvec;          // backward: D [B,H,T]
+    float *dqacc;         // backward, version 3: dQ accumulated in fp32 [B,T,H,QKD]
     floatX *o, *dq, *dk, *dv;
     int B, T, H, Hkv, hd, window;
     int qk_off;  // first q/k channel of this map
@@ -424,18 +425,30 @@ __global__ void __launch_bounds__(ATT_THREADS) attention_backward_dq_kernel(attn
 #include "kernels/attention_v2.cuh"  // version 2 of the kernels above (ldmatrix, cp.async)
 
 // ---- Host side --------------------------------------------------------------------------
-// Which kernels run: version 2 (default) or version 1 (STAR_ATTN_V1=1), so one device run
-// can compare both; attention_kernel_version_set_cuda fixes it for the process.
+// Which kernels run: version 2 (default), version 1 (STAR_ATTN_V1=1) or version 3
+// (STAR_ATTN_ATOMIC_DQ=1: version 2 with dQ by atomics in the dK/dV pass, not
+// deterministic), so one device run can compare them; attention_kernel_version_set_cuda
+// fixes it for the process.
 static int attn_version_mode = -1;
 
-void attention_kernel_version_set_cuda(int version) { attn_version_mode = version == 1 || version == 2 ? version : -1; }
+void attention_kernel_version_set_cuda(int version) { attn_version_mode = version >= 1 && version <= 3 ? version : -1; }
+
+// 0 or 1 from environment variable name (unset or empty: 0); -1 with err otherwise.
+static int env_flag(const char *name, const char *what, star_error *err) {
+    const char *v = getenv(name);
+    if (!v || !*v || strcmp(v, "0") == 0) return 0;
+    if (strcmp(v, "1") == 0) return 1;
+    return STAR_FAIL(err, "environment variable %s=\"%s\": expected 1 (%s) or 0", name, v, what);
+}
 
 int attention_kernel_version_cuda(star_error *err) {
     if (attn_version_mode > 0) return attn_version_mode;
-    const char *v = getenv("STAR_ATTN_V1");
-    if (!v || !*v || strcmp(v, "0") == 0) return 2;
-    if (strcmp(v, "1") == 0) return 1;
-    return STAR_FAIL(err, "environment variable STAR_ATTN_V1=\"%s\": expected 1 (version 1 kernels) or 0 (version 2)", v);
+    int v1 = env_flag("STAR_ATTN_V1", "version 1 kernels", err);
+    if (v1 < 0) return -1;
+    int v3 = env_flag("STAR_ATTN_ATOMIC_DQ", "dQ by atomics, version 3", err);
+    if (v3 < 0) return -1;
+    if (v1 && v3) return STAR_FAIL(err, "STAR_ATTN_V1=1 and STAR_ATTN_ATOMIC_DQ=1: choose one kernel version");
+    return v1 ? 1 : v3 ? 3 : 2;
 }
 
 // Head dims on the device: 32, 64 or 128 (differential attention's maps use q.k halves of
@@ -477,7 +490,7 @@ template <int QKD, int VD>
 static int forward_map(attn_params p, star_stream st, star_error *err) {
     int version = attention_kernel_version_cuda(err);
     if (version < 0) return -1;
-    if (version == 2) return forward_map_v2<QKD, VD>(p, st, err);
+    if (version >= 2) return forward_map_v2<QKD, VD>(p, st, err);
     size_t smem = sizeof(floatX) * ((size_t)(ATT_BQ + ATT_BK) * (QKD + ATT_PAD) + (size_t)ATT_BK * (VD + ATT_PAD));
     cudaCheck(cudaFuncSetAttribute(attention_forward_kernel<QKD, VD>, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                    (int)smem),
@@ -497,7 +510,7 @@ static int backward_map(attn_params p, star_stream st, star_error *err) {
     attention_backward_dvec_kernel<<<(unsigned)((rows + rows_per_block - 1) / rows_per_block),
                                      rows_per_block * WARP_SIZE, 0, st>>>(p, VD);
     cudaCheck(cudaGetLastError(), err);
-    if (version == 2) return backward_map_v2<QKD, VD>(p, st, err);
+    if (version >= 2) return backward_map_v2<QKD, VD>(p, version == 3, st, err);
 
     constexpr int BQ = dkv_tile<VD>::BQ;
     size_t smem_kv = sizeof(floatX) * ((size_t)(ATT_BK + BQ) * (QKD + ATT_PAD) + (size_t)(ATT_BK + BQ) * (VD + ATT_PAD)) +
@@ -539,7 +552,9 @@ int attention_forward_cuda(floatX *out, float *lse, const floatX *q, const float
     }
 }
 
-long attention_backward_scratch_floats(attn_shape s) { return (long)s.B * s.H * s.T; }
+// D [B,H,T], then version 3's dQ buffer [B,T,H,hd] (planned whatever the version, so a
+// model's memory does not depend on it).
+long attention_backward_scratch_floats(attn_shape s) { return (long)s.B * s.H * s.T * (1 + s.hd); }
 
 int attention_backward_cuda(floatX *dq, floatX *dk, floatX *dv, float *scratch, const floatX *dout,
                             const floatX *out, const float *lse, const floatX *q, const floatX *k, const floatX *v,
@@ -557,6 +572,7 @@ int attention_backward_cuda(floatX *dq, floatX *dk, floatX *dv, float *scratch, 
     p.dout = dout;
     p.lse_in = lse;
     p.dvec = scratch;
+    p.dqacc = scratch + (long)s.B * s.H * s.T;
     p.dq = dq;
     p.dk = dk;
     p.dv = dv;
@@ -679,10 +695,11 @@ int diff_attention_forward_cuda(floatX *out, const diff_attn_saved_cuda *sv, con
     return 0;
 }
 
-// Scratch: g and -lambda g (bf16 [B,T,H,hd] each), then the row dots and D (fp32 [B*T*H] each).
+// Scratch: g and -lambda g (bf16 [B,T,H,hd] each), then the row dots and D (fp32 [B*T*H]
+// each), then version 3's dQ buffer of a map (fp32 [B*T*H][hd / 2]).
 size_t diff_attention_backward_scratch_bytes(attn_shape s) {
     size_t n = (size_t)s.B * s.T * s.H * s.hd, rows = (size_t)s.B * s.T * s.H;
-    return 2 * n * sizeof(floatX) + 2 * rows * sizeof(float);
+    return 2 * n * sizeof(floatX) + 2 * rows * sizeof(float) + rows * (size_t)(s.hd / 2) * sizeof(float);
 }
 
 int diff_attention_backward_cuda(floatX *dq, floatX *dk, floatX *dv, float *dlambda, void *scratch,
@@ -714,6 +731,7 @@ int diff_attention_backward_cuda(floatX *dq, floatX *dk, floatX *dv, float *dlam
     p.k = k;
     p.v = v;
     p.dvec = dvec;
+    p.dqacc = dvec + rows;
     p.dq = dq;
     p.dk = dk;
     p.dv = dv;

@@ -173,13 +173,29 @@ __global__ void __launch_bounds__(NW *WARP_SIZE, att2_cfg<VD>::FWD_MINB) attenti
 // Block = (KB = 16 NW keys, kv head, batch); streams (query head of the group, query tile
 // of BQ rows) pairs in order, double-buffered. Shared memory: K [KB][LQ], V [KB][LV],
 // Q [2][BQ][LQ], dO [2][BQ][LV], lse [2][BQ], D [2][BQ].
-template <int QKD, int VD, int NW, int BQ>
+// Version 3 (attention_kernel_version_cuda): dQ in the dK/dV pass, as FlashAttention-2
+// does it. Each tile's dS (bf16, the rounding the dQ kernel gives it) goes through shared
+// memory as [query][key]; the block's warps, re-partitioned RG x CP over (query rows,
+// dQ columns), form dQ_tile = dS K over the block's KB keys and add it into an fp32
+// buffer [B,T,H,QKD] with atomics; a last kernel adds scale * buffer into dq. Five tile
+// products instead of seven, but the order of the atomic adds varies between runs, so
+// dq's last bits do (dk and dv stay those of version 2). Needs the columns to split into
+// 16-wide parts: not the 16-wide half-heads of differential attention at head dim 32,
+// which keep version 2's dQ kernel.
+template <int QKD, int NW, int BQ>
+struct adq_cfg {
+    static constexpr int RG = BQ / 16, CP = NW / RG, NCOL = QKD / (CP > 0 ? CP : 1);
+    static constexpr bool ok = CP > 0 && NW % RG == 0 && QKD % CP == 0 && NCOL % 16 == 0;
+};
+
+template <int QKD, int VD, int NW, int BQ, bool ADQ>
 __global__ void __launch_bounds__(NW *WARP_SIZE) attention_backward_dkv_v2_kernel(attn_params p) {
     constexpr int KB = 16 * NW, NT = NW * WARP_SIZE;
-    constexpr int LQ = QKD + ATT_PAD, LV = VD + ATT_PAD;
+    constexpr int LQ = QKD + ATT_PAD, LV = VD + ATT_PAD, LS = KB + ATT_PAD;
     extern __shared__ __align__(16) unsigned char smem[];
     floatX *Ks = reinterpret_cast<floatX *>(smem), *Vs = Ks + KB * LQ, *Qs = Vs + KB * LV, *dOs = Qs + 2 * BQ * LQ;
     float *lse_s = reinterpret_cast<float *>(dOs + 2 * BQ * LV), *D_s = lse_s + 2 * BQ;
+    floatX *dSs = reinterpret_cast<floatX *>(D_s + 2 * BQ);  // version 3: dS [BQ][LS]
     int T = p.T, H = p.H, b = blockIdx.z, grp = blockIdx.y, rep = H / p.Hkv;
     int j0 = blockIdx.x * KB, warp = threadIdx.x / WARP_SIZE, lane = threadIdx.x % WARP_SIZE;
     int g = lane >> 2, t = lane & 3;
@@ -239,8 +255,53 @@ __global__ void __launch_bounds__(NW *WARP_SIZE) attention_backward_dkv_v2_kerne
 #pragma unroll
                 for (int e = 0; e < 4; e++) pt[nt][e] *= dpt[nt][e] - D_b[nt * 8 + 2 * t + (e & 1)];
             ldsm_mma_pkn<BQ, QKD, LQ>(dk, pt, Qb);
+            if constexpr (ADQ) {
+#pragma unroll
+                for (int nt = 0; nt < BQ / 8; nt++)
+#pragma unroll
+                    for (int e = 0; e < 4; e++)
+                        dSs[(nt * 8 + 2 * t + (e & 1)) * LS + warp * 16 + g + 8 * (e >> 1)] =
+                            __float2bfloat16_rn(pt[nt][e]);
+            }
         }
-        __syncthreads();  // buffer n & 1 is consumed before tile n + 2 loads into it
+        if constexpr (ADQ) {
+            if (none) {  // this warp's keys add nothing to the tile's dQ
+#pragma unroll
+                for (int nt = 0; nt < BQ / 8; nt++)
+#pragma unroll
+                    for (int e = 0; e < 4; e++)
+                        dSs[(nt * 8 + 2 * t + (e & 1)) * LS + warp * 16 + g + 8 * (e >> 1)] = __float2bfloat16_rn(0.0f);
+            }
+            __syncthreads();  // the whole tile's dS is in
+            using C = adq_cfg<QKD, NW, BQ>;
+            int rg = warp % C::RG, cp = warp / C::RG;
+            float dqt[C::NCOL / 8][4] = {};
+#pragma unroll
+            for (int kk = 0; kk < KB / 16; kk++) {
+                uint32_t a[4];
+                ldsm_a<LS>(a, dSs, rg * 16, kk * 16);
+#pragma unroll
+                for (int dp = 0; dp < C::NCOL / 16; dp++) {
+                    uint32_t bb[4];
+                    ldsm_b_kn<LQ>(bb, Ks, kk * 16, cp * C::NCOL + dp * 16);
+                    mma_bf16(dqt[2 * dp], a, bb);
+                    mma_bf16(dqt[2 * dp + 1], a, bb + 2);
+                }
+            }
+            int h = grp * rep + n / nph;
+#pragma unroll
+            for (int r = 0; r < 2; r++) {
+                int i = i0 + rg * 16 + g + 8 * r;
+                if (i >= T) continue;
+                float *dst = p.dqacc + (((long)b * T + i) * H + h) * QKD + cp * C::NCOL + 2 * t;
+#pragma unroll
+                for (int nt = 0; nt < C::NCOL / 8; nt++) {
+                    atomicAdd(dst + nt * 8, dqt[nt][2 * r]);
+                    atomicAdd(dst + nt * 8 + 1, dqt[nt][2 * r + 1]);
+                }
+            }
+        }
+        __syncthreads();  // buffer n & 1 (and dS) is consumed before tile n + 2 loads into it
     }
 #pragma unroll
     for (int r = 0; r < 2; r++) {
@@ -326,6 +387,18 @@ __global__ void __launch_bounds__(NW *WARP_SIZE) attention_backward_dq_v2_kernel
     }
 }
 
+// Version 3's last step: dq[.., qk_off + d] += scale * acc[.., d] (acc [B*T*H][QKD] fp32).
+template <int QKD>
+__global__ void attention_dq_from_acc_kernel(attn_params p) {
+    long rows = (long)p.B * p.T * p.H;
+    long idx = blockIdx.x * (long)blockDim.x + threadIdx.x;  // one pair of values
+    if (idx >= rows * (QKD / 2)) return;
+    long row = idx / (QKD / 2);
+    int d = 2 * (int)(idx % (QKD / 2));
+    const float *a = p.dqacc + row * QKD + d;
+    add_pair(p.dq + row * p.hd + p.qk_off + d, p.scale * a[0], p.scale * a[1]);
+}
+
 // ---- Launchers -------------------------------------------------------------------------
 template <int QKD, int VD>
 static int forward_map_v2(attn_params p, star_stream st, star_error *err) {
@@ -340,17 +413,33 @@ static int forward_map_v2(attn_params p, star_stream st, star_error *err) {
     return 0;
 }
 
-// After attention_backward_dvec_kernel has written D.
+// After attention_backward_dvec_kernel has written D. atomic_dq: version 3 (p.dqacc set).
 template <int QKD, int VD>
-static int backward_map_v2(attn_params p, star_stream st, star_error *err) {
+static int backward_map_v2(attn_params p, int atomic_dq, star_stream st, star_error *err) {
     constexpr int KNW = att2_cfg<VD>::DKV_NW, KBQ = att2_cfg<VD>::DKV_BQ, KB = 16 * KNW;
     size_t smem_kv = sizeof(floatX) * ((size_t)(KB + 2 * KBQ) * (QKD + ATT_PAD) + (size_t)(KB + 2 * KBQ) * (VD + ATT_PAD)) +
                      sizeof(float) * 4 * KBQ;
-    cudaCheck(cudaFuncSetAttribute(attention_backward_dkv_v2_kernel<QKD, VD, KNW, KBQ>,
+    dim3 grid_kv((p.T + KB - 1) / KB, p.Hkv, p.B);
+    if constexpr (adq_cfg<QKD, KNW, KBQ>::ok) {
+        if (atomic_dq) {
+            size_t smem3 = smem_kv + sizeof(floatX) * (size_t)KBQ * (KB + ATT_PAD);
+            long rows = (long)p.B * p.T * p.H;
+            cudaCheck(cudaMemsetAsync(p.dqacc, 0, sizeof(float) * (size_t)rows * QKD, st), err);
+            cudaCheck(cudaFuncSetAttribute(attention_backward_dkv_v2_kernel<QKD, VD, KNW, KBQ, true>,
+                                           cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem3),
+                      err);
+            attention_backward_dkv_v2_kernel<QKD, VD, KNW, KBQ, true><<<grid_kv, KNW * WARP_SIZE, smem3, st>>>(p);
+            cudaCheck(cudaGetLastError(), err);
+            long pairs = rows * (QKD / 2);
+            attention_dq_from_acc_kernel<QKD><<<(unsigned)((pairs + 255) / 256), 256, 0, st>>>(p);
+            cudaCheck(cudaGetLastError(), err);
+            return 0;
+        }
+    }
+    cudaCheck(cudaFuncSetAttribute(attention_backward_dkv_v2_kernel<QKD, VD, KNW, KBQ, false>,
                                    cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem_kv),
               err);
-    dim3 grid_kv((p.T + KB - 1) / KB, p.Hkv, p.B);
-    attention_backward_dkv_v2_kernel<QKD, VD, KNW, KBQ><<<grid_kv, KNW * WARP_SIZE, smem_kv, st>>>(p);
+    attention_backward_dkv_v2_kernel<QKD, VD, KNW, KBQ, false><<<grid_kv, KNW * WARP_SIZE, smem_kv, st>>>(p);
     cudaCheck(cudaGetLastError(), err);
 
     constexpr int QNW = att2_cfg<VD>::DQ_NW, BQ = 16 * QNW;

@@ -169,20 +169,25 @@ int crossentropy_fused_cuda(floatX *dlogits, float *losses, double *d_loss, int 
 int attention_forward_cuda(floatX *out, float *lse, const floatX *q, const floatX *k, const floatX *v, attn_shape s,
                            star_stream st, star_error *err);
 // dq, dk, dv += the gradients (bf16, fp32 inside), from the forward's out and lse on the
-// same q, k, v. Deterministic (no atomics). scratch holds
-// attention_backward_scratch_floats(s) floats (D = rowsum(dout * out)).
+// same q, k, v. Deterministic (no atomics) except in version 3 (dq's last bits). scratch
+// holds attention_backward_scratch_floats(s) floats (D = rowsum(dout * out), version 3's
+// dQ buffer).
 long attention_backward_scratch_floats(attn_shape s);
 int attention_backward_cuda(floatX *dq, floatX *dk, floatX *dv, float *scratch, const floatX *dout,
                             const floatX *out, const float *lse, const floatX *q, const floatX *k, const floatX *v,
                             attn_shape s, star_stream st, star_error *err);
 
-// Two versions of the kernels, same results within bf16 rounding: version 2 (ldmatrix,
-// cp.async double buffering, larger tiles; the default) and version 1 (the first kernels,
-// kept to compare). The environment variable STAR_ATTN_V1 (1: version 1; unset or 0:
-// version 2) is read at each call unless attention_kernel_version_set_cuda fixed the
-// version for the process (1 or 2; anything else goes back to the environment).
+// Three versions of the kernels, same results within bf16 rounding: version 2 (ldmatrix,
+// cp.async double buffering, larger tiles; the default), version 1 (the first kernels,
+// kept to compare) and version 3 (version 2 with dQ added by fp32 atomics in the dK/dV
+// pass, as FlashAttention-2: five tile products instead of seven, not deterministic in
+// dq's last bits). The environment variables STAR_ATTN_V1=1 (version 1) and
+// STAR_ATTN_ATOMIC_DQ=1 (version 3; unset or 0: version 2) are read at each call unless
+// attention_kernel_version_set_cuda fixed the version for the process (1, 2 or 3;
+// anything else goes back to the environment).
 void attention_kernel_version_set_cuda(int version);
-// 1 or 2 as above; -1 with err naming the value when STAR_ATTN_V1 is neither 0 nor 1.
+// 1, 2 or 3 as above; -1 with err naming the variable when one is neither 0 nor 1, or both
+// are 1.
 int attention_kernel_version_cuda(star_error *err);
 
 // Differential attention (operators/attention.h's diff_attention_*), hd 64 or 128: two

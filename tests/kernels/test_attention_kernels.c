@@ -13,11 +13,12 @@
 //     reference value; a second run gives the same bits.
 //   Differential: the same bounds for the maps, dq, dk, dv and for out against the CPU's
 //     combination of the GPU's maps; out and dlambda end to end within 2e-2 (TOL_DIFF_E2E).
-// Every case runs on both versions of the kernels (attention_kernel_version_set_cuda: 2,
-// the default, then 1) on the same inputs. Any NaN or infinity in an output is an infinite
+// Every case runs on the three versions of the kernels (attention_kernel_version_set_cuda:
+// 3, dQ by atomics, then 2, the default, then 1) on the same inputs; version 3's dq is not
+// bit-reproducible (atomics), its dk and dv are, and are version 2's bits. Any NaN or infinity in an output is an infinite
 // error. With no CUDA device the test prints SKIP and exits 77 (ctest: skipped).
-// `test_attention_kernels --time`: forward and backward times and TFLOP/s of both versions
-// at the model shapes (no checks). `--sanitize`: five cases on version 2 only, for
+// `test_attention_kernels --time`: forward and backward times and TFLOP/s of the versions
+// at the model shapes (no checks). `--sanitize`: a few cases on versions 3 and 2 only, for
 // compute-sanitizer racecheck.
 #include <time.h>
 
@@ -34,14 +35,14 @@
 // an H200: up to 0.012 on out, 0.008 on dlambda).
 #define TOL_DIFF_E2E 2e-2
 
-// 1: every case runs on both kernel versions; 2 (`--sanitize`): version 2 only.
+// 1: every case runs on every kernel version; 2 (`--sanitize`): versions 3 and 2.
 static int min_version = 1;
 
 // Worst relative error of each checked quantity over all cases.
 enum { W_OUT, W_LSE, W_DQ, W_DK, W_DV, W_RSTD, W_DIFF_E2E, W_DLAMBDA, W_COUNT };
 static const char *worst_names[W_COUNT] = {"out", "lse", "dq", "dk", "dv", "rstd", "diffout", "dlambda"};
-static double worst[3][W_COUNT];  // [kernel version]
-static char worst_case[3][W_COUNT][96];
+static double worst[4][W_COUNT];  // [kernel version]
+static char worst_case[4][W_COUNT][96];
 static char case_name[96];
 static int version;  // of the kernels under test
 
@@ -110,7 +111,7 @@ static void test_attention(int B, int T, int H, int Hkv, int hd, int window, pcg
         dv[i] += dv0[i];
     }
     floatX *d_q = dev_bf16(q, nq), *d_k = dev_bf16(k, nkv), *d_v = dev_bf16(v, nkv);
-    for (int ver = 2; ver >= min_version; ver--) {
+    for (int ver = 3; ver >= min_version; ver--) {
         set_version(ver);
         test_attention_gpu(s, out, lse, dout, dq, dk, dv, dq0, dk0, dv0, d_q, d_k, d_v);
     }
@@ -147,13 +148,28 @@ static void test_attention_gpu(attn_shape s, const float *out, const float *lse,
     check_tracked(W_DQ, "backward dq +=", gq, dq, nq, TOL_BF16);
     check_tracked(W_DK, "backward dk += (summed over the group)", gk, dk, nkv, TOL_BF16);
     check_tracked(W_DV, "backward dv += (summed over the group)", gv, dv, nkv, TOL_BF16);
+    // Version 3 changes only how dq is summed: its dk and dv are version 2's bits (the loop
+    // runs version 3 first).
+    static float *v3_dk, *v3_dv;
+    if (version == 3) {
+        free(v3_dk);
+        free(v3_dv);
+        v3_dk = malloc(sizeof(float) * nkv);
+        v3_dv = malloc(sizeof(float) * nkv);
+        memcpy(v3_dk, gk, sizeof(float) * nkv);
+        memcpy(v3_dv, gv, sizeof(float) * nkv);
+    } else if (version == 2 && v3_dk) {
+        CHECK_EQUAL("version 3's dk is version 2's", v3_dk, gk, nkv);
+        CHECK_EQUAL("version 3's dv is version 2's", v3_dv, gv, nkv);
+    }
 
-    // Deterministic: the same starting values give the same bits.
+    // Deterministic: the same starting values give the same bits (version 3: dk and dv;
+    // its dq's atomics add in a varying order).
     floatX *d_dq2 = dev_bf16(dq0, nq), *d_dk2 = dev_bf16(dk0, nkv), *d_dv2 = dev_bf16(dv0, nkv);
     MUST(attention_backward_cuda(d_dq2, d_dk2, d_dv2, scratch, d_dout, d_out, d_lse, d_q, d_k, d_v, s, NULL,
                                  &kt_err));
     get_bf16(got, d_dq2, nq);
-    CHECK_EQUAL("backward again: dq same bits", got, gq, nq);
+    if (version != 3) CHECK_EQUAL("backward again: dq same bits", got, gq, nq);
     get_bf16(got, d_dk2, nkv);
     CHECK_EQUAL("backward again: dk same bits", got, gk, nkv);
     get_bf16(got, d_dv2, nkv);
@@ -197,7 +213,7 @@ static void test_diff_attention(int B, int T, int H, int Hkv, int hd, int window
     float *d_lambda = dev_f32(lambda, H);
     float *got = host_f32(nq > nkv ? nq : nkv), *g1 = host_f32(nq), *g2 = host_f32(nq), *comb = host_f32(nq);
     float *comb_rstd = host_f32(rows);
-    for (int ver = 2; ver >= min_version; ver--) {
+    for (int ver = 3; ver >= min_version; ver--) {
         set_version(ver);
         floatX *d_out = (floatX *)dev_alloc(sizeof(floatX) * nq);
         diff_attn_saved_cuda dsv = {(floatX *)dev_alloc(sizeof(floatX) * nq), (floatX *)dev_alloc(sizeof(floatX) * nq),
@@ -267,7 +283,8 @@ static void test_refused(void) {
 }
 
 // The version switch: STAR_ATTN_V1=1 selects version 1 (bit-identical to
-// attention_kernel_version_set_cuda(1)), a bad value is refused naming the variable.
+// attention_kernel_version_set_cuda(1)), STAR_ATTN_ATOMIC_DQ=1 version 3; a bad value, or
+// both, is refused naming the variable.
 static void test_version_switch(pcg32 *rng) {
     printf("attention version switch (STAR_ATTN_V1)\n");
     attn_shape s = {1, 300, 2, 1, 64, 0};
@@ -297,6 +314,15 @@ static void test_version_switch(pcg32 *rng) {
     CHECK(strstr(kt_err.msg, "STAR_ATTN_V1") != NULL);
     CHECK(unsetenv("STAR_ATTN_V1") == 0);
     CHECK(attention_kernel_version_cuda(&kt_err) == 2);
+    CHECK(setenv("STAR_ATTN_ATOMIC_DQ", "1", 1) == 0);
+    CHECK(attention_kernel_version_cuda(&kt_err) == 3);
+    CHECK(setenv("STAR_ATTN_V1", "1", 1) == 0);  // both: refused
+    CHECK(attention_kernel_version_cuda(&kt_err) == -1 && strstr(kt_err.msg, "choose one") != NULL);
+    CHECK(unsetenv("STAR_ATTN_V1") == 0);
+    CHECK(setenv("STAR_ATTN_ATOMIC_DQ", "on", 1) == 0);
+    CHECK(attention_kernel_version_cuda(&kt_err) == -1 && strstr(kt_err.msg, "STAR_ATTN_ATOMIC_DQ") != NULL);
+    CHECK(unsetenv("STAR_ATTN_ATOMIC_DQ") == 0);
+    CHECK(attention_kernel_version_cuda(&kt_err) == 2);
     kt_release();
 }
 
@@ -323,8 +349,8 @@ static void time_attention(pcg32 *rng) {
         float *lse = (float *)dev_alloc(sizeof(float) * nl);
         float *scratch = (float *)dev_alloc(sizeof(float) * attention_backward_scratch_floats(s));
         double flops = 2.0 * s.B * s.H * (double)s.T * s.T * s.hd;
-        double ms[3][2];
-        for (int ver = 1; ver <= 2; ver++) {
+        double ms[4][2];
+        for (int ver = 1; ver <= 3; ver++) {
             attention_kernel_version_set_cuda(ver);
             for (int which = 0; which < 2; which++) {
                 for (int r = -2; r < reps; r++) {
@@ -342,7 +368,8 @@ static void time_attention(pcg32 *rng) {
                    s.B, s.T, s.H, s.hd, ms[ver][0], flops / ms[ver][0] * 1e-9, ms[ver][1],
                    2.5 * flops / ms[ver][1] * 1e-9);
         }
-        printf("  v2 / v1 speed-up: forward %.2fx, backward %.2fx\n", ms[1][0] / ms[2][0], ms[1][1] / ms[2][1]);
+        printf("  v2 / v1 speed-up: forward %.2fx, backward %.2fx; v3 / v2 backward %.2fx\n", ms[1][0] / ms[2][0],
+               ms[1][1] / ms[2][1], ms[2][1] / ms[3][1]);
         kt_release();
     }
     attention_kernel_version_set_cuda(-1);
@@ -398,7 +425,7 @@ int main(int argc, char **argv) {
     test_refused();
     test_version_switch(&rng);
 
-    for (int ver = 2; ver >= 1; ver--) {
+    for (int ver = 3; ver >= 1; ver--) {
         printf("worst relative errors over all cases, version %d:\n", ver);
         for (int i = 0; i < W_COUNT; i++)
             printf("  %-7s %.3g  (%s)\n", worst_names[i], worst[ver][i], worst_case[ver][i]);
