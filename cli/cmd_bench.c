@@ -59,7 +59,8 @@ static void usage(FILE *f) {
             "Training alone, the step runs captured as one CUDA graph (its first two steps of a shape\n"
             "are warm-up and capture, so keep --warmup-steps at 2 or more); --no-graph (or\n"
             "STAR_CUDA_GRAPH=0) times it uncaptured, --graph captured whatever the environment says;\n"
-            "the JSON line records \"graph\": true or false.\n\n"
+            "the JSON line records \"graph\": true or false, and \"attention_kernels\": the version of\n"
+            "the attention kernels (2; STAR_ATTN_V1=1: 1; STAR_ATTN_ATOMIC_DQ=1: 3).\n\n"
             "  ARCH                 a genome string or a genome / architecture YAML file\n"
             "  --backend B          the engine to time: cpu (default) or cuda (the rank's device;\n"
             "                       needs a build with the CUDA backend)\n"
@@ -93,6 +94,7 @@ typedef struct bench_result {
     size_t arena_bytes, device_used_bytes;
     int ranks, nccl;  // data parallel over ranks GPUs (through NCCL)
     int graph;        // the step ran as a captured CUDA graph
+    int attention;    // the attention kernels' version (kernels/kernels.h)
 } bench_result;
 
 // The CPU's model name from /proc/cpuinfo ("unknown" where there is none).
@@ -210,6 +212,8 @@ static int run_bench_cuda(const arch_args *a, int warmup_steps, int use_nccl, in
     // The step is captured only when training alone (cuda_train_step).
     if (use_graph >= 0) cuda_model_set_graph(g, use_graph);
     r->graph = cuda_model_graph(g) && !r->nccl;
+    r->attention = attention_kernel_version_cuda(err);
+    if (dist_agree(world, r->attention < 0 ? -1 : 0, err) != 0) goto out;
     double t0 = 0;
     for (int s = 0; s < tp.steps; s++) {
         if (s == warmup_steps) {
@@ -295,6 +299,7 @@ static void format_json(const arch_args *a, const char *backend, const bench_res
         jw_kv_int(w, "ranks", r->ranks);
         jw_kv_bool(w, "nccl", r->nccl);
         jw_kv_bool(w, "graph", r->graph);
+        jw_kv_int(w, "attention_kernels", r->attention);
         jw_kv_double(w, "peak_bf16_tflops", r->peak_tflops);
         jw_kv_double(w, "mfu", r->mfu);
         jw_kv_int(w, "arena_bytes", (int64_t)r->arena_bytes);

@@ -4,7 +4,8 @@
 # the same validation loss and the same saved weights and optimizer state, bit for bit,
 # as the uncaptured step (the striped hybrid: GConv-2, GConv-1, attention, SwiGLU); a bad
 # STAR_CUDA_GRAPH value fails naming it; star bench records "graph":true by default and
-# with --graph, false with --no-graph or STAR_CUDA_GRAPH=0. Skips (77) without a CUDA device.
+# with --graph, false with --no-graph or STAR_CUDA_GRAPH=0, and the attention kernels'
+# version (2; 3 with STAR_ATTN_ATOMIC_DQ=1). Skips (77) without a CUDA device.
 set -u
 source "$(dirname "$0")/../cli/lib.sh"
 
@@ -45,4 +46,7 @@ env -u STAR_CUDA_GRAPH "$star" bench "${bench[@]}" --results $tmp/bench1.jsonl >
 check "bench by default records \"graph\":true" "grep -q '\"graph\":true' $tmp/bench1.jsonl" || cat $tmp/bench1.log
 env -u STAR_CUDA_GRAPH "$star" bench "${bench[@]}" --no-graph --results $tmp/bench2.jsonl >$tmp/bench2.log 2>&1
 check "bench --no-graph records \"graph\":false" "grep -q '\"graph\":false' $tmp/bench2.jsonl" || cat $tmp/bench2.log
+check "bench records the attention kernels, version 2 by default" "grep -q '\"attention_kernels\":2' $tmp/bench2.jsonl"
+STAR_ATTN_ATOMIC_DQ=1 "$star" bench "${bench[@]}" --results $tmp/bench3.jsonl >$tmp/bench3.log 2>&1
+check "bench with STAR_ATTN_ATOMIC_DQ=1 records version 3" "grep -q '\"attention_kernels\":3' $tmp/bench3.jsonl" || cat $tmp/bench3.log
 finish
