@@ -181,7 +181,8 @@ int attention_backward_cuda(floatX *dq, floatX *dk, floatX *dv, float *scratch, 
 // cp.async double buffering, larger tiles; the default), version 1 (the first kernels,
 // kept to compare) and version 3 (version 2 with dQ added by fp32 atomics in the dK/dV
 // pass, as FlashAttention-2: five tile products instead of seven, not deterministic in
-// dq's last bits). The environment variables STAR_ATTN_V1=1 (version 1) and
+// dq's last bits; where it does not pay, value width 128, and at q.k width 16, version 3
+// runs version 2's dQ kernel). The environment variables STAR_ATTN_V1=1 (version 1) and
 // STAR_ATTN_ATOMIC_DQ=1 (version 3; unset or 0: version 2) are read at each call unless
 // attention_kernel_version_set_cuda fixed the version for the process (1, 2 or 3;
 // anything else goes back to the environment).
