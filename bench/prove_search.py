@@ -106,7 +106,7 @@ def hypervolume(pts):
 
 
 def retrain_list(plan):
-    path = os.path.join(plan["out"], "retrain", "list.tsv")
+    path = os.path.join(plan["out"], plan["retrain"].get("dir", "retrain"), "list.tsv")
     with open(path) as f:
         return [line.rstrip("\n").split("\t") for line in f if line.strip()]
 
@@ -216,7 +216,7 @@ def cmd_summary(plan, out_path):
         runs = []
         for seed in seeds:
             name = h + (".json" if seed == seeds[0] else ".seed%d.json" % seed)
-            path = os.path.join(plan["out"], "retrain", name)
+            path = os.path.join(plan["out"], plan["retrain"].get("dir", "retrain"), name)
             if not os.path.exists(path):
                 fail("%s: missing (the retraining of %s with seed %d has not run)" % (path, h, seed))
             runs.append((seed, load_json(path)))

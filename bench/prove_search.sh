@@ -6,7 +6,7 @@
 #
 #   bench/prove_search.sh [STAR] [--scale full|tiny] [--out DIR] [--budget-s N]
 #                         [--plan three|pairs] [--backend cpu|cuda] [--threads N]
-#                         [--retrain-seeds N] [--corpus gcide|fortunes]
+#                         [--retrain-seeds N] [--retrain-steps N] [--corpus gcide|fortunes]
 #
 # STAR: the star binary (default build/star). --scale full (default) runs the committed
 # configs/prove/*.yaml as they are (width 256, 12 to 16 LIVs, population 16, 10
@@ -19,6 +19,10 @@
 # with seeds 2, 3, ..., N + 1; the summary compares the mean validation losses and
 # reports each seed's (docs/results.md). Raising N on a finished --out trains only the
 # new seeds.
+# --retrain-steps N: retrain for N steps instead of twice the last rung (a control: N =
+# the last rung separates what the longer budget changes from what the new seeds do).
+# Its results go to retrain-N/, plan-retrain-N.json and search_summary-retrain-N.json
+# beside the default ones, which stay as they are.
 # --corpus gcide (default): the text of Debian's dict-gcide dictionary (GNU Collaborative
 # International Dictionary of English, /usr/share/dictd/gcide.dict.dz, 40 MB); fortunes:
 # every plain file of Debian's fortunes (2.6 MB). Training reads the first 90%, validation
@@ -52,7 +56,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(dirname "$HERE")
 STAR=build/star
 if [ $# -gt 0 ] && [ "${1#-}" = "$1" ]; then STAR=$1; shift; fi
-SCALE=full OUT="" BUDGET_S="" PLAN=three BACKEND="" THREADS="" RETRAIN_SEEDS=3 CORPUS_NAME=gcide
+SCALE=full OUT="" BUDGET_S="" PLAN=three BACKEND="" THREADS="" RETRAIN_SEEDS=3 RETRAIN_STEPS_OPT="" CORPUS_NAME=gcide
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -63,6 +67,7 @@ while [ $# -gt 0 ]; do
         --backend) BACKEND=${2:-}; shift 2 || usage ;;
         --threads) THREADS=${2:-}; shift 2 || usage ;;
         --retrain-seeds) RETRAIN_SEEDS=${2:-}; shift 2 || usage ;;
+        --retrain-steps) RETRAIN_STEPS_OPT=${2:-}; shift 2 || usage ;;
         --corpus) CORPUS_NAME=${2:-}; shift 2 || usage ;;
         -h|--help) usage ;;
         *) echo "prove_search: error: unknown option '$1' (see --help)" >&2; exit 2 ;;
@@ -80,6 +85,8 @@ case "$BACKEND" in cpu|cuda) ;; *) bad "--backend: expected cpu or cuda, got '$B
 [ -z "$BUDGET_S" ] || [[ "$BUDGET_S" =~ ^[0-9]+$ ]] || bad "--budget-s: expected whole seconds, got '$BUDGET_S'"
 { [[ "$RETRAIN_SEEDS" =~ ^[0-9]+$ ]] && [ "$RETRAIN_SEEDS" -ge 1 ] && [ "$RETRAIN_SEEDS" -le 16 ]; } ||
     bad "--retrain-seeds: expected a whole number from 1 to 16, got '$RETRAIN_SEEDS'"
+[ -z "$RETRAIN_STEPS_OPT" ] || { [[ "$RETRAIN_STEPS_OPT" =~ ^[0-9]+$ ]] && [ "$RETRAIN_STEPS_OPT" -ge 1 ] && [ "$RETRAIN_STEPS_OPT" -le 1000000 ]; } ||
+    bad "--retrain-steps: expected a whole number from 1 to 1000000, got '$RETRAIN_STEPS_OPT'"
 [ -n "$OUT" ] || { [ "$SCALE" = full ] && OUT=runs/prove || OUT=runs/prove-tiny; }
 case "/$OUT/" in */../*) bad "--out: '$OUT' must not contain '..'" ;; esac
 [ -x "$STAR" ] || die "no star binary at '$STAR' (pass its path first)"
@@ -225,6 +232,14 @@ BATCH=$(budget_of batch) SEQ=$(budget_of seq_len) LR=$(budget_of lr) SEARCH_STEP
 [ -n "$BATCH" ] && [ -n "$SEQ" ] && [ -n "$LR" ] && [ -n "$SEARCH_STEPS" ] ||
     die "cannot read evaluation.budget from $OUT/nsga2_${PAIRS[0]}/config.yaml"
 RETRAIN_STEPS=$((2 * SEARCH_STEPS))  # twice the search's last rung
+# The protocol's retraining in retrain/; another length (--retrain-steps) beside it.
+RDIR="$OUT/retrain" PLANF="$OUT/plan.json" SUMF="$OUT/search_summary.json"
+if [ -n "$RETRAIN_STEPS_OPT" ] && [ "$RETRAIN_STEPS_OPT" != "$RETRAIN_STEPS" ]; then
+    RETRAIN_STEPS=$RETRAIN_STEPS_OPT
+    RDIR="$OUT/retrain-$RETRAIN_STEPS" PLANF="$OUT/plan-retrain-$RETRAIN_STEPS.json"
+    SUMF="$OUT/search_summary-retrain-$RETRAIN_STEPS.json"
+    mkdir -p "$RDIR"
+fi
 files_json=$(for f in "${ffiles[@]}"; do printf '"%s",' "$(basename "$f")"; done)
 pairs_json=""
 for p in "${PAIRS[@]}"; do
@@ -239,7 +254,7 @@ write_plan() {  # write_plan RETRAININGS_RUN
     local devices date commit
     devices=$(sed -n 's/.*"device":"\([^"]*\)".*/\1/p' "$OUT/devices.jsonl" 2>/dev/null | sort -u | paste -sd ';' - | sed 's/;/; /g')
     # The date of the measurements: the newest result file, not this invocation.
-    date=$(find "$OUT" -name archive.jsonl -o -path "$OUT/retrain/*.json" | xargs -r stat -c %Y | sort -n | tail -1)
+    date=$(find "$OUT" -name archive.jsonl -o -path "$RDIR/*.json" | xargs -r stat -c %Y | sort -n | tail -1)
     date=$(date -u -d "@${date:-$(date +%s)}" +%Y-%m-%dT%H:%M:%SZ)
     commit=$(git -C "$ROOT" rev-parse HEAD 2>/dev/null || echo unknown)
     {
@@ -250,23 +265,23 @@ write_plan() {  # write_plan RETRAININGS_RUN
         printf '"baselines":{"transformer":{"file":"%s","hash":"%s"},"striped":{"file":"%s","hash":"%s"}},' \
             "$T_BASE" "$t_hash" "$S_BASE" "$s_hash"
         printf '"pairs":[%s],' "${pairs_json%,}"
-        printf '"retrain":{"seed":%s,"seeds":[%s],"steps":%s,"batch":%s,"seq_len":%s,"lr":%s,"width":%s,"backend":"%s","cache_context":%s,"val_sequences":%s},' \
-            "$RETRAIN_SEED" "${seeds_json%,}" "$RETRAIN_STEPS" "$BATCH" "$SEQ" "$LR" "$WIDTH" "$BACKEND" "$CONTEXT" "$RETRAIN_VAL_SEQUENCES"
+        printf '"retrain":{"dir":"%s","seed":%s,"seeds":[%s],"steps":%s,"batch":%s,"seq_len":%s,"lr":%s,"width":%s,"backend":"%s","cache_context":%s,"val_sequences":%s},' \
+            "$(basename "$RDIR")" "$RETRAIN_SEED" "${seeds_json%,}" "$RETRAIN_STEPS" "$BATCH" "$SEQ" "$LR" "$WIDTH" "$BACKEND" "$CONTEXT" "$RETRAIN_VAL_SEQUENCES"
         printf '"invocation":{"search_evaluations_added":%s,"retrainings_run":%s,"wall_s":%s}}\n' \
             "$evals_added" "$1" "$(( $(date +%s) - t_start ))"
-    } >"$OUT/plan.json"
+    } >"$PLANF"
 }
 write_plan 0
 
 # ---- retraining: the NSGA-II fronts and the baselines, new seed, longer budget -----------
-python3 "$HERE/prove_search.py" front "$OUT/plan.json" >"$OUT/retrain/list.tsv.tmp" || die "cannot read the fronts"
-mv "$OUT/retrain/list.tsv.tmp" "$OUT/retrain/list.tsv"
+python3 "$HERE/prove_search.py" front "$PLANF" >"$RDIR/list.tsv.tmp" || die "cannot read the fronts"
+mv "$RDIR/list.tsv.tmp" "$RDIR/list.tsv"
 retrained=0 last_s=0
 # Seed by seed, so that a budget stop leaves whole seeds done rather than some genomes of each.
 for seed in "${seeds[@]}"; do
 while IFS=$'\t' read -r h kind src; do
-    res="$OUT/retrain/$h.json" log="$OUT/retrain/$h.log"
-    [ "$seed" = "$RETRAIN_SEED" ] || res="$OUT/retrain/$h.seed$seed.json" log="$OUT/retrain/$h.seed$seed.log"
+    res="$RDIR/$h.json" log="$RDIR/$h.log"
+    [ "$seed" = "$RETRAIN_SEED" ] || res="$RDIR/$h.seed$seed.json" log="$RDIR/$h.seed$seed.log"
     [ -f "$res" ] && continue
     arch=$src
     if [ "$kind" = evolved ]; then
@@ -302,17 +317,17 @@ while IFS=$'\t' read -r h kind src; do
     mv "$res.tmp" "$res"
     retrained=$((retrained + 1))
     echo "== retrained $h ($kind, seed $seed) in ${last_s}s" >&2
-done <"$OUT/retrain/list.tsv"
+done <"$RDIR/list.tsv"
 done
 
 # ---- the summary --------------------------------------------------------------------------
 write_plan "$retrained"
-python3 "$HERE/prove_search.py" summary "$OUT/plan.json" "$OUT/search_summary.json" || die "cannot write the summary"
-if [ "$SCALE" = full ] && [ "$OUT" = runs/prove ]; then
+python3 "$HERE/prove_search.py" summary "$PLANF" "$SUMF" || die "cannot write the summary"
+if [ "$SCALE" = full ] && [ "$OUT" = runs/prove ] && [ "$SUMF" = "$OUT/search_summary.json" ]; then
     mkdir -p results && cp "$OUT/search_summary.json" results/search_summary.json
 fi
-echo "== $OUT/search_summary.json ($evals_added new search evaluations, $retrained retrainings in this invocation)" >&2
-python3 - "$OUT/search_summary.json" <<'PY' >&2
+echo "== $SUMF ($evals_added new search evaluations, $retrained retrainings in this invocation)" >&2
+python3 - "$SUMF" <<'PY' >&2
 import json, sys
 s = json.load(open(sys.argv[1]))
 for k in ("cache_reduction_at_equal_loss", "param_reduction_at_equal_loss", "hv_nsga2", "hv_random", "ranking_confirmed"):

@@ -6,7 +6,8 @@
 # means over the pairs, one retraining per front member, baseline and seed, the losses
 # the means over seeds 2, 3 and 4); a third call
 # resumes everything and trains nothing (no archive line added, no retraining result
-# rewritten) and gives the same figures; bad usage, and another --plan or --corpus on
+# rewritten) and gives the same figures; a control retraining (--retrain-steps 8, the
+# last rung) goes to retrain-8/ and its own summary and leaves the protocol's alone; bad usage, and another --plan or --corpus on
 # the same --out (a directory from before --corpus counts as fortunes), exit 2. The helper's hypervolume is checked on known sets. $1 is the star
 # binary; run from the source root.
 source "$(dirname "$0")/lib.sh"
@@ -121,6 +122,24 @@ import json, sys
 a, b = json.load(open(\"$tmp/first.json\")), json.load(open(\"$sum\"))
 for d in (a, b): d.pop(\"invocation\")
 sys.exit(0 if a == b else 1)'"
+# A control retraining at the search's last rung (8 steps at tiny scale), beside the
+# protocol's: its own directory, plan and summary; the protocol's summary untouched.
+cp "$sum" "$tmp/before_control.json"
+rc=$(run --retrain-steps 8 --retrain-seeds 1)
+ctl="$out/search_summary-retrain-8.json"
+check "--retrain-steps 8 finishes (exit $rc)" "[ $rc = 0 ] && [ -f '$ctl' ] && [ -f '$out/plan-retrain-8.json' ]"
+check "the control trains each genome once in retrain-8/, 8 steps" "python3 - '$ctl' '$out' <<'PY'
+import json, os, sys
+s = json.load(open(sys.argv[1])); b = s['raw']['retrain']['budget']
+n = len(open(os.path.join(sys.argv[2], 'retrain-8', 'list.tsv')).read().split(chr(10))) - 1
+files = [f for f in os.listdir(os.path.join(sys.argv[2], 'retrain-8')) if f.endswith('.json')]
+ok = b['steps'] == 8 and b['dir'] == 'retrain-8' and b['seeds'] == [2] and len(files) == n
+ok &= len(s['raw']['retrain']['results']) == n and s['invocation']['retrainings_run'] == n
+ok &= all(json.load(open(os.path.join(sys.argv[2], 'retrain-8', f)))['train']['steps'] == 8 for f in files)
+sys.exit(0 if ok else 1)
+PY"
+check "the protocol's summary is unchanged by the control" "cmp -s '$sum' '$tmp/before_control.json'"
+check "bad --retrain-steps exits 2" "[ \"\$(run --retrain-steps soon)\" = 2 ] && grep -q 'retrain-steps: expected' '$tmp/log'"
 rc=$(run --plan pairs)
 check "another plan on the same --out is refused (exit $rc)" "[ $rc = 2 ] && grep -q 'use another --out' '$tmp/log'"
 rc=$(run --corpus fortunes)
