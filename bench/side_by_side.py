@@ -466,6 +466,7 @@ def main():
                 r["train_flops_per_token"] = j.get("train_flops_per_token", r.get("train_flops_per_token"))
                 r["star_arena_bytes"] = j.get("arena_bytes")
                 r["star_device_memory_used_bytes"] = j.get("device_memory_used_bytes")
+                r["star_attention_kernels"] = j.get("attention_kernels")  # 3: STAR_ATTN_ATOMIC_DQ=1
                 r["device"] = j.get("device")
                 r["date"] = j.get("date", r["date"])
             else:

@@ -15,7 +15,9 @@
 #
 # Writes bench/results/side_by_side.json (one row per shape and baseline: shape, genome,
 # star_tokens_per_s, torch_eager_tokens_per_s, torch_compile_tokens_per_s, mfu, device,
-# date, star_over_compile, star_over_eager, ms per step, peak memory, torch version) and
+# date, star_over_compile, star_over_eager, ms per step, peak memory, the attention
+# kernels' version star ran (star_attention_kernels: 3 with STAR_ATTN_ATOMIC_DQ=1 in the
+# environment), torch version) and
 # prints a table. Exit 0 when every measurement came back, 1 when some did not, 2 on
 # bad usage.
 #
