@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -160,4 +161,36 @@ int dir_remove_stale_tmp(const char *dir, int *removed, star_error *err) {
     }
     closedir(d);
     return rc;
+}
+
+int file_view_open(file_view *v, const char *path, star_error *err) {
+    memset(v, 0, sizeof *v);
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+        int fd = open(path, O_RDONLY);
+        if (fd < 0) return STAR_FAIL(err, "%s: cannot open: %s", path, strerror(errno));
+        // The size again from the open file: the one that is mapped.
+        if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+            void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+            if (map != MAP_FAILED) {
+                close(fd);
+                v->map = map;
+                v->data = map;
+                v->len = (size_t)st.st_size;
+                return 0;
+            }
+        }
+        close(fd);  // not mappable after all: read it
+    }
+    size_t len = 0;
+    if (file_read_all(path, &v->owned, &len, err) != 0) return -1;
+    v->data = (const unsigned char *)v->owned;
+    v->len = len;
+    return 0;
+}
+
+void file_view_close(file_view *v) {
+    if (v->map) munmap(v->map, v->len);
+    free(v->owned);
+    memset(v, 0, sizeof *v);
 }

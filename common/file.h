@@ -12,6 +12,18 @@ int file_write_atomic(const char *path, const void *data, size_t n, star_error *
 int file_append_line(const char *path, const char *line, star_error *err);  // adds '\n'
 // Reads a whole file into a NUL-terminated buffer the caller frees.
 int file_read_all(const char *path, char **out, size_t *len, star_error *err);
+
+// A whole file for reading, without a copy where possible: a non-empty regular file is
+// mapped read-only (its pages are the page cache's, loaded as they are touched), anything
+// else (a pipe, an empty file) is read into memory. Release with file_view_close.
+typedef struct file_view {
+    const unsigned char *data;
+    size_t len;
+    void *map;   // the mapping, or NULL
+    char *owned; // the buffer read instead, or NULL
+} file_view;
+int file_view_open(file_view *v, const char *path, star_error *err);
+void file_view_close(file_view *v);
 int file_exists(const char *path);
 int dir_create(const char *path, star_error *err);  // mkdir -p
 // Removes the temporary files (NAME.tmp.PID) that file_write_atomic left in dir when its

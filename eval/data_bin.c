@@ -37,7 +37,7 @@ static int read_fully(int fd, void *buf, size_t n) {
     return 0;
 }
 
-static int shard_open(bin_shard *s, const char *path, int vocab, star_error *err) {
+static int shard_open(bin_shard *s, const char *path, int vocab, int scan, star_error *err) {
     memset(s, 0, sizeof *s);
     if (snprintf(s->path, sizeof s->path, "%s", path) >= (int)sizeof s->path)
         return STAR_FAIL(err, "%s: path too long", path);
@@ -93,7 +93,7 @@ static int shard_open(bin_shard *s, const char *path, int vocab, star_error *err
     s->map_len = (size_t)size;
     s->tokens = (const uint16_t *)((const char *)map + HEADER_BYTES);
     s->n = (uint64_t)ntok;
-    for (uint64_t i = 0; i < s->n; i++) {
+    for (uint64_t i = 0; scan && i < s->n; i++) {
         if (s->tokens[i] >= vocab) {
             STAR_FAIL(err, "%s: token %u at position %llu is >= the vocabulary size %d", path, s->tokens[i],
                       (unsigned long long)i, vocab);
@@ -141,6 +141,11 @@ static int span_check(const bin_data *d, const bin_span *s, const char *what, st
 }
 
 int bin_data_open(bin_data *d, const char *pattern, int vocab, int seq_len, uint64_t seed, star_error *err) {
+    return bin_data_open_scan(d, pattern, vocab, seq_len, seed, 1, err);
+}
+
+int bin_data_open_scan(bin_data *d, const char *pattern, int vocab, int seq_len, uint64_t seed, int scan,
+                       star_error *err) {
     memset(d, 0, sizeof *d);
     if (seq_len < 1) return STAR_FAIL(err, "%s: seq_len must be >= 1, got %d", pattern, seq_len);
     if (vocab < 1 || vocab > 65536) return STAR_FAIL(err, "%s: vocab must be in [1, 65536], got %d", pattern, vocab);
@@ -154,7 +159,7 @@ int bin_data_open(bin_data *d, const char *pattern, int vocab, int seq_len, uint
     d->shards = star_calloc((size_t)n, sizeof *d->shards);
     int rc = 0;
     for (int i = 0; i < n && rc == 0; i++) {
-        rc = shard_open(&d->shards[i], paths[i], vocab, err);
+        rc = shard_open(&d->shards[i], paths[i], vocab, scan, err);
         if (rc == 0) d->n_shards++;
     }
     for (int i = 0; i < n; i++) free(paths[i]);
@@ -212,11 +217,23 @@ static int check_T(const bin_data *d, const token_batch *b, star_error *err) {
     return 0;
 }
 
-static void copy_window(const uint16_t *src, int T, int32_t *in, int32_t *tg) {
+// Copies the window src[0 .. T] as inputs and targets; every token is checked against
+// the vocabulary (an open without the scan relies on it): the error names the shard and
+// the token's position in it.
+static int copy_window(const bin_data *d, const bin_span *sp, uint64_t at, int T, int32_t *in, int32_t *tg,
+                       star_error *err) {
+    const uint16_t *src = sp->tokens + at;
+    for (int t = 0; t <= T; t++)
+        if (src[t] >= d->vocab) {
+            const bin_shard *sh = &d->shards[sp->shard];
+            return STAR_FAIL(err, "%s: token %u at position %llu is >= the vocabulary size %d", sh->path, src[t],
+                             (unsigned long long)(src + t - sh->tokens), d->vocab);
+        }
     for (int t = 0; t < T; t++) {
         in[t] = src[t];
         tg[t] = src[t + 1];
     }
+    return 0;
 }
 
 int bin_data_train_batch(bin_data *d, token_batch *b, star_error *err) {
@@ -227,7 +244,9 @@ int bin_data_train_batch(bin_data *d, token_batch *b, star_error *err) {
         uint64_t k = data_uniform_u64(&d->rng, total);
         int i = 0;
         while (k >= d->train[i].n - (uint64_t)b->T) k -= d->train[i++].n - (uint64_t)b->T;
-        copy_window(d->train[i].tokens + k, b->T, b->inputs + (size_t)r * b->T, b->targets + (size_t)r * b->T);
+        if (copy_window(d, &d->train[i], k, b->T, b->inputs + (size_t)r * b->T, b->targets + (size_t)r * b->T, err) !=
+            0)
+            return -1;
     }
     return 0;
 }
@@ -247,7 +266,7 @@ int bin_data_valid_batch(const bin_data *d, uint64_t first, token_batch *b, star
         int32_t *in = b->inputs + (size_t)r * b->T, *tg = b->targets + (size_t)r * b->T;
         uint64_t i = first + (uint64_t)r;
         if (i < count) {
-            copy_window(d->valid.tokens + i * (uint64_t)b->T, b->T, in, tg);
+            if (copy_window(d, &d->valid, i * (uint64_t)b->T, b->T, in, tg, err) != 0) return -1;
         } else {
             memset(in, 0, (size_t)b->T * sizeof *in);
             for (int t = 0; t < b->T; t++) tg[t] = TOKEN_UNSCORED;

@@ -6,7 +6,8 @@
 // With two or more shards the last is validation and the others training; with one
 // shard its last 10% of tokens (at least seq_len + 1) is validation, the rest training
 // (the rule of eval/data_split.h). Shards are memory-mapped and checked when opened:
-// magic, version, size against the header's count, every token < vocab.
+// magic, version, size against the header's count, every token < vocab (and every
+// token a batch copies again).
 // Training windows never cross a shard boundary.
 #ifndef STAR_EVAL_DATA_BIN_H
 #define STAR_EVAL_DATA_BIN_H
@@ -52,6 +53,12 @@ typedef struct bin_data {
 // magic or version, a body shorter or longer than the header says, a token >= vocab,
 // or a shard (split part) shorter than seq_len + 1 tokens.
 int bin_data_open(bin_data *d, const char *pattern, int vocab, int seq_len, uint64_t seed, star_error *err);
+// The same with scan 0: no pass over every token at open (on 100M-token shards, tenths
+// of a second each), for a process that opens the same shards again and again (a search:
+// once per candidate, after one open with the scan). The batches check every token they
+// copy either way, so a token >= vocab still fails, when its window is drawn.
+int bin_data_open_scan(bin_data *d, const char *pattern, int vocab, int seq_len, uint64_t seed, int scan,
+                       star_error *err);
 void bin_data_free(bin_data *d);
 
 // Training windows drawn uniformly over all window starts of all training spans.

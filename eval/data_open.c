@@ -2,8 +2,8 @@
 
 #include <string.h>
 
-int data_open(data_handle *h, data_kind kind, const char *path, int seq_len, int vocab, uint64_t seed,
-              data_source *src, star_error *err) {
+static int open_data(data_handle *h, data_kind kind, const char *path, int seq_len, int vocab, uint64_t seed,
+                     int scan, data_source *src, star_error *err) {
     memset(h, 0, sizeof *h);
     h->kind = kind;
     h->seq_len = seq_len;
@@ -15,7 +15,7 @@ int data_open(data_handle *h, data_kind kind, const char *path, int seq_len, int
         h->open = 1;
         return 0;
     case DATA_BIN:
-        if (bin_data_open(&h->bd, path, vocab, seq_len, seed, err) != 0) return -1;
+        if (bin_data_open_scan(&h->bd, path, vocab, seq_len, seed, scan, err) != 0) return -1;
         bin_data_source(&h->bd, src);
         h->open = 1;
         return 0;
@@ -37,6 +37,16 @@ int data_open(data_handle *h, data_kind kind, const char *path, int seq_len, int
     }
     }
     return STAR_FAIL(err, "unknown data kind %d", (int)kind);
+}
+
+int data_open(data_handle *h, data_kind kind, const char *path, int seq_len, int vocab, uint64_t seed,
+              data_source *src, star_error *err) {
+    return open_data(h, kind, path, seq_len, vocab, seed, 1, src, err);
+}
+
+int data_open_again(data_handle *h, data_kind kind, const char *path, int seq_len, int vocab, uint64_t seed,
+                    data_source *src, star_error *err) {
+    return open_data(h, kind, path, seq_len, vocab, seed, 0, src, err);
 }
 
 void data_close(data_handle *h) {

@@ -26,6 +26,10 @@ typedef struct data_handle {
 // task's length (the rest are MAD's defaults) and vocab must hold the task's tokens.
 int data_open(data_handle *h, data_kind kind, const char *path, int seq_len, int vocab, uint64_t seed,
               data_source *src, star_error *err);
+// The same for data this process has opened before with data_open: .bin shards skip the
+// scan of every token (bin_data_open_scan). A search opens its data once per candidate.
+int data_open_again(data_handle *h, data_kind kind, const char *path, int seq_len, int vocab, uint64_t seed,
+                    data_source *src, star_error *err);
 void data_close(data_handle *h);
 
 #endif

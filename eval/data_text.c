@@ -13,22 +13,21 @@ int text_data_open(text_data *d, const char *path, int seq_len, uint64_t seed, s
     if (seq_len < 1) return STAR_FAIL(err, "%s: seq_len must be >= 1, got %d", path, seq_len);
     if (snprintf(d->path, sizeof d->path, "%s", path) >= (int)sizeof d->path)
         return STAR_FAIL(err, "%s: path too long", path);
-    char *buf;
-    size_t len;
-    if (file_read_all(path, &buf, &len, err) != 0) return -1;
+    if (file_view_open(&d->file, path, err) != 0) return -1;
+    size_t len = d->file.len;
     if (len == 0) {
-        free(buf);
+        file_view_close(&d->file);
         return STAR_FAIL(err, "%s: the text file is empty", path);
     }
     uint64_t valid = data_split_valid_len(len, seq_len);
     if (valid == 0) {
-        free(buf);
+        file_view_close(&d->file);
         return STAR_FAIL(err,
                          "%s: %zu bytes is too short for seq_len %d: training and validation each need "
                          "seq_len + 1 = %d bytes, so the file needs at least %d",
                          path, len, seq_len, seq_len + 1, 2 * (seq_len + 1));
     }
-    d->bytes = (uint8_t *)buf;
+    d->bytes = d->file.data;
     d->n = len;
     d->valid_len = valid;
     d->train_len = len - valid;
@@ -38,7 +37,7 @@ int text_data_open(text_data *d, const char *path, int seq_len, uint64_t seed, s
 }
 
 void text_data_free(text_data *d) {
-    free(d->bytes);
+    file_view_close(&d->file);
     memset(d, 0, sizeof *d);
 }
 

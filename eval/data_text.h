@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "common/error.h"
+#include "common/file.h"
 #include "common/pcg32.h"
 #include "eval/batch.h"
 
@@ -20,7 +21,8 @@
 
 typedef struct text_data {
     char path[1024];
-    uint8_t *bytes;       // the whole file
+    file_view file;       // the whole file, mapped (a search opens it for every candidate)
+    const uint8_t *bytes; // file.data
     uint64_t n;           // bytes in the file
     uint64_t train_len;   // bytes [0, train_len) are training
     uint64_t valid_len;   // bytes [train_len, n) are validation
@@ -28,8 +30,8 @@ typedef struct text_data {
     pcg32 rng;            // training windows
 } text_data;
 
-// Reads the file and splits it for sequences of up to seq_len tokens. Fails naming the
-// file when it is missing, empty, or too short for both splits.
+// Opens the file (mapped, not copied) and splits it for sequences of up to seq_len
+// tokens. Fails naming the file when it is missing, empty, or too short for both splits.
 int text_data_open(text_data *d, const char *path, int seq_len, uint64_t seed, star_error *err);
 void text_data_free(text_data *d);
 

@@ -172,7 +172,8 @@ int quality_evaluate_save(const star_config *cfg, const arch *a, uint64_t seed, 
         }
         data_handle h;
         data_source src;
-        if (data_open(&h, kind, what, cfg->evaluation.budget.seq_len, a->dims.vocab, seed, &src, err) != 0)
+        // Checked whole by quality_check_data when the search began: no scan per candidate.
+        if (data_open_again(&h, kind, what, cfg->evaluation.budget.seq_len, a->dims.vocab, seed, &src, err) != 0)
             return star_error_prefix(err, "evaluation.data");
         train_result r;
         int rc = train_one(cfg, a, &src, seed, steps, h.seq_len, group, save_dir, save ? save->genome : NULL, &r, err);

@@ -1,6 +1,7 @@
 // llm.c .bin token shards: loading by glob (sorted; last shard validation) and by a
 // single path (last 10% validation), windows that never cross a shard, fixed
-// validation windows, and each malformed shard failing with its file named.
+// validation windows, and each malformed shard failing with its file named; opened
+// without the token scan, a token >= vocab fails the batch whose window holds it.
 #include <sys/stat.h>
 
 #include "eval/data_bin.h"
@@ -121,6 +122,37 @@ int main(void) {
     tok[40] = 4000;
     write_raw("vocab.bin", BIN_MAGIC, 1, 64, tok, 64);
     expect_fail("vocab.bin", VOCAB, "token 4000 at position 40");
+    // Without the scan (a search's opens after its first) the shard opens, and the batches
+    // check every token they copy: a window over the bad token fails naming the file and
+    // the position. 64 tokens, SEQ 16: training is positions 0 .. 46, validation 47 .. 63.
+    {
+        char vp[512];
+        scratch_path(vp, sizeof vp, "vocab.bin");
+        token_batch vb;
+        CHECK(token_batch_alloc(&vb, 4, SEQ, &err) == 0);
+        CHECK(bin_data_open_scan(&d, vp, VOCAB, SEQ, 1, 0, &err) == 0);
+        CHECK(bin_data_valid_batch(&d, 0, &vb, &err) == 0);  // clean
+        int failed = 0;
+        for (int i = 0; i < 200 && !failed; i++) failed = bin_data_train_batch(&d, &vb, &err) != 0;
+        CHECK(failed);
+        CHECK_STR_CONTAINS(err.msg, vp);
+        CHECK_STR_CONTAINS(err.msg, "token 4000 at position 40");
+        bin_data_free(&d);
+        tok[40] = 40;
+        tok[50] = 4000;
+        write_raw("vocab_valid.bin", BIN_MAGIC, 1, 64, tok, 64);
+        scratch_path(vp, sizeof vp, "vocab_valid.bin");
+        CHECK(bin_data_open_scan(&d, vp, VOCAB, SEQ, 1, 0, &err) == 0);
+        failed = 0;
+        for (int i = 0; i < 200; i++) failed += bin_data_train_batch(&d, &vb, &err) != 0;
+        CHECK(failed == 0);  // no training window reaches position 50
+        CHECK(bin_data_valid_batch(&d, 0, &vb, &err) != 0);
+        CHECK_STR_CONTAINS(err.msg, "token 4000 at position 50");
+        bin_data_free(&d);
+        tok[50] = 50;
+        tok[40] = 4000;
+        token_batch_free(&vb);
+    }
     write_raw("small.bin", BIN_MAGIC, 1, 20, tok, 20);  // one shard of 20 tokens: too short to split
     expect_fail("small.bin", VOCAB, "too short");
     expect_fail("missing.bin", VOCAB, "cannot open");

@@ -1,5 +1,5 @@
 // Fuzz harness: the .bin token shard loader (bin_data_open, a training and a validation
-// batch) and the byte-level text loader on the same bytes. The first input byte picks
+// batch; bin_data_open_scan without the scan, a training batch) and the byte-level text loader on the same bytes. The first input byte picks
 // the sequence length (1 .. 32) and the vocabulary; the rest is the file.
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +28,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         bin_data_free(&d);
     } else {
         FUZZ_ASSERT(err.msg[0] != '\0', "a failed open left no message");
+    }
+    // Opened without the token scan, a batch either fails with a message or holds only
+    // tokens < vocab.
+    if (bin_data_open_scan(&d, path, vocab, seq_len, 1, 0, &err) == 0) {
+        token_batch b = {0};
+        FUZZ_ASSERT(token_batch_alloc(&b, 2, seq_len, &err) == 0, "%s", err.msg);
+        err.msg[0] = '\0';
+        if (bin_data_train_batch(&d, &b, &err) == 0) {
+            for (int i = 0; i < b.B * b.T; i++)
+                FUZZ_ASSERT(b.inputs[i] >= 0 && b.inputs[i] < vocab, "unscanned: token out of range");
+        } else {
+            FUZZ_ASSERT(err.msg[0] != '\0', "a failed unscanned batch left no message");
+        }
+        token_batch_free(&b);
+        bin_data_free(&d);
     }
     text_data td;
     if (text_data_open(&td, path, seq_len, 1, &err) == 0) {
