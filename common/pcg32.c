@@ -18,6 +18,22 @@ uint32_t pcg32_next(pcg32 *rng) {
     return (xorshifted >> rot) | (xorshifted << ((-rot) & 31));
 }
 
+// The LCG's k-step map is again affine, state -> A state + C; A and C are built by
+// squaring (Brown 1994, as pcg_advance_lcg_64 of the reference code).
+void pcg32_advance(pcg32 *rng, uint64_t delta) {
+    uint64_t mult = 6364136223846793005ULL, plus = rng->inc, acc_mult = 1u, acc_plus = 0u;
+    while (delta > 0) {
+        if (delta & 1u) {
+            acc_mult *= mult;
+            acc_plus = acc_plus * mult + plus;
+        }
+        plus = (mult + 1u) * plus;
+        mult *= mult;
+        delta >>= 1u;
+    }
+    rng->state = acc_mult * rng->state + acc_plus;
+}
+
 uint32_t pcg32_bounded(pcg32 *rng, uint32_t bound) {
     if (bound <= 1) return 0;
     // Reject the low (2^32 mod bound) values so every residue is equally likely.

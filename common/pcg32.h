@@ -15,12 +15,14 @@ typedef struct pcg32 {
 // pcg32_srandom_r of the paper's reference code.
 void pcg32_seed(pcg32 *rng, uint64_t initstate, uint64_t stream);
 uint32_t pcg32_next(pcg32 *rng);
+// Skips delta outputs in O(log delta) steps: the state delta calls of pcg32_next reach.
+void pcg32_advance(pcg32 *rng, uint64_t delta);
 // Unbiased integer in [0, bound) by rejection (the reference pcg32_boundedrand_r).
 uint32_t pcg32_bounded(pcg32 *rng, uint32_t bound);
-// Uniform float in [0, 1) with 24 random bits; double with 53.
+// Uniform float in [0, 1) with 24 random bits (1 output); double with 53 (2 outputs).
 float pcg32_float(pcg32 *rng);
 double pcg32_double(pcg32 *rng);
-// Standard normal by Box-Muller (one value per call; deterministic).
+// Standard normal by Box-Muller (one value per call, always 4 outputs; deterministic).
 double pcg32_normal(pcg32 *rng);
 // A child stream, deterministic in (parent seed material, tag): used to give each
 // generation / candidate / data loader its own independent stream.

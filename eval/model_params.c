@@ -57,12 +57,24 @@ static int add_tensor(model *m, ptensor *pt, const char *name, int ndim, const i
     // or number of other tensors.
     pcg32 rng = pcg32_derive(m->opt.seed, 0x1000u + (uint64_t)m->n_tensors);
     size_t inner = ndim > 0 ? (size_t)shape[ndim - 1] : 1;
-    for (size_t k = 0; k < t->numel; k++) {
-        switch (init) {
-        case INIT_NORMAL: t->data[k] = (real)(a * pcg32_normal(&rng)); break;
-        case INIT_CONST: t->data[k] = (real)a; break;
-        case INIT_DELTA: t->data[k] = (real)((k % inner) == 0 ? 1.0 : 0.0); break;
-        case INIT_RANGE: t->data[k] = (real)(a * (2.0 * pcg32_double(&rng) - 1.0)); break;
+    // A normal takes 4 outputs of the stream, a uniform double 2, always: chunks of the
+    // tensor fill in parallel from the stream advanced to their first element, with the
+    // values of one pass in order (a 6.5M-parameter model: half a second on one core).
+    const uint64_t draws = init == INIT_NORMAL ? 4 : init == INIT_RANGE ? 2 : 0;
+    const long chunk = 1L << 15, n_chunks = (long)((t->numel + (size_t)chunk - 1) / (size_t)chunk);
+    real *data = t->data;
+#pragma omp parallel for schedule(static) if (n_chunks > 1 && draws > 0)
+    for (long c = 0; c < n_chunks; c++) {
+        pcg32 r = rng;
+        pcg32_advance(&r, draws * (uint64_t)c * (uint64_t)chunk);
+        size_t end = (size_t)(c + 1) * (size_t)chunk < t->numel ? (size_t)(c + 1) * (size_t)chunk : t->numel;
+        for (size_t k = (size_t)c * (size_t)chunk; k < end; k++) {
+            switch (init) {
+            case INIT_NORMAL: data[k] = (real)(a * pcg32_normal(&r)); break;
+            case INIT_CONST: data[k] = (real)a; break;
+            case INIT_DELTA: data[k] = (real)((k % inner) == 0 ? 1.0 : 0.0); break;
+            case INIT_RANGE: data[k] = (real)(a * (2.0 * pcg32_double(&r) - 1.0)); break;
+            }
         }
     }
     pt->w = t->data;

@@ -52,5 +52,23 @@ int main(void) {
     pcg32 d1 = pcg32_derive(1, 5), d2 = pcg32_derive(1, 5), d3 = pcg32_derive(1, 6);
     CHECK(pcg32_next(&d1) == pcg32_next(&d2));
     CHECK(pcg32_next(&d1) != pcg32_next(&d3));
+
+    // Advancing by k is k outputs; advances compose (checked where stepping is too long).
+    const uint64_t ks[] = {0, 1, 2, 3, 63, 64, 1000, 131072};
+    for (int i = 0; i < 8; i++) {
+        pcg32 x = pcg32_derive(9, 3), y = x;
+        for (uint64_t k = 0; k < ks[i]; k++) pcg32_next(&x);
+        pcg32_advance(&y, ks[i]);
+        CHECK_MSG(x.state == y.state && x.inc == y.inc && pcg32_next(&x) == pcg32_next(&y), "advance %llu",
+                  (unsigned long long)ks[i]);
+    }
+    pcg32 p1 = pcg32_derive(4, 4), p2 = p1;
+    pcg32_advance(&p1, 1ULL << 40);
+    pcg32_advance(&p1, 12345);
+    pcg32_advance(&p2, (1ULL << 40) + 12345);
+    CHECK(p1.state == p2.state);
+    pcg32_advance(&p2, UINT64_MAX);  // the period is 2^64: one step short of a full turn
+    pcg32_next(&p2);
+    CHECK(p1.state == p2.state);
     TEST_END();
 }

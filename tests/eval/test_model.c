@@ -3,11 +3,14 @@
 // ones; the allocated parameter count equals genome_stats over random genomes; and bad
 // requests fail clearly: a memory limit too small ("out of memory"), a batch larger
 // than planned, a token outside the vocabulary (naming its position). Validation scores
-// every batch, or the asked-for number spread evenly over the split.
+// every batch, or the asked-for number spread evenly over the split. Initialization in
+// parallel chunks gives the values of one sequential pass, whatever the thread count.
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <omp.h>
 
 #include "common/pcg32.h"
 #include "eval/model.h"
@@ -228,7 +231,41 @@ static void check_validation_spread(void) {
     model_free(m);
 }
 
+// Initialization fills tensors in parallel chunks: the embedding (tensor 0, normal with
+// std 0.02 from its own stream) must hold the values of one sequential pass, and every
+// tensor the same bits with 1 and 4 threads.
+static void check_parallel_init(void) {
+    star_error err;
+    genome g;
+    arch a;
+    genome_dims dims = {512, 256};  // the embedding: 131,072 values, 4 chunks
+    model_options opt = {.max_batch = 1, .max_seq = 1, .seed = 7};
+    model *m4 = NULL, *m1 = NULL;
+    CHECK(genome_parse("11111-91111-61111", &g, &err) == 0 && genome_resolve(&g, dims, &a, &err) == 0);
+    omp_set_num_threads(4);
+    CHECK(model_create(&a, opt, &m4, &err) == 0);
+    omp_set_num_threads(1);
+    CHECK(model_create(&a, opt, &m1, &err) == 0);
+    omp_set_num_threads(omp_get_num_procs());
+    if (!m4 || !m1) return;
+    param_tensor *e = model_tensor(m4, 0);
+    CHECK(strcmp(e->name, "embed") == 0 && e->numel == 131072);
+    pcg32 rng = pcg32_derive(7, 0x1000u);
+    long differ = 0;
+    for (size_t k = 0; k < e->numel; k++) differ += e->data[k] != (real)(0.02 * pcg32_normal(&rng));
+    CHECK_MSG(differ == 0, "%ld embedding values differ from one sequential pass", differ);
+    int same = model_n_tensors(m4) == model_n_tensors(m1);
+    for (int i = 0; same && i < model_n_tensors(m4); i++) {
+        param_tensor *x = model_tensor(m4, i), *y = model_tensor(m1, i);
+        same = x->numel == y->numel && memcmp(x->data, y->data, sizeof(real) * x->numel) == 0;
+    }
+    CHECK_MSG(same, "4 threads and 1 thread initialize differently");
+    model_free(m4);
+    model_free(m1);
+}
+
 int main(void) {
+    check_parallel_init();
     check_validation_spread();
     check_training();
     check_param_counts();
