@@ -377,20 +377,25 @@ def cmd_table(s):
     for c in s["raw"]["search_vs_retrain"]:
         search_loss.setdefault(c["hash"], c["search_loss"])
         search_loss.setdefault(hash_of_kind[c["baseline"]], c["search_baseline_loss"])
+    # gain: search loss - retrained loss, what the retraining's longer budget bought (the
+    # baselines' gain against the evolved genomes' decides whether the search's wins hold).
     print("| kind | genome | params | vs T++ | cache (MiB) | vs T++ | search loss | val loss (nats) | by seed | bits/byte "
-          "| val - train |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+          "| val - train | gain |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     fmt = lambda x, f: "failed" if x is None else f % x
     for x in r["results"]:
         by_seed = x.get("val_loss_by_seed") or {str(seeds[0]): x["val_loss"]}
         loss = fmt(x["val_loss"], "%.4f")
         if x.get("val_loss_std") is not None:
             loss += " (%.4f)" % x["val_loss_std"]
-        print("| %s | `%s` | %d | %+.1f%% | %.2f | %+.1f%% | %s | %s | %s | %s | %s |" % (
+        sl = search_loss.get(x["hash"])
+        gain = sl - x["val_loss"] if sl is not None and x["val_loss"] is not None else None
+        print("| %s | `%s` | %d | %+.1f%% | %.2f | %+.1f%% | %s | %s | %s | %s | %s | %s |" % (
             x["kind"], x["genome"], x["params"], 100.0 * (x["params"] / T["params"] - 1),
             x["cache_bytes"] / 1048576.0, 100.0 * (x["cache_bytes"] / T["cache_bytes"] - 1),
             fmt(search_loss.get(x["hash"]), "%.4f"), loss, " / ".join(fmt(by_seed.get(str(sd)), "%.4f") for sd in seeds), fmt(x["bits_per_byte"], "%.4f"),
-            fmt(x["train_val_gap"], "%.3f") if "train_val_gap" in x else "-"))  # older summaries lack it
+            fmt(x["train_val_gap"], "%.3f") if "train_val_gap" in x else "-",  # older summaries lack it
+            fmt(gain, "%.3f")))
     print()
     for k in ("cache_reduction_at_equal_loss", "param_reduction_at_equal_loss", "hv_nsga2", "hv_random",
               "ranking_confirmed"):

@@ -94,13 +94,15 @@ for x in res:
 ok &= sorted(r['ranking_pairs_confirmed_by_seed']) == ['2', '3', '4']
 sys.exit(0 if ok else 1)
 PY"
-check "the table has a row per retrained genome, with search and retrained losses and the gap" "python3 - '$sum' <<'PY'
+check "the table has a row per retrained genome, with search and retrained losses, the gap and the gain" "python3 - '$sum' <<'PY'
 import json, subprocess, sys
 s = json.load(open(sys.argv[1]))
 out = subprocess.run(['python3', 'bench/prove_search.py', 'table', sys.argv[1]], capture_output=True, text=True, check=True).stdout
 rows = [l for l in out.splitlines() if l.startswith('| ') and '\`' in l]
 ok = len(rows) == len(s['raw']['retrain']['results']) and '| search loss | val loss (nats) |' in out
-ok &= all(len(r.split('|')) == 13 and r.split('|')[7].strip() not in ('', 'failed') for r in rows)
+ok &= all(len(r.split('|')) == 14 and r.split('|')[7].strip() not in ('', 'failed') for r in rows)
+# gain = search loss - retrained mean, to the printed precision
+ok &= all(abs(float(r.split('|')[12]) - (float(r.split('|')[7]) - float(r.split('|')[8].split()[0]))) < 2e-3 for r in rows)
 sys.exit(0 if ok else 1)
 PY"
 check "one result file per genome and seed" \
