@@ -105,8 +105,13 @@ def hypervolume(pts):
     return vol
 
 
+def retrain_dir(plan):
+    """retrain/ for the protocol's retraining, retrain-N/ for a control of N steps."""
+    return os.path.join(plan["out"], plan["retrain"].get("dir", "retrain"))
+
+
 def retrain_list(plan):
-    path = os.path.join(plan["out"], plan["retrain"].get("dir", "retrain"), "list.tsv")
+    path = os.path.join(retrain_dir(plan), "list.tsv")
     with open(path) as f:
         return [line.rstrip("\n").split("\t") for line in f if line.strip()]
 
@@ -216,7 +221,7 @@ def cmd_summary(plan, out_path):
         runs = []
         for seed in seeds:
             name = h + (".json" if seed == seeds[0] else ".seed%d.json" % seed)
-            path = os.path.join(plan["out"], plan["retrain"].get("dir", "retrain"), name)
+            path = os.path.join(retrain_dir(plan), name)
             if not os.path.exists(path):
                 fail("%s: missing (the retraining of %s with seed %d has not run)" % (path, h, seed))
             runs.append((seed, load_json(path)))
@@ -393,7 +398,7 @@ def cmd_table(s):
         print("| %s | `%s` | %d | %+.1f%% | %.2f | %+.1f%% | %s | %s | %s | %s | %s | %s |" % (
             x["kind"], x["genome"], x["params"], 100.0 * (x["params"] / T["params"] - 1),
             x["cache_bytes"] / 1048576.0, 100.0 * (x["cache_bytes"] / T["cache_bytes"] - 1),
-            fmt(search_loss.get(x["hash"]), "%.4f"), loss, " / ".join(fmt(by_seed.get(str(sd)), "%.4f") for sd in seeds), fmt(x["bits_per_byte"], "%.4f"),
+            fmt(sl, "%.4f"), loss, " / ".join(fmt(by_seed.get(str(sd)), "%.4f") for sd in seeds), fmt(x["bits_per_byte"], "%.4f"),
             fmt(x["train_val_gap"], "%.3f") if "train_val_gap" in x else "-",  # older summaries lack it
             fmt(gain, "%.3f")))
     print()

@@ -1,14 +1,11 @@
 #include "eval/data_bin.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "common/file.h"
 #include "eval/data_split.h"
@@ -25,41 +22,21 @@ static int32_t le_i32(const unsigned char *p) {
     return (int32_t)((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24);
 }
 
-static int read_fully(int fd, void *buf, size_t n) {
-    unsigned char *p = buf;
-    while (n > 0) {
-        ssize_t r = read(fd, p, n);
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) return -1;
-        p += r;
-        n -= (size_t)r;
-    }
-    return 0;
-}
-
 static int shard_open(bin_shard *s, const char *path, int vocab, int scan, star_error *err) {
     memset(s, 0, sizeof *s);
     if (snprintf(s->path, sizeof s->path, "%s", path) >= (int)sizeof s->path)
         return STAR_FAIL(err, "%s: path too long", path);
-    int fd = open(path, O_RDONLY);
-    if (fd < 0) return STAR_FAIL(err, "%s: cannot open: %s", path, strerror(errno));
     struct stat st;
-    if (fstat(fd, &st) != 0) {
-        int e = errno;
-        close(fd);
-        return STAR_FAIL(err, "%s: cannot stat: %s", path, strerror(e));
-    }
-    if (!S_ISREG(st.st_mode)) {
-        close(fd);
-        return STAR_FAIL(err, "%s: not a regular file (a .bin token shard is expected)", path);
-    }
-    uint64_t size = (uint64_t)st.st_size;
-    unsigned char header[HEADER_BYTES];
-    if (size < HEADER_BYTES || read_fully(fd, header, HEADER_BYTES) != 0) {
-        close(fd);
+    if (stat(path, &st) != 0) return STAR_FAIL(err, "%s: cannot open: %s", path, strerror(errno));
+    if (!S_ISREG(st.st_mode)) return STAR_FAIL(err, "%s: not a regular file (a .bin token shard is expected)", path);
+    if (file_view_open(&s->file, path, err) != 0) return -1;
+    uint64_t size = s->file.len;
+    if (size < HEADER_BYTES) {
+        file_view_close(&s->file);
         return STAR_FAIL(err, "%s: %llu bytes is shorter than the %d-byte header of a .bin token shard", path,
                          (unsigned long long)size, HEADER_BYTES);
     }
+    const unsigned char *header = s->file.data;
     int32_t magic = le_i32(header), version = le_i32(header + 4), ntok = le_i32(header + 8);
     const char *fail = NULL;
     char why[256];
@@ -82,23 +59,16 @@ static int shard_open(bin_shard *s, const char *path, int vocab, int scan, star_
         fail = why;
     }
     if (fail) {
-        close(fd);
+        file_view_close(&s->file);
         return STAR_FAIL(err, "%s: %s", path, fail);
     }
-    void *map = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0);
-    int e = errno;
-    close(fd);
-    if (map == MAP_FAILED) return STAR_FAIL(err, "%s: cannot map: %s", path, strerror(e));
-    s->map = map;
-    s->map_len = (size_t)size;
-    s->tokens = (const uint16_t *)((const char *)map + HEADER_BYTES);
+    s->tokens = (const uint16_t *)(s->file.data + HEADER_BYTES);
     s->n = (uint64_t)ntok;
     for (uint64_t i = 0; scan && i < s->n; i++) {
         if (s->tokens[i] >= vocab) {
             STAR_FAIL(err, "%s: token %u at position %llu is >= the vocabulary size %d", path, s->tokens[i],
                       (unsigned long long)i, vocab);
-            munmap(s->map, s->map_len);
-            s->map = NULL;
+            file_view_close(&s->file);
             return -1;
         }
     }
@@ -203,7 +173,7 @@ int bin_data_open_scan(bin_data *d, const char *pattern, int vocab, int seq_len,
 
 void bin_data_free(bin_data *d) {
     for (int i = 0; i < d->n_shards; i++)
-        if (d->shards[i].map) munmap(d->shards[i].map, d->shards[i].map_len);
+        file_view_close(&d->shards[i].file);
     free(d->shards);
     free(d->train);
     memset(d, 0, sizeof *d);

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "common/error.h"
+#include "common/file.h"
 #include "common/pcg32.h"
 #include "eval/batch.h"
 
@@ -25,8 +26,7 @@
 
 typedef struct bin_shard {
     char path[1024];
-    void *map;               // the whole file, mapped read-only
-    size_t map_len;
+    file_view file;          // the whole file, mapped read-only
     const uint16_t *tokens;  // map + header
     uint64_t n;              // tokens
 } bin_shard;

@@ -27,7 +27,6 @@ int text_data_open(text_data *d, const char *path, int seq_len, uint64_t seed, s
                          "seq_len + 1 = %d bytes, so the file needs at least %d",
                          path, len, seq_len, seq_len + 1, 2 * (seq_len + 1));
     }
-    d->bytes = d->file.data;
     d->n = len;
     d->valid_len = valid;
     d->train_len = len - valid;
@@ -61,7 +60,7 @@ int text_data_train_batch(text_data *d, token_batch *b, star_error *err) {
     uint64_t starts = d->train_len - (uint64_t)b->T;  // window needs T + 1 bytes
     for (int r = 0; r < b->B; r++) {
         uint64_t s = data_uniform_u64(&d->rng, starts);
-        copy_window(d->bytes + s, b->T, b->inputs + (size_t)r * b->T, b->targets + (size_t)r * b->T);
+        copy_window(d->file.data + s, b->T, b->inputs + (size_t)r * b->T, b->targets + (size_t)r * b->T);
     }
     return 0;
 }
@@ -77,7 +76,7 @@ int text_data_valid_batch(const text_data *d, uint64_t first, token_batch *b, st
     if (first >= count)
         return STAR_FAIL(err, "%s: validation sequence %llu requested, but there are %llu of length %d", d->path,
                          (unsigned long long)first, (unsigned long long)count, b->T);
-    const uint8_t *valid = d->bytes + d->train_len;
+    const uint8_t *valid = d->file.data + d->train_len;
     for (int r = 0; r < b->B; r++) {
         int32_t *in = b->inputs + (size_t)r * b->T, *tg = b->targets + (size_t)r * b->T;
         uint64_t i = first + (uint64_t)r;

@@ -22,7 +22,6 @@
 typedef struct text_data {
     char path[1024];
     file_view file;       // the whole file, mapped (a search opens it for every candidate)
-    const uint8_t *bytes; // file.data
     uint64_t n;           // bytes in the file
     uint64_t train_len;   // bytes [0, train_len) are training
     uint64_t valid_len;   // bytes [train_len, n) are validation

@@ -186,6 +186,10 @@ template <int QKD, int NW, int BQ>
 struct adq_cfg {
     static constexpr int RG = BQ / 16, CP = NW / RG, NCOL = QKD / (CP > 0 ? CP : 1);
     static constexpr bool ok = CP > 0 && NW % RG == 0 && QKD % CP == 0 && NCOL % 16 == 0;
+    // Run only where it pays: with 64-key blocks (NW 4, value width 128) each dq value
+    // takes twice the atomics of 128-key ones, and at hd 128 the backward ran 0.87x
+    // version 2 (H200); at hd 32 and 64 (128 keys) 1.19 to 1.23x.
+    static constexpr bool use = ok && 16 * NW >= 128;
 };
 
 template <int QKD, int VD, int NW, int BQ, bool ADQ>
@@ -420,10 +424,7 @@ static int backward_map_v2(attn_params p, int atomic_dq, star_stream st, star_er
     size_t smem_kv = sizeof(floatX) * ((size_t)(KB + 2 * KBQ) * (QKD + ATT_PAD) + (size_t)(KB + 2 * KBQ) * (VD + ATT_PAD)) +
                      sizeof(float) * 4 * KBQ;
     dim3 grid_kv((p.T + KB - 1) / KB, p.Hkv, p.B);
-    // Version 3 only where it pays: with 64-key blocks (value width 128) each dq value
-    // takes twice the atomics of 128-key ones, and at hd 128 the backward ran 0.87x
-    // version 2 (H200); at hd 32 and 64 (128 keys) 1.19 to 1.23x.
-    if constexpr (adq_cfg<QKD, KNW, KBQ>::ok && KB >= 128) {
+    if constexpr (adq_cfg<QKD, KNW, KBQ>::use) {
         if (atomic_dq) {
             size_t smem3 = smem_kv + sizeof(floatX) * (size_t)KBQ * (KB + ATT_PAD);
             long rows = (long)p.B * p.T * p.H;
