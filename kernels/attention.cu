@@ -433,6 +433,10 @@ static int attn_version_mode = -1;
 
 void attention_kernel_version_set_cuda(int version) { attn_version_mode = version >= 1 && version <= 3 ? version : -1; }
 
+// Version 2's forward at value widths up to 64: 32 query rows per warp (default) or 16.
+static int attn_fwd_rows_per_warp = 0;
+void attention_forward_rows_per_warp_set_cuda(int rows) { attn_fwd_rows_per_warp = rows == 16 || rows == 32 ? rows : 0; }
+
 // 0 or 1 from environment variable name (unset or empty: 0); -1 with err otherwise.
 static int env_flag(const char *name, const char *what, star_error *err) {
     const char *v = getenv(name);
@@ -490,7 +494,7 @@ template <int QKD, int VD>
 static int forward_map(attn_params p, star_stream st, star_error *err) {
     int version = attention_kernel_version_cuda(err);
     if (version < 0) return -1;
-    if (version >= 2) return forward_map_v2<QKD, VD>(p, st, err);
+    if (version >= 2) return forward_map_v2<QKD, VD>(p, attn_fwd_rows_per_warp, st, err);
     size_t smem = sizeof(floatX) * ((size_t)(ATT_BQ + ATT_BK) * (QKD + ATT_PAD) + (size_t)ATT_BK * (VD + ATT_PAD));
     cudaCheck(cudaFuncSetAttribute(attention_forward_kernel<QKD, VD>, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                    (int)smem),

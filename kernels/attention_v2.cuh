@@ -21,14 +21,22 @@
 #define ATT2_LOG2E 1.4426950408889634f
 #define ATT2_LN2 0.6931471805599453f
 
-// Tile shapes of version 2 (NW warps of 16 rows each).
+// Tile shapes of version 2 (NW warps of 16 rows each, in the forward MT row tiles each).
 template <int VD>
 struct att2_cfg {
-    static constexpr int FWD_NW = 8;                 // forward: 128 query rows
-    static constexpr int FWD_MINB = 1;  // 2 for hd 64 caps registers at 128: ptxas then spills (84 bytes)
+    // forward: 128 query rows, as 8 warps of 16 rows or, at value widths up to 64, 4
+    // warps of 32 rows (attention_forward_rows_per_warp_set_cuda picks for a comparison)
+    static constexpr int FWD_MT = VD <= 64 ? 2 : 1;
     static constexpr int DQ_NW = VD >= 128 ? 4 : 8;  // dQ: 64 or 128 query rows
     static constexpr int DKV_NW = VD >= 128 ? 4 : 8; // dK/dV: 64 or 128 keys
     static constexpr int DKV_BQ = VD >= 128 ? 32 : 64;  // dK/dV: query rows per streamed tile
+};
+// The forward's block: 128 query rows as NW warps of MT row tiles. 16-row warps: 1 block
+// per SM (2 would cap registers at 128 and ptxas spills at hd 64); 32-row warps: 4 warps
+// and 2 blocks per SM.
+template <int VD, int MT>
+struct att2_fwd_cfg {
+    static constexpr int NW = 8 / MT, MINB = MT == 2 ? 2 : 1;
 };
 
 // cp.async of rows r0 .. r0 + NROWS - 1 (COLS values each, from column 0 of a [T, stride]
@@ -71,11 +79,16 @@ __device__ __forceinline__ void next_kv_tile(floatX *Ks, floatX *Vs, const float
 }
 
 // ---- Forward --------------------------------------------------------------------------
-// Block = (BQ = 16 NW queries, head, batch), key tiles of ATT_BK double-buffered.
-// Shared memory: Q [BQ][LQ], K [2][ATT_BK][LQ], V [2][ATT_BK][LV].
-template <int QKD, int VD, int NW>
-__global__ void __launch_bounds__(NW *WARP_SIZE, att2_cfg<VD>::FWD_MINB) attention_forward_v2_kernel(attn_params p) {
-    constexpr int BQ = 16 * NW, BK = ATT_BK, NT = NW * WARP_SIZE;
+// Block = (BQ = 16 NW MT queries, head, batch), key tiles of ATT_BK double-buffered; each
+// warp holds MT tiles of 16 query rows. With MT 2 every K and V fragment a warp loads
+// from shared memory feeds two products, and the two row tiles' products and
+// exponentials are independent work for the scheduler to overlap. Each row's arithmetic
+// is the same whatever NW and MT (same key tiles, same product order): the results are
+// bit-identical (the test checks it). Shared memory: Q [BQ][LQ], K [2][ATT_BK][LQ], V
+// [2][ATT_BK][LV].
+template <int QKD, int VD, int NW, int MT>
+__global__ void __launch_bounds__(NW *WARP_SIZE, att2_fwd_cfg<VD, MT>::MINB) attention_forward_v2_kernel(attn_params p) {
+    constexpr int BQ = 16 * NW * MT, BK = ATT_BK, NT = NW * WARP_SIZE;
     constexpr int LQ = QKD + ATT_PAD, LV = VD + ATT_PAD;
     extern __shared__ __align__(16) unsigned char smem[];
     floatX *Qs = reinterpret_cast<floatX *>(smem), *Ks = Qs + BQ * LQ, *Vs = Ks + 2 * BK * LQ;
@@ -96,77 +109,96 @@ __global__ void __launch_bounds__(NW *WARP_SIZE, att2_cfg<VD>::FWD_MINB) attenti
     cp_async_commit();
     cp_async_wait<1>();  // Q is in
     __syncthreads();
-    uint32_t qf[QKD / 16][4];
+    int r_lo = q0 + warp * 16 * MT, r_hi = r_lo + 16 * MT - 1;
+    uint32_t qf[MT][QKD / 16][4];
+    int row[MT][2];
 #pragma unroll
-    for (int kk = 0; kk < QKD / 16; kk++) ldsm_a<LQ>(qf[kk], Qs, warp * 16, kk * 16);
+    for (int mt = 0; mt < MT; mt++) {
+#pragma unroll
+        for (int kk = 0; kk < QKD / 16; kk++) ldsm_a<LQ>(qf[mt][kk], Qs, (warp * MT + mt) * 16, kk * 16);
+        row[mt][0] = r_lo + 16 * mt + g;
+        row[mt][1] = row[mt][0] + 8;
+    }
 
-    int r_lo = q0 + warp * 16, r_hi = r_lo + 15;
-    int row[2] = {r_lo + g, r_lo + g + 8};
     const float sl2 = p.scale * ATT2_LOG2E;
-    float o[VD / 8][4] = {};
-    float ms[2] = {-INFINITY, -INFINITY}, l[2] = {0.0f, 0.0f};  // ms: running max of scale * log2e * s
+    float o[MT][VD / 8][4] = {};
+    float ms[MT][2], l[MT][2];  // ms: running max of scale * log2e * s
+#pragma unroll
+    for (int mt = 0; mt < MT; mt++) ms[mt][0] = ms[mt][1] = -INFINITY, l[mt][0] = l[mt][1] = 0.0f;
     for (int n = 0; n < ntiles; n++) {
         int k0 = kbeg + n * BK;
         next_kv_tile<QKD, VD, BK, NT>(Ks, Vs, kg, vg, ks, n, ntiles, k0, T);  // tile n is in
         const floatX *Kb = Ks + (n & 1) * BK * LQ, *Vb = Vs + (n & 1) * BK * LV;
+        // A row tile with no visible key here gets -inf scores: its state does not change
+        // (corr 1 and no mass), as if skipped.
         bool none = r_hi < k0 || r_lo >= T || (p.window > 0 && r_lo - (k0 + BK - 1) >= p.window);
         if (!none) {
             bool all = k0 + BK - 1 <= r_lo && r_hi < T && (p.window == 0 || r_hi - k0 < p.window);
-            float s[BK / 8][4] = {};
+            float s[MT][BK / 8][4] = {};
 #pragma unroll
             for (int kk = 0; kk < QKD / 16; kk++)
 #pragma unroll
                 for (int np = 0; np < BK / 16; np++) {
                     uint32_t bb[4];
                     ldsm_b_nk<LQ>(bb, Kb, np * 16, kk * 16);
-                    mma_bf16(s[2 * np], qf[kk], bb);
-                    mma_bf16(s[2 * np + 1], qf[kk], bb + 2);
+#pragma unroll
+                    for (int mt = 0; mt < MT; mt++) {
+                        mma_bf16(s[mt][2 * np], qf[mt][kk], bb);
+                        mma_bf16(s[mt][2 * np + 1], qf[mt][kk], bb + 2);
+                    }
                 }
-            if (!all) {
+#pragma unroll
+            for (int mt = 0; mt < MT; mt++) {
+                if (!all) {
+#pragma unroll
+                    for (int nt = 0; nt < BK / 8; nt++)
+#pragma unroll
+                        for (int e = 0; e < 4; e++)
+                            if (!visible(row[mt][e >> 1], k0 + nt * 8 + 2 * t + (e & 1), T, p.window))
+                                s[mt][nt][e] = -INFINITY;
+                }
+                float mx[2] = {-INFINITY, -INFINITY};
 #pragma unroll
                 for (int nt = 0; nt < BK / 8; nt++)
 #pragma unroll
-                    for (int e = 0; e < 4; e++)
-                        if (!visible(row[e >> 1], k0 + nt * 8 + 2 * t + (e & 1), T, p.window)) s[nt][e] = -INFINITY;
+                    for (int e = 0; e < 4; e++) mx[e >> 1] = fmaxf(mx[e >> 1], s[mt][nt][e]);
+                float mu[2], corr[2];
+#pragma unroll
+                for (int r = 0; r < 2; r++) {  // the 4 lanes of a quad hold one row
+                    mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 1));
+                    mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 2));
+                    float mnew = fmaxf(ms[mt][r], mx[r] * sl2);
+                    mu[r] = mnew == -INFINITY ? 0.0f : mnew;  // no key seen yet: exp2(-inf - 0) = 0
+                    corr[r] = exp2f(ms[mt][r] - mu[r]);
+                    ms[mt][r] = mnew;
+                }
+#pragma unroll
+                for (int nt = 0; nt < BK / 8; nt++)
+#pragma unroll
+                    for (int e = 0; e < 4; e++) s[mt][nt][e] = exp2f(fmaf(s[mt][nt][e], sl2, -mu[e >> 1]));
+                softmax_tile_update<BK, VD>(l[mt], o[mt], s[mt], corr);
             }
-            float mx[2] = {-INFINITY, -INFINITY};
-#pragma unroll
-            for (int nt = 0; nt < BK / 8; nt++)
-#pragma unroll
-                for (int e = 0; e < 4; e++) mx[e >> 1] = fmaxf(mx[e >> 1], s[nt][e]);
-            float mu[2], corr[2];
-#pragma unroll
-            for (int r = 0; r < 2; r++) {  // the 4 lanes of a quad hold one row
-                mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 1));
-                mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 2));
-                float mnew = fmaxf(ms[r], mx[r] * sl2);
-                mu[r] = mnew == -INFINITY ? 0.0f : mnew;  // no key seen yet: exp2(-inf - 0) = 0
-                corr[r] = exp2f(ms[r] - mu[r]);
-                ms[r] = mnew;
-            }
-#pragma unroll
-            for (int nt = 0; nt < BK / 8; nt++)
-#pragma unroll
-                for (int e = 0; e < 4; e++) s[nt][e] = exp2f(fmaf(s[nt][e], sl2, -mu[e >> 1]));
-            softmax_tile_update<BK, VD>(l, o, s, corr);
-            ldsm_mma_pkn<BK, VD, LV>(o, s, Vb);
+            ldsm_mma_pkn_rows<MT, BK, VD, LV>(o, s, Vb);
         }
         __syncthreads();  // buffer n & 1 is consumed before tile n + 2 loads into it
     }
 #pragma unroll
-    for (int r = 0; r < 2; r++) {
-        l[r] += __shfl_xor_sync(0xffffffffu, l[r], 1);
-        l[r] += __shfl_xor_sync(0xffffffffu, l[r], 2);
-        int i = row[r];
-        if (i >= T) continue;
-        float inv = 1.0f / l[r];
-        floatX *orow = p.o + (((long)b * T + i) * H + h) * p.hd;
+    for (int mt = 0; mt < MT; mt++)
 #pragma unroll
-        for (int dt = 0; dt < VD / 8; dt++)
-            *reinterpret_cast<__nv_bfloat162 *>(orow + dt * 8 + 2 * t) =
-                __floats2bfloat162_rn(o[dt][2 * r] * inv, o[dt][2 * r + 1] * inv);
-        if (t == 0) p.lse[((long)b * H + h) * T + i] = ms[r] * ATT2_LN2 + logf(l[r]);
-    }
+        for (int r = 0; r < 2; r++) {
+            float lr = l[mt][r];
+            lr += __shfl_xor_sync(0xffffffffu, lr, 1);
+            lr += __shfl_xor_sync(0xffffffffu, lr, 2);
+            int i = row[mt][r];
+            if (i >= T) continue;
+            float inv = 1.0f / lr;
+            floatX *orow = p.o + (((long)b * T + i) * H + h) * p.hd;
+#pragma unroll
+            for (int dt = 0; dt < VD / 8; dt++)
+                *reinterpret_cast<__nv_bfloat162 *>(orow + dt * 8 + 2 * t) =
+                    __floats2bfloat162_rn(o[mt][dt][2 * r] * inv, o[mt][dt][2 * r + 1] * inv);
+            if (t == 0) p.lse[((long)b * H + h) * T + i] = ms[mt][r] * ATT2_LN2 + logf(lr);
+        }
 }
 
 // ---- Backward: dK/dV ------------------------------------------------------------------
@@ -404,17 +436,27 @@ __global__ void attention_dq_from_acc_kernel(attn_params p) {
 }
 
 // ---- Launchers -------------------------------------------------------------------------
-template <int QKD, int VD>
-static int forward_map_v2(attn_params p, star_stream st, star_error *err) {
-    constexpr int NW = att2_cfg<VD>::FWD_NW, BQ = 16 * NW;
+template <int QKD, int VD, int MT>
+static int forward_launch_v2(attn_params p, star_stream st, star_error *err) {
+    constexpr int NW = att2_fwd_cfg<VD, MT>::NW, BQ = 16 * NW * MT;
     size_t smem = sizeof(floatX) * ((size_t)(BQ + 2 * ATT_BK) * (QKD + ATT_PAD) + (size_t)2 * ATT_BK * (VD + ATT_PAD));
-    cudaCheck(cudaFuncSetAttribute(attention_forward_v2_kernel<QKD, VD, NW>,
+    cudaCheck(cudaFuncSetAttribute(attention_forward_v2_kernel<QKD, VD, NW, MT>,
                                    cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem),
               err);
     dim3 grid((p.T + BQ - 1) / BQ, p.H, p.B);
-    attention_forward_v2_kernel<QKD, VD, NW><<<grid, NW * WARP_SIZE, smem, st>>>(p);
+    attention_forward_v2_kernel<QKD, VD, NW, MT><<<grid, NW * WARP_SIZE, smem, st>>>(p);
     cudaCheck(cudaGetLastError(), err);
     return 0;
+}
+
+// rows_per_warp: 16 or 32 to choose, 0 for att2_cfg's (32 only where it is defined).
+template <int QKD, int VD>
+static int forward_map_v2(attn_params p, int rows_per_warp, star_stream st, star_error *err) {
+    constexpr int MT = att2_cfg<VD>::FWD_MT;
+    if constexpr (MT == 2) {
+        if (rows_per_warp == 16) return forward_launch_v2<QKD, VD, 1>(p, st, err);
+    }
+    return forward_launch_v2<QKD, VD, MT>(p, st, err);
 }
 
 // After attention_backward_dvec_kernel has written D. atomic_dq: version 3 (p.dqacc set).

@@ -220,22 +220,36 @@ __device__ __forceinline__ void ldsm_mma_nk(float (*acc)[4], const floatX *As, i
         }
     }
 }
-// acc[N / 8] += P B: P the warp's 16 x K accumulator p (rounded to bf16 as the A operand),
-// B = Bs[k][n] (k-major, LDB): O += P V, dV += P^T dO, dK += dS^T Q, dQ += dS K.
-template <int K, int N, int LDB>
-__device__ __forceinline__ void ldsm_mma_pkn(float (*acc)[4], const float (*p)[4], const floatX *Bs) {
+// acc[mt][N / 8] += P[mt] B for MT row tiles of 16 rows of a warp: P[mt] the tile's 16 x K
+// accumulator (rounded to bf16 as the A operand), B = Bs[k][n] (k-major, LDB), each B
+// fragment loaded once for all the tiles.
+template <int MT, int K, int N, int LDB>
+__device__ __forceinline__ void ldsm_mma_pkn_rows(float (*acc)[N / 8][4], const float (*p)[K / 8][4],
+                                                  const floatX *Bs) {
 #pragma unroll
     for (int kk = 0; kk < K / 16; kk++) {
-        uint32_t a[4];
-        frag_a_from_acc(a, p, kk);
+        uint32_t a[MT][4];
+#pragma unroll
+        for (int mt = 0; mt < MT; mt++) frag_a_from_acc(a[mt], p[mt], kk);
 #pragma unroll
         for (int dp = 0; dp < N / 16; dp++) {
             uint32_t bb[4];
             ldsm_b_kn<LDB>(bb, Bs, kk * 16, dp * 16);
-            mma_bf16(acc[2 * dp], a, bb);
-            mma_bf16(acc[2 * dp + 1], a, bb + 2);
+#pragma unroll
+            for (int mt = 0; mt < MT; mt++) {
+                mma_bf16(acc[mt][2 * dp], a[mt], bb);
+                mma_bf16(acc[mt][2 * dp + 1], a[mt], bb + 2);
+            }
         }
     }
+}
+
+// acc[N / 8] += P B: P the warp's 16 x K accumulator p (rounded to bf16 as the A operand),
+// B = Bs[k][n] (k-major, LDB): O += P V, dV += P^T dO, dK += dS^T Q, dQ += dS K.
+template <int K, int N, int LDB>
+__device__ __forceinline__ void ldsm_mma_pkn(float (*acc)[4], const float (*p)[4], const floatX *Bs) {
+    ldsm_mma_pkn_rows<1, K, N, LDB>(reinterpret_cast<float (*)[N / 8][4]>(acc),
+                                    reinterpret_cast<const float (*)[K / 8][4]>(p), Bs);
 }
 
 #endif

@@ -16,7 +16,10 @@
 // Every case runs on the three versions of the kernels (attention_kernel_version_set_cuda:
 // 3, dQ by atomics, then 2, the default, then 1) on the same inputs; version 3's dq is not
 // bit-reproducible (atomics), its dk and dv are, and are version 2's bits. Any NaN or infinity in an output is an infinite
-// error. With no CUDA device the test prints SKIP and exits 77 (ctest: skipped).
+// error. Versions 2 and 3's forward also runs with 16-row warps
+// (attention_forward_rows_per_warp_set_cuda(16)): out and lse (differential: out, both
+// maps, lse) must be the default's bits. With no CUDA device the test prints SKIP and
+// exits 77 (ctest: skipped).
 // `test_attention_kernels --time`: forward and backward times and TFLOP/s of the versions
 // at the model shapes (no checks). `--sanitize`: a few cases on versions 3 and 2 only, for
 // compute-sanitizer racecheck.
@@ -119,6 +122,26 @@ static void test_attention(int B, int T, int H, int Hkv, int hd, int window, pcg
     kt_release();
 }
 
+// Versions 2 and 3's forward with 16-row warps gives the bits of the default (32-row
+// warps at head dims 32 and 64; the same kernel at 128).
+static void check_forward_rows(attn_shape s, const floatX *d_out, const float *d_lse, const floatX *d_q,
+                               const floatX *d_k, const floatX *d_v) {
+    long nq = (long)s.B * s.T * s.H * s.hd, nl = (long)s.B * s.H * s.T;
+    floatX *d_out16 = dev_nan_bf16(nq);
+    float *d_lse16 = (float *)dev_alloc(sizeof(float) * nl);
+    dev_nan(d_lse16, sizeof(float) * nl);
+    attention_forward_rows_per_warp_set_cuda(16);
+    MUST(attention_forward_cuda(d_out16, d_lse16, d_q, d_k, d_v, s, NULL, &kt_err));
+    attention_forward_rows_per_warp_set_cuda(0);
+    float *a = host_f32(nq), *b = host_f32(nq);
+    get_bf16(a, d_out, nq);
+    get_bf16(b, d_out16, nq);
+    CHECK_EQUAL("forward out, 16-row warps: same bits", a, b, nq);
+    get_f32(a, d_lse, nl);
+    get_f32(b, d_lse16, nl);
+    CHECK_EQUAL("forward lse, 16-row warps: same bits", a, b, nl);
+}
+
 // One version's forward and backward on the device against the CPU's results.
 static void test_attention_gpu(attn_shape s, const float *out, const float *lse, const float *dout, const float *dq,
                                const float *dk, const float *dv, const float *dq0, const float *dk0, const float *dv0,
@@ -134,6 +157,7 @@ static void test_attention_gpu(attn_shape s, const float *out, const float *lse,
     check_tracked(W_OUT, "forward out (bf16)", got, out, nq, TOL_BF16);
     get_f32(got, d_lse, nl);
     check_tracked(W_LSE, "forward lse (fp32)", got, lse, nl, TOL_LSE);
+    if (version >= 2) check_forward_rows(s, d_out, d_lse, d_q, d_k, d_v);
 
     floatX *d_dout = dev_bf16(dout, nq), *d_dq = dev_bf16(dq0, nq), *d_dk = dev_bf16(dk0, nkv);
     floatX *d_dv = dev_bf16(dv0, nkv);
@@ -224,6 +248,26 @@ static void test_diff_attention(int B, int T, int H, int Hkv, int hd, int window
         dev_nan(dsv.lse, sizeof(float) * 2 * nl);
         dev_nan(dsv.rstd, sizeof(float) * rows);
         MUST(diff_attention_forward_cuda(d_out, &dsv, d_q, d_k, d_v, d_lambda, s, NULL, &kt_err));
+        if (version >= 2) {  // 16-row warps: the same bits (out and both maps)
+            diff_attn_saved_cuda d16 = {dev_nan_bf16(nq), dev_nan_bf16(nq), (float *)dev_alloc(sizeof(float) * 2 * nl),
+                                        (float *)dev_alloc(sizeof(float) * rows)};
+            floatX *d_out16 = dev_nan_bf16(nq);
+            attention_forward_rows_per_warp_set_cuda(16);
+            MUST(diff_attention_forward_cuda(d_out16, &d16, d_q, d_k, d_v, d_lambda, s, NULL, &kt_err));
+            attention_forward_rows_per_warp_set_cuda(0);
+            get_bf16(g1, d_out, nq);
+            get_bf16(got, d_out16, nq);
+            CHECK_EQUAL("forward out, 16-row warps: same bits", g1, got, nq);
+            get_bf16(g1, dsv.o1, nq);
+            get_bf16(got, d16.o1, nq);
+            CHECK_EQUAL("forward o1, 16-row warps: same bits", g1, got, nq);
+            get_bf16(g1, dsv.o2, nq);
+            get_bf16(got, d16.o2, nq);
+            CHECK_EQUAL("forward o2, 16-row warps: same bits", g1, got, nq);
+            get_f32(g2, dsv.lse, 2 * nl);  // 2 nl <= nq: hd >= 32
+            get_f32(got, d16.lse, 2 * nl);
+            CHECK_EQUAL("forward lse, 16-row warps: same bits", g2, got, 2 * nl);
+        }
         get_bf16(g1, dsv.o1, nq);
         check_tracked(W_OUT, "forward o1 (map 1, bf16)", g1, sv.o1, nq, TOL_BF16);
         get_bf16(g2, dsv.o2, nq);
@@ -368,8 +412,24 @@ static void time_attention(pcg32 *rng) {
                    s.B, s.T, s.H, s.hd, ms[ver][0], flops / ms[ver][0] * 1e-9, ms[ver][1],
                    2.5 * flops / ms[ver][1] * 1e-9);
         }
-        printf("  v2 / v1 speed-up: forward %.2fx, backward %.2fx; v3 / v2 backward %.2fx\n", ms[1][0] / ms[2][0],
-               ms[1][1] / ms[2][1], ms[2][1] / ms[3][1]);
+        // Version 2's forward with the 16-row warps it had before 32-row ones.
+        attention_kernel_version_set_cuda(2);
+        attention_forward_rows_per_warp_set_cuda(16);
+        double f16 = 0;
+        for (int r = -2; r < reps; r++) {
+            if (r == 0) {
+                MUST(star_cuda_sync(NULL, &kt_err));
+                f16 = now_ms();
+            }
+            MUST(attention_forward_cuda(out, lse, q, k, v, s, NULL, &kt_err));
+        }
+        MUST(star_cuda_sync(NULL, &kt_err));
+        f16 = (now_ms() - f16) / reps;
+        attention_forward_rows_per_warp_set_cuda(0);
+        printf("v2 forward with 16-row warps: %.3f ms (%.0f TFLOP/s)\n", f16, flops / f16 * 1e-9);
+        printf("  v2 / v1 speed-up: forward %.2fx, backward %.2fx; v3 / v2 backward %.2fx; v2 forward 32- / 16-row "
+               "warps %.2fx\n",
+               ms[1][0] / ms[2][0], ms[1][1] / ms[2][1], ms[2][1] / ms[3][1], f16 / ms[2][0]);
         kt_release();
     }
     attention_kernel_version_set_cuda(-1);
