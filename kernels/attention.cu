@@ -433,7 +433,7 @@ static int attn_version_mode = -1;
 
 void attention_kernel_version_set_cuda(int version) { attn_version_mode = version >= 1 && version <= 3 ? version : -1; }
 
-// Version 2's forward at value widths up to 64: 32 query rows per warp (default) or 16.
+// Version 2's forward at value width 64: 32 query rows per warp (default) or 16.
 static int attn_fwd_rows_per_warp = 0;
 void attention_forward_rows_per_warp_set_cuda(int rows) { attn_fwd_rows_per_warp = rows == 16 || rows == 32 ? rows : 0; }
 

@@ -190,9 +190,9 @@ void attention_kernel_version_set_cuda(int version);
 // 1, 2 or 3 as above; -1 with err naming the variable when one is neither 0 nor 1, or both
 // are 1.
 int attention_kernel_version_cuda(star_error *err);
-// Versions 2 and 3's forward at value widths 32 and 64 runs 32 query rows per warp;
-// 16 runs the 16-row warps it had before (the same bits: for tests and timings); 0 or
-// 32 the default. Value width 128 always runs 16.
+// Versions 2 and 3's forward at value width 64 runs 32 query rows per warp; 16 runs the
+// 16-row warps it had before (the same bits: for tests and timings); 0 or 32 the
+// default. Value widths 32 and 128 always run 16.
 void attention_forward_rows_per_warp_set_cuda(int rows);
 
 // Differential attention (operators/attention.h's diff_attention_*), hd 64 or 128: two

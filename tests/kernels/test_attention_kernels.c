@@ -123,7 +123,7 @@ static void test_attention(int B, int T, int H, int Hkv, int hd, int window, pcg
 }
 
 // Versions 2 and 3's forward with 16-row warps gives the bits of the default (32-row
-// warps at head dims 32 and 64; the same kernel at 128).
+// warps at value width 64; the same kernel at 32 and 128).
 static void check_forward_rows(attn_shape s, const floatX *d_out, const float *d_lse, const floatX *d_q,
                                const floatX *d_k, const floatX *d_v) {
     long nq = (long)s.B * s.T * s.H * s.hd, nl = (long)s.B * s.H * s.T;
