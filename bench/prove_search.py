@@ -7,6 +7,10 @@
     prove_search.py summary PLAN_JSON OUT  search_summary.json from the runs and retrainings
     prove_search.py table SUMMARY_JSON     the retrained genomes as a Markdown table
                                            (docs/results.md)
+    prove_search.py budgets SUMMARY_JSON... the same genomes retrained at several budgets
+                                           (the summaries of --retrain-steps N beside the
+                                           protocol's): wins held, reductions and each
+                                           genome's loss per budget, as Markdown tables
 
 PLAN_JSON is written by bench/prove_search.sh (its header says what it holds). The
 definitions of every figure are in docs/results.md ("The summary"); this file is their
@@ -407,10 +411,80 @@ def cmd_table(s):
         print("- `%s`: %s" % (k, s[k]))
 
 
+def cmd_budgets(paths):
+    runs = []
+    for p in paths:
+        s = load_json(p)
+        r = s.get("raw", {}).get("retrain") if isinstance(s, dict) else None
+        if not r or "budget" not in r or "results" not in r:
+            fail("%s: not a search_summary.json (no raw.retrain)" % p)
+        runs.append((r["budget"]["steps"], p, s))
+    runs.sort(key=lambda x: x[0])
+    steps = [x[0] for x in runs]
+    if len(set(steps)) != len(steps):
+        fail("two summaries retrained for the same number of steps (%s)" % ", ".join(map(str, steps)))
+    hashes = [sorted(x["hash"] for x in s["raw"]["retrain"]["results"]) for _, _, s in runs]
+    for (n, p, _), h in zip(runs[1:], hashes[1:]):
+        if h != hashes[0]:
+            fail("%s: retrained other genomes than %s (summaries of one run's front are compared)" % (p, runs[0][1]))
+    fmt = lambda x, f: "failed" if x is None else f % x
+    print("| retrained for | wins held | seed by seed | Kendall's tau | cache reduction at equal loss "
+          "| param reduction at equal loss | evolved genomes no worse than Transformer++ |")
+    print("|---|---|---|---|---|---|---|")
+    for n, p, s in runs:
+        r = s["raw"]
+        red = r["reductions"]
+        n_ev = sum(1 for x in r["retrain"]["results"] if x["kind"] == "evolved")
+        by_seed = r.get("ranking_pairs_confirmed_by_seed") or {}
+        red_s = lambda k: ("-" if red[k]["best"] is None else "%.3f (%s)" % (red[k]["best"], red[k]["hash"][:8]))
+        print("| %d steps | %s of %s | %s | %s | %s | %s | %d of %d |" % (
+            n, r["ranking_pairs_confirmed"], r["ranking_pairs_counted"],
+            ", ".join(str(by_seed[k]) for k in sorted(by_seed, key=int)) or "-",
+            fmt(r.get("ranking_kendall_tau"), "%.2f"), red_s("cache_bytes"), red_s("params"),
+            len(red["evolved_no_worse_than_transformer"]), n_ev))
+    print()
+    res = [{x["hash"]: x for x in s["raw"]["retrain"]["results"]} for _, _, s in runs]
+    s0 = runs[0][2]
+    hash_of_kind = {x["kind"]: x["hash"] for x in s0["raw"]["retrain"]["results"] if x["kind"] != "evolved"}
+    search_loss = {}
+    for c in s0["raw"]["search_vs_retrain"]:
+        search_loss.setdefault(c["hash"], c["search_loss"])
+        search_loss.setdefault(hash_of_kind[c["baseline"]], c["search_baseline_loss"])
+    order = sorted(res[0].values(), key=lambda x: (x["kind"] != "transformer", x["kind"] != "striped",
+                                                   search_loss.get(x["hash"], math.inf)))
+    best = [min((x for x in d.values() if x["val_loss"] is not None), key=lambda x: x["val_loss"])["hash"] for d in res]
+    names = {"transformer": "Transformer++", "striped": "striped"}
+    print("| genome | found by | params | cache | search | %s | %s |" % (
+        " | ".join("@%d" % n for n in steps), " | ".join("gain %d to %d" % (a, b) for a, b in zip(steps, steps[1:]))))
+    print("|---|---|---|---|---|%s" % ("---|" * (2 * len(steps) - 1)))
+    for x in order:
+        h = x["hash"]
+        found = names.get(x["kind"]) or os.path.basename(x["source"])
+        cells = []
+        for d, b in zip(res, best):
+            y = d[h]
+            c = fmt(y["val_loss"], "%.4f")
+            if y["val_loss"] is not None and h == b:
+                c = "**%s**" % c
+            if y.get("val_loss_std") is not None:
+                c += " ± %.4f" % y["val_loss_std"]
+            cells.append(c)
+        gains = []
+        for d, e in zip(res, res[1:]):
+            a, b = d[h]["val_loss"], e[h]["val_loss"]
+            gains.append(fmt(None if a is None or b is None else a - b, "%.3f"))
+        print("| %s | %s | %.2fM | %.2f MiB | %s | %s | %s |" % (
+            h, found, x["params"] / 1e6, x["cache_bytes"] / 1048576.0, fmt(search_loss.get(h), "%.4f"),
+            " | ".join(cells), " | ".join(gains)))
+
+
 def main(argv):
-    if len(argv) < 3 or argv[1] not in ("front", "summary", "table") or (argv[1] == "summary" and len(argv) != 4):
+    if len(argv) < 3 or argv[1] not in ("front", "summary", "table", "budgets") or (argv[1] == "summary" and len(argv) != 4):
         sys.stderr.write(__doc__)
         return 2
+    if argv[1] == "budgets":
+        cmd_budgets(argv[2:])
+        return 0
     plan = load_json(argv[2])
     if argv[1] == "table":
         cmd_table(plan)

@@ -7,7 +7,8 @@
 # the means over seeds 2, 3 and 4); a third call
 # resumes everything and trains nothing (no archive line added, no retraining result
 # rewritten) and gives the same figures; a control retraining (--retrain-steps 8, the
-# last rung) goes to retrain-8/ and its own summary and leaves the protocol's alone; bad usage, and another --plan or --corpus on
+# last rung) goes to retrain-8/ and its own summary and leaves the protocol's alone, and
+# prove_search.py budgets sets the two side by side; bad usage, and another --plan or --corpus on
 # the same --out (a directory from before --corpus counts as fortunes), exit 2. The helper's hypervolume is checked on known sets. $1 is the star
 # binary; run from the source root.
 source "$(dirname "$0")/lib.sh"
@@ -141,6 +142,23 @@ ok &= all(json.load(open(os.path.join(sys.argv[2], 'retrain-8', f)))['train']['s
 sys.exit(0 if ok else 1)
 PY"
 check "the protocol's summary is unchanged by the control" "cmp -s '$sum' '$tmp/before_control.json'"
+check "prove_search.py budgets: one row per budget and per genome, losses and gains from the summaries" "python3 - '$ctl' '$sum' <<'PY'
+import json, subprocess, sys
+out = subprocess.run(['python3', 'bench/prove_search.py', 'budgets', sys.argv[2], sys.argv[1]], capture_output=True, text=True, check=True).stdout
+a, b = (json.load(open(f))['raw']['retrain'] for f in sys.argv[1:3])   # 8 steps, 16 steps
+t1, t2 = out.strip().split(chr(10) * 2)
+rows1 = t1.splitlines()[2:]
+ok = len(rows1) == 2 and rows1[0].startswith('| 8 steps |') and rows1[1].startswith('| 16 steps |')
+rows2 = t2.splitlines()[2:]
+la = {x['hash']: x['val_loss'] for x in a['results']}; lb = {x['hash']: x['val_loss'] for x in b['results']}
+ok &= len(rows2) == len(la) and '| @8 | @16 | gain 8 to 16 |' in t2
+for r in rows2:
+    c = [x.strip() for x in r.split('|')]
+    h, l8, l16, g = c[1], float(c[6].split()[0].strip('*')), float(c[7].split()[0].strip('*')), float(c[8])
+    ok &= abs(l8 - la[h]) < 1e-4 and abs(l16 - lb[h]) < 1e-4 and abs(g - (la[h] - lb[h])) < 2e-3
+sys.exit(0 if ok else 1)
+PY"
+check "prove_search.py budgets refuses two summaries of one budget" "! python3 bench/prove_search.py budgets '$sum' '$sum' 2>'$tmp/err' && grep -q 'same number of steps' '$tmp/err'"
 check "bad --retrain-steps exits 2" "[ \"\$(run --retrain-steps soon)\" = 2 ] && grep -q 'retrain-steps: expected' '$tmp/log'"
 rc=$(run --plan pairs)
 check "another plan on the same --out is refused (exit $rc)" "[ $rc = 2 ] && grep -q 'use another --out' '$tmp/log'"
