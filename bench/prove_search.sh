@@ -7,6 +7,7 @@
 #   bench/prove_search.sh [STAR] [--scale full|tiny] [--out DIR] [--budget-s N]
 #                         [--plan three|pairs] [--backend cpu|cuda] [--threads N]
 #                         [--retrain-seeds N] [--retrain-steps N] [--corpus gcide|fortunes]
+#                         [--rungs N,N,...]
 #
 # STAR: the star binary (default build/star). --scale full (default) runs the committed
 # configs/prove/*.yaml as they are (width 256, 12 to 16 LIVs, population 16, 10
@@ -23,6 +24,10 @@
 # the last rung separates what the longer budget changes from what the new seeds do).
 # Its results go to retrain-N/, plan-retrain-N.json and search_summary-retrain-N.json
 # beside the default ones, which stay as they are.
+# --rungs N,N,...: the searches' successive-halving rungs instead of the configs' (60,360;
+# tiny 4,8), for instance 60,360,1440: every candidate trains 60 steps, the better half
+# 360, the better half of those 1,440 (the search's budget is the last rung, the
+# retraining twice it). A directory keeps the rungs it was started with.
 # --corpus gcide (default): the text of Debian's dict-gcide dictionary (GNU Collaborative
 # International Dictionary of English, /usr/share/dictd/gcide.dict.dz, 40 MB); fortunes:
 # every plain file of Debian's fortunes (2.6 MB). Training reads the first 90%, validation
@@ -56,7 +61,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(dirname "$HERE")
 STAR=build/star
 if [ $# -gt 0 ] && [ "${1#-}" = "$1" ]; then STAR=$1; shift; fi
-SCALE=full OUT="" BUDGET_S="" PLAN=three BACKEND="" THREADS="" RETRAIN_SEEDS=3 RETRAIN_STEPS_OPT="" CORPUS_NAME=gcide
+SCALE=full OUT="" BUDGET_S="" PLAN=three BACKEND="" THREADS="" RETRAIN_SEEDS=3 RETRAIN_STEPS_OPT="" CORPUS_NAME=gcide RUNGS=""
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -69,6 +74,7 @@ while [ $# -gt 0 ]; do
         --retrain-seeds) RETRAIN_SEEDS=${2:-}; shift 2 || usage ;;
         --retrain-steps) RETRAIN_STEPS_OPT=${2:-}; shift 2 || usage ;;
         --corpus) CORPUS_NAME=${2:-}; shift 2 || usage ;;
+        --rungs) RUNGS=${2:-}; shift 2 || usage ;;
         -h|--help) usage ;;
         *) echo "prove_search: error: unknown option '$1' (see --help)" >&2; exit 2 ;;
     esac
@@ -87,6 +93,16 @@ case "$BACKEND" in cpu|cuda) ;; *) bad "--backend: expected cpu or cuda, got '$B
     bad "--retrain-seeds: expected a whole number from 1 to 16, got '$RETRAIN_SEEDS'"
 [ -z "$RETRAIN_STEPS_OPT" ] || { [[ "$RETRAIN_STEPS_OPT" =~ ^[0-9]+$ ]] && [ "$RETRAIN_STEPS_OPT" -ge 1 ] && [ "$RETRAIN_STEPS_OPT" -le 1000000 ]; } ||
     bad "--retrain-steps: expected a whole number from 1 to 1000000, got '$RETRAIN_STEPS_OPT'"
+if [ -n "$RUNGS" ]; then
+    [[ "$RUNGS" =~ ^[0-9]{1,7}(,[0-9]{1,7}){0,7}$ ]] || bad "--rungs: expected 1 to 8 step counts separated by commas (60,360,1440), got '$RUNGS'"
+    prev=0 norm=""
+    for r in ${RUNGS//,/ }; do
+        r=$((10#$r))
+        { [ "$r" -gt "$prev" ] && [ "$r" -le 1000000 ]; } || bad "--rungs: expected strictly increasing step counts from 1 to 1000000, got '$RUNGS'"
+        prev=$r norm+="$r,"
+    done
+    RUNGS=${norm%,}
+fi
 [ -n "$OUT" ] || { [ "$SCALE" = full ] && OUT=runs/prove || OUT=runs/prove-tiny; }
 case "/$OUT/" in */../*) bad "--out: '$OUT' must not contain '..'" ;; esac
 [ -x "$STAR" ] || die "no star binary at '$STAR' (pass its path first)"
@@ -101,9 +117,11 @@ stop_at_budget() {
     exit 3
 }
 mkdir -p "$OUT/retrain"
-# One --out holds one scale, plan, backend and corpus: resuming it with others would mix
-# protocols. (A directory from before --corpus existed names no corpus: it is fortunes.)
+# One --out holds one scale, plan, backend, corpus and set of rungs: resuming it with
+# others would mix protocols. (A directory from before --corpus existed names no corpus:
+# it is fortunes; one without rungs has the configs'.)
 protocol="scale $SCALE plan $PLAN backend $BACKEND corpus $CORPUS_NAME"
+[ -z "$RUNGS" ] || protocol="$protocol rungs $RUNGS"
 if [ -f "$OUT/protocol" ]; then
     had=$(cat "$OUT/protocol")
     case "$had" in *" corpus "*) ;; *) had="$had corpus fortunes" ;; esac
@@ -185,6 +203,10 @@ if [ "$SCALE" = tiny ]; then
                --set 'evaluation.budget={steps: 8, batch: 4, seq_len: 32, lr: 3.0e-3, warmup: 1}'
                --set 'evaluation.fidelity={rungs: [4, 8], keep: 0.5}' --set evaluation.time_limit_s=60)
 fi
+rung_sets=()
+if [ -n "$RUNGS" ]; then
+    rung_sets=(--set "evaluation.fidelity={rungs: [${RUNGS//,/, }], keep: 0.5}" --set "evaluation.budget.steps=${RUNGS##*,}")
+fi
 archive_lines() { if [ -f "$1/archive.jsonl" ]; then wc -l <"$1/archive.jsonl"; else echo 0; fi; }
 is_complete() { [ -f "$1/checkpoint.json" ] && grep -q '"complete":true' "$1/checkpoint.json"; }
 evals_added=0
@@ -199,7 +221,7 @@ run_search() {  # run_search NAME
         echo "== $name: resuming ($before archive lines)" >&2
     else
         cmd=("$STAR" search "configs/prove/$name.yaml" --set "run.dir=$dir" --set "evaluation.data.text=$CORPUS"
-             --set "evaluation.backend=$BACKEND" --set "evaluation.threads=$THREADS" "${tiny_sets[@]}" --quiet)
+             --set "evaluation.backend=$BACKEND" --set "evaluation.threads=$THREADS" "${tiny_sets[@]}" "${rung_sets[@]}" --quiet)
         echo "== $name: starting (configs/prove/$name.yaml)" >&2
     fi
     if [ -n "$deadline" ]; then

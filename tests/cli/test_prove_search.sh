@@ -8,7 +8,8 @@
 # resumes everything and trains nothing (no archive line added, no retraining result
 # rewritten) and gives the same figures; a control retraining (--retrain-steps 8, the
 # last rung) goes to retrain-8/ and its own summary and leaves the protocol's alone, and
-# prove_search.py budgets sets the two side by side; bad usage, and another --plan or --corpus on
+# prove_search.py budgets sets the two side by side; --rungs 4,8,16 trains a third rung
+# and retrains at 32 steps; bad usage, and another --plan, --corpus or --rungs on
 # the same --out (a directory from before --corpus counts as fortunes), exit 2. The helper's hypervolume is checked on known sets. $1 is the star
 # binary; run from the source root.
 source "$(dirname "$0")/lib.sh"
@@ -32,6 +33,7 @@ check "bad --scale exits 2" "[ \"\$(run --scale huge)\" = 2 ]"
 check "bad --budget-s exits 2" "[ \"\$(run --budget-s soon)\" = 2 ]"
 check "bad --retrain-seeds exits 2" "[ \"\$(run --retrain-seeds 0)\" = 2 ]"
 check "bad --corpus exits 2" "[ \"\$(run --corpus wiki)\" = 2 ] && grep -q 'expected gcide or fortunes' '$tmp/log'"
+check "bad --rungs exit 2" "[ \"\$(run --rungs 8,4)\" = 2 ] && grep -q 'strictly increasing' '$tmp/log' && [ \"\$(run --rungs 4,x)\" = 2 ]"
 
 rc=$(run --budget-s 1)
 check "--budget-s 1 stops with exit 3 (got $rc)" "[ $rc = 3 ]"
@@ -167,4 +169,26 @@ check "another corpus on the same --out is refused (exit $rc)" "[ $rc = 2 ] && g
 mkdir -p "$tmp/legacy" && echo "scale tiny plan three backend cpu" >"$tmp/legacy/protocol"
 rc=$(bash "$script" "$star" --scale tiny --threads 1 --out "$tmp/legacy" >"$tmp/log" 2>&1; echo $?)
 check "a directory from before --corpus is fortunes (exit $rc)" "[ $rc = 2 ] && grep -q 'corpus fortunes, not .* corpus gcide' '$tmp/log'"
+
+# --rungs: a third rung for the better half of the second's; the search's budget is the
+# last rung and the retraining twice it; the directory keeps its rungs.
+r3="$tmp/rungs"
+rc=$(bash "$script" "$star" --scale tiny --threads 1 --rungs 4,8,16 --retrain-seeds 1 --out "$r3" >"$tmp/log" 2>&1; echo $?)
+check "--rungs 4,8,16 finishes (exit $rc)" "[ $rc = 0 ] && [ -f '$r3/search_summary.json' ]"
+check "--rungs: the searches train at 4, 8 and 16 steps, the retraining 32" "python3 - '$r3' <<'PY'
+import json, os, sys
+d = sys.argv[1]; ok = True
+for run in ('nsga2_3obj', 'random_3obj'):
+    cfg = open(os.path.join(d, run, 'config.yaml')).read()
+    ok &= 'rungs: [4, 8, 16]' in cfg and 'steps: 16,' in cfg
+    fid = {json.loads(l)['fidelity'] for l in open(os.path.join(d, run, 'archive.jsonl'))}
+    ok &= fid == {4, 8, 16}
+s = json.load(open(os.path.join(d, 'search_summary.json')))
+ok &= s['raw']['retrain']['budget']['steps'] == 32
+ok &= all(json.load(open(os.path.join(d, 'retrain', f)))['train']['steps'] == 32
+          for f in os.listdir(os.path.join(d, 'retrain')) if f.endswith('.json'))
+sys.exit(0 if ok else 1)
+PY"
+rc=$(bash "$script" "$star" --scale tiny --threads 1 --out "$r3" >"$tmp/log" 2>&1; echo $?)
+check "the same --out without its rungs is refused (exit $rc)" "[ $rc = 2 ] && grep -q 'rungs 4,8,16, not' '$tmp/log'"
 finish
