@@ -218,6 +218,7 @@ static int run_bench_cuda(const arch_args *a, int warmup_steps, int use_nccl, in
     for (int s = 0; s < tp.steps; s++) {
         if (s == warmup_steps) {
             if (cuda_model_sync(g, err) != 0 || dist_barrier(world, err) != 0) goto step_failed;
+            if (star_cuda_profile_range(1, err) != 0) goto step_failed;  // the timed steps only
             t0 = star_now_s();
         }
         cuda_step_result sr;
@@ -225,6 +226,7 @@ static int run_bench_cuda(const arch_args *a, int warmup_steps, int use_nccl, in
     }
     if (cuda_model_sync(g, err) != 0 || dist_barrier(world, err) != 0) goto step_failed;
     double dt = star_now_s() - t0;
+    if (star_cuda_profile_range(0, err) != 0) goto step_failed;
     r->ms_per_step = 1e3 * dt / a->steps;
     r->tokens_per_s = dt > 0 ? (double)n * a->steps / dt : 0;
     r->params = model_param_count(cuda_model_host(g));

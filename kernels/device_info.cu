@@ -1,6 +1,8 @@
 // star: what `star bench --backend cuda` reports about the device: its name, memory in
 // use, and the bf16 matrix-product peak measured on it (a large cuBLASLt product timed with
-// CUDA events), the denominator of the model FLOPs utilization.
+// CUDA events), the denominator of the model FLOPs utilization; and the range of a run
+// that a profiler records.
+#include <cuda_profiler_api.h>
 #include <stdio.h>
 
 #include "kernels/common.cuh"
@@ -18,6 +20,12 @@ int star_cuda_memory_used(size_t *used, size_t *total, star_error *err) {
     cudaCheck(cudaMemGetInfo(&free_b, &total_b), err);
     *used = total_b - free_b;
     if (total) *total = total_b;
+    return 0;
+}
+
+int star_cuda_profile_range(int on, star_error *err) {
+    if (on) cudaCheck(cudaProfilerStart(), err);
+    else cudaCheck(cudaProfilerStop(), err);
     return 0;
 }
 

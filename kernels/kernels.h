@@ -360,6 +360,10 @@ int long_conv_filter_backward_cuda(float *da, float *db, float *dalpha, const fl
 int star_cuda_device_name(int device, char *name, size_t cap, star_error *err);
 // Device memory in use (total - free, every process on the device) and the total.
 int star_cuda_memory_used(size_t *used, size_t *total, star_error *err);
+// Marks where a profiler run with --profile-from-start off (ncu) records: on 1 starts, 0
+// stops (cudaProfilerStart/Stop; no effect without a profiler). star bench wraps its
+// timed steps in it (bench/step_profile.sh).
+int star_cuda_profile_range(int on, star_error *err);
 // The bf16 matrix-product rate of this device: reps products of n x n x n (after two
 // warm-up ones) through matmul_forward_cuda, timed with CUDA events. Allocates 3 n^2 bf16.
 int matmul_peak_tflops_cuda(star_cuda *ctx, int n, int reps, double *tflops, star_error *err);
