@@ -29,22 +29,6 @@
 #define TOL_FFT 2e-4
 #define TOL_SSD_PARAM 1e-3
 
-// The CPU operators' gemm (operators/matmul.h) as a double-accumulating loop.
-void gemm(int trans_a, int trans_b, int M, int N, int K, real alpha, const real *A, int lda, const real *B, int ldb,
-          real beta, real *C, int ldc) {
-    for (int i = 0; i < M; i++)
-        for (int j = 0; j < N; j++) {
-            double s = 0;
-            for (int k = 0; k < K; k++) {
-                double a = trans_a ? A[(long)k * lda + i] : A[(long)i * lda + k];
-                double b = trans_b ? B[(long)j * ldb + k] : B[(long)k * ldb + j];
-                s += a * b;
-            }
-            real *c = &C[(long)i * ldc + j];
-            *c = (real)(alpha * s + (beta == 0 ? 0 : beta * (double)*c));
-        }
-}
-
 static floatX *dev_nan_bf16(long n) {
     floatX *d = (floatX *)dev_alloc(sizeof(floatX) * (size_t)(n > 0 ? n : 1));
     dev_nan(d, sizeof(floatX) * (size_t)n);
