@@ -8,7 +8,8 @@
 //   out_i = sum_j softmax_j(q_i . k_j / sqrt(hd)) v_j
 // The forward saves only the logsumexp of each score row, lse [B,H,T]; the backward
 // recomputes the probabilities from q, k and lse (flash-attention style), so no
-// [T,T] map is ever stored.
+// [T,T] map is ever stored: both work by blocks of 64 query rows (scores [64][keys]),
+// the products through gemm (operators/matmul.h).
 //
 // Differential attention (Ye et al. 2024, "Differential Transformer"): the first and
 // second halves of q and k (hd/2 channels each) give two score maps, each scaled by
