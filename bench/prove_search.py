@@ -368,6 +368,21 @@ def cmd_summary(plan, out_path):
     os.replace(tmp, out_path)
 
 
+def fmt(x, f):
+    return "failed" if x is None else f % x
+
+
+def search_losses(s):
+    """Hash -> the search's loss of each retrained genome in summary s: the highest fidelity
+    it reached in its NSGA-II run; the baselines' from the first comparison naming them."""
+    hash_of_kind = {x["kind"]: x["hash"] for x in s["raw"]["retrain"]["results"] if x["kind"] != "evolved"}
+    out = {}
+    for c in s["raw"]["search_vs_retrain"]:
+        out.setdefault(c["hash"], c["search_loss"])
+        out.setdefault(hash_of_kind[c["baseline"]], c["search_baseline_loss"])
+    return out
+
+
 def cmd_table(s):
     r = s["raw"]["retrain"]
     T = [x for x in r["results"] if x["kind"] == "transformer"][0]
@@ -379,19 +394,12 @@ def cmd_table(s):
     if len(seeds) > 1:
         print("Validation loss: the mean over the seeds (standard deviation), then each seed's.")
     print()
-    # The search's loss of each genome (the highest fidelity it reached in its NSGA-II run;
-    # the baselines' from the first comparison that names them).
-    hash_of_kind = {x["kind"]: x["hash"] for x in r["results"] if x["kind"] != "evolved"}
-    search_loss = {}
-    for c in s["raw"]["search_vs_retrain"]:
-        search_loss.setdefault(c["hash"], c["search_loss"])
-        search_loss.setdefault(hash_of_kind[c["baseline"]], c["search_baseline_loss"])
+    search_loss = search_losses(s)
     # gain: search loss - retrained loss, what the retraining's longer budget bought (the
     # baselines' gain against the evolved genomes' decides whether the search's wins hold).
     print("| kind | genome | params | vs T++ | cache (MiB) | vs T++ | search loss | val loss (nats) | by seed | bits/byte "
           "| val - train | gain |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
-    fmt = lambda x, f: "failed" if x is None else f % x
     for x in r["results"]:
         by_seed = x.get("val_loss_by_seed") or {str(seeds[0]): x["val_loss"]}
         loss = fmt(x["val_loss"], "%.4f")
@@ -427,7 +435,6 @@ def cmd_budgets(paths):
     for (n, p, _), h in zip(runs[1:], hashes[1:]):
         if h != hashes[0]:
             fail("%s: retrained other genomes than %s (summaries of one run's front are compared)" % (p, runs[0][1]))
-    fmt = lambda x, f: "failed" if x is None else f % x
     print("| retrained for | wins held | seed by seed | Kendall's tau | cache reduction at equal loss "
           "| param reduction at equal loss | evolved genomes no worse than Transformer++ |")
     print("|---|---|---|---|---|---|---|")
@@ -444,12 +451,7 @@ def cmd_budgets(paths):
             len(red["evolved_no_worse_than_transformer"]), n_ev))
     print()
     res = [{x["hash"]: x for x in s["raw"]["retrain"]["results"]} for _, _, s in runs]
-    s0 = runs[0][2]
-    hash_of_kind = {x["kind"]: x["hash"] for x in s0["raw"]["retrain"]["results"] if x["kind"] != "evolved"}
-    search_loss = {}
-    for c in s0["raw"]["search_vs_retrain"]:
-        search_loss.setdefault(c["hash"], c["search_loss"])
-        search_loss.setdefault(hash_of_kind[c["baseline"]], c["search_baseline_loss"])
+    search_loss = search_losses(runs[0][2])
     order = sorted(res[0].values(), key=lambda x: (x["kind"] != "transformer", x["kind"] != "striped",
                                                    search_loss.get(x["hash"], math.inf)))
     best = [min((x for x in d.values() if x["val_loss"] is not None), key=lambda x: x["val_loss"])["hash"] for d in res]
