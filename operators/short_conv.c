@@ -22,7 +22,7 @@ void short_conv_forward(real *y, const real *x, const real *w, int B, int T, int
             for (int c = 0; c < C; c++) yt[c] = 0;
             for (int k = 0; k < K && k <= t; k++) {
                 const real *xs = x + ((long)b * T + t - k) * C, *wk = wt + (long)k * C;
-                #pragma omp simd
+#pragma omp simd
                 for (int c = 0; c < C; c++) yt[c] += wk[c] * xs[c];
             }
         }
@@ -44,7 +44,7 @@ void short_conv_backward(real *dx, real *dw, const real *dy, const real *x, cons
                 real *dxs = dx + ((long)b * T + s) * C;
                 for (int k = 0; k < K && s + k < T; k++) {
                     const real *dyt = dy + ((long)b * T + s + k) * C, *wk = wt + (long)k * C;
-                    #pragma omp simd
+#pragma omp simd
                     for (int c = 0; c < C; c++) dxs[c] += wk[c] * dyt[c];
                 }
             }
@@ -66,7 +66,7 @@ void short_conv_backward(real *dx, real *dw, const real *dy, const real *x, cons
                     for (int k = 0; k < K && k <= t; k++) {
                         const real *xs = x + ((long)b * T + t - k) * C + c0;
                         real *ak = acc + (long)k * SHORT_CONV_DW_CHANNELS;
-                        #pragma omp simd
+#pragma omp simd
                         for (int c = 0; c < nc; c++) ak[c] += dyt[c] * xs[c];
                     }
                 }
