@@ -437,6 +437,11 @@ void attention_kernel_version_set_cuda(int version) { attn_version_mode = versio
 static int attn_fwd_rows_per_warp = 0;
 void attention_forward_rows_per_warp_set_cuda(int rows) { attn_fwd_rows_per_warp = rows == 16 || rows == 32 ? rows : 0; }
 
+// Versions 2 and 3's dK/dV pass at value widths up to 64: 64-row query tiles (default) or
+// 32 (2 blocks per SM; the same dk and dv bits).
+static int attn_dkv_rows = 0;
+void attention_backward_dkv_rows_set_cuda(int rows) { attn_dkv_rows = rows == 32 || rows == 64 ? rows : 0; }
+
 // 0 or 1 from environment variable name (unset or empty: 0); -1 with err otherwise.
 static int env_flag(const char *name, const char *what, star_error *err) {
     const char *v = getenv(name);
@@ -514,7 +519,7 @@ static int backward_map(attn_params p, star_stream st, star_error *err) {
     attention_backward_dvec_kernel<<<(unsigned)((rows + rows_per_block - 1) / rows_per_block),
                                      rows_per_block * WARP_SIZE, 0, st>>>(p, VD);
     cudaCheck(cudaGetLastError(), err);
-    if (version >= 2) return backward_map_v2<QKD, VD>(p, version == 3, st, err);
+    if (version >= 2) return backward_map_v2<QKD, VD>(p, version == 3, attn_dkv_rows, st, err);
 
     constexpr int BQ = dkv_tile<VD>::BQ;
     size_t smem_kv = sizeof(floatX) * ((size_t)(ATT_BK + BQ) * (QKD + ATT_PAD) + (size_t)(ATT_BK + BQ) * (VD + ATT_PAD)) +

@@ -32,6 +32,17 @@ struct att2_cfg {
     static constexpr int DKV_NW = VD >= 128 ? 4 : 8; // dK/dV: 64 or 128 keys
     static constexpr int DKV_BQ = VD >= 128 ? 32 : 64;  // dK/dV: query rows per streamed tile
 };
+// The dK/dV kernel's other shape at value widths up to 64 (attention_backward_dkv_rows_set_cuda
+// (32)): 32-row query tiles, which halve the P^T and dP^T registers, so ptxas fits the
+// kernel in 128 registers and 2 blocks of 8 warps share an SM. The same 16-row chunks of
+// the same queries reach each accumulator in the same order, so dk and dv are the bits
+// of the 64-row tiles (the test checks it); version 3's dq sums the same products in
+// another order, as its atomics do anyway.
+template <int VD>
+struct att2_dkv_alt {
+    static constexpr bool has = VD <= 64;
+    static constexpr int BQ = 32, MINB = 2;
+};
 // The forward's block: 128 query rows as NW warps of MT row tiles. 16-row warps: 1 block
 // per SM (2 would cap registers at 128 and ptxas spills at hd 64); 32-row warps: 4 warps
 // and 2 blocks per SM.
@@ -225,8 +236,8 @@ struct adq_cfg {
     static constexpr bool use = ok && 16 * NW >= 128;
 };
 
-template <int QKD, int VD, int NW, int BQ, bool ADQ>
-__global__ void __launch_bounds__(NW *WARP_SIZE) attention_backward_dkv_v2_kernel(attn_params p) {
+template <int QKD, int VD, int NW, int BQ, bool ADQ, int MINB = 0>
+__global__ void __launch_bounds__(NW *WARP_SIZE, MINB) attention_backward_dkv_v2_kernel(attn_params p) {
     constexpr int KB = 16 * NW, NT = NW * WARP_SIZE;
     constexpr int LQ = QKD + ATT_PAD, LV = VD + ATT_PAD, LS = KB + ATT_PAD;
     extern __shared__ __align__(16) unsigned char smem[];
@@ -460,10 +471,11 @@ static int forward_map_v2(attn_params p, int rows_per_warp, star_stream st, star
     return forward_launch_v2<QKD, VD, MT>(p, st, err);
 }
 
-// After attention_backward_dvec_kernel has written D. atomic_dq: version 3 (p.dqacc set).
-template <int QKD, int VD>
-static int backward_map_v2(attn_params p, int atomic_dq, star_stream st, star_error *err) {
-    constexpr int KNW = att2_cfg<VD>::DKV_NW, KBQ = att2_cfg<VD>::DKV_BQ, KB = 16 * KNW;
+// The dK/dV pass with KBQ-row query tiles. Version 3 (atomic_dq, where adq_cfg uses it)
+// also forms dq there and returns 1; otherwise 0 and the dQ kernel is still to run.
+template <int QKD, int VD, int KBQ, int MINB>
+static int backward_dkv_launch_v2(attn_params p, int atomic_dq, star_stream st, star_error *err) {
+    constexpr int KNW = att2_cfg<VD>::DKV_NW, KB = 16 * KNW;
     size_t smem_kv = sizeof(floatX) * ((size_t)(KB + 2 * KBQ) * (QKD + ATT_PAD) + (size_t)(KB + 2 * KBQ) * (VD + ATT_PAD)) +
                      sizeof(float) * 4 * KBQ;
     dim3 grid_kv((p.T + KB - 1) / KB, p.Hkv, p.B);
@@ -472,22 +484,39 @@ static int backward_map_v2(attn_params p, int atomic_dq, star_stream st, star_er
             size_t smem3 = smem_kv + sizeof(floatX) * (size_t)KBQ * (KB + ATT_PAD);
             long rows = (long)p.B * p.T * p.H;
             cudaCheck(cudaMemsetAsync(p.dqacc, 0, sizeof(float) * (size_t)rows * QKD, st), err);
-            cudaCheck(cudaFuncSetAttribute(attention_backward_dkv_v2_kernel<QKD, VD, KNW, KBQ, true>,
+            cudaCheck(cudaFuncSetAttribute(attention_backward_dkv_v2_kernel<QKD, VD, KNW, KBQ, true, MINB>,
                                            cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem3),
                       err);
-            attention_backward_dkv_v2_kernel<QKD, VD, KNW, KBQ, true><<<grid_kv, KNW * WARP_SIZE, smem3, st>>>(p);
+            attention_backward_dkv_v2_kernel<QKD, VD, KNW, KBQ, true, MINB><<<grid_kv, KNW * WARP_SIZE, smem3, st>>>(p);
             cudaCheck(cudaGetLastError(), err);
             long pairs = rows * (QKD / 2);
             attention_dq_from_acc_kernel<QKD><<<(unsigned)((pairs + 255) / 256), 256, 0, st>>>(p);
             cudaCheck(cudaGetLastError(), err);
-            return 0;
+            return 1;
         }
     }
-    cudaCheck(cudaFuncSetAttribute(attention_backward_dkv_v2_kernel<QKD, VD, KNW, KBQ, false>,
+    cudaCheck(cudaFuncSetAttribute(attention_backward_dkv_v2_kernel<QKD, VD, KNW, KBQ, false, MINB>,
                                    cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem_kv),
               err);
-    attention_backward_dkv_v2_kernel<QKD, VD, KNW, KBQ, false><<<grid_kv, KNW * WARP_SIZE, smem_kv, st>>>(p);
+    attention_backward_dkv_v2_kernel<QKD, VD, KNW, KBQ, false, MINB><<<grid_kv, KNW * WARP_SIZE, smem_kv, st>>>(p);
     cudaCheck(cudaGetLastError(), err);
+    return 0;
+}
+
+// After attention_backward_dvec_kernel has written D. atomic_dq: version 3 (p.dqacc set).
+// dkv_rows: 32 for att2_dkv_alt's query tiles where it has them, else att2_cfg's.
+template <int QKD, int VD>
+static int backward_map_v2(attn_params p, int atomic_dq, int dkv_rows, star_stream st, star_error *err) {
+    int done;
+    if constexpr (att2_dkv_alt<VD>::has) {
+        if (dkv_rows == att2_dkv_alt<VD>::BQ)
+            done = backward_dkv_launch_v2<QKD, VD, att2_dkv_alt<VD>::BQ, att2_dkv_alt<VD>::MINB>(p, atomic_dq, st, err);
+        else
+            done = backward_dkv_launch_v2<QKD, VD, att2_cfg<VD>::DKV_BQ, 0>(p, atomic_dq, st, err);
+    } else {
+        done = backward_dkv_launch_v2<QKD, VD, att2_cfg<VD>::DKV_BQ, 0>(p, atomic_dq, st, err);
+    }
+    if (done != 0) return done < 0 ? -1 : 0;
 
     constexpr int QNW = att2_cfg<VD>::DQ_NW, BQ = 16 * QNW;
     size_t smem_q = sizeof(floatX) * ((size_t)(BQ + 2 * ATT_BK) * (QKD + ATT_PAD) + (size_t)(BQ + 2 * ATT_BK) * (VD + ATT_PAD));

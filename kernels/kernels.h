@@ -194,6 +194,10 @@ int attention_kernel_version_cuda(star_error *err);
 // 16-row warps it had before (the same bits: for tests and timings); 0 or 32 the
 // default. Value widths 32 and 128 always run 16.
 void attention_forward_rows_per_warp_set_cuda(int rows);
+// Versions 2 and 3's dK/dV pass at value widths 32 and 64 streams 64-row query tiles;
+// 32 streams 32-row ones (128 registers, 2 blocks per SM; the same dk and dv bits: for
+// tests and timings); 0 or 64 the default. Value width 128 always streams 32.
+void attention_backward_dkv_rows_set_cuda(int rows);
 
 // Differential attention (operators/attention.h's diff_attention_*), hd 64 or 128: two
 // score maps over the halves of q and k, out = (1 - lambda_init) headRMS(o1 - lambda_h o2).

@@ -18,7 +18,9 @@
 // bit-reproducible (atomics), its dk and dv are, and are version 2's bits. Any NaN or infinity in an output is an infinite
 // error. Versions 2 and 3's forward also runs with 16-row warps
 // (attention_forward_rows_per_warp_set_cuda(16)): out and lse (differential: out, both
-// maps, lse) must be the default's bits. With no CUDA device the test prints SKIP and
+// maps, lse) must be the default's bits, and their backward with 32-row dK/dV query tiles
+// (attention_backward_dkv_rows_set_cuda(32)): dk and dv (version 2: dq too) must be the
+// default's bits. With no CUDA device the test prints SKIP and
 // exits 77 (ctest: skipped).
 // `test_attention_kernels --time`: forward and backward times and TFLOP/s of the versions
 // at the model shapes (no checks). `--sanitize`: a few cases on versions 3 and 2 only, for
@@ -198,6 +200,23 @@ static void test_attention_gpu(attn_shape s, const float *out, const float *lse,
     CHECK_EQUAL("backward again: dk same bits", got, gk, nkv);
     get_bf16(got, d_dv2, nkv);
     CHECK_EQUAL("backward again: dv same bits", got, gv, nkv);
+
+    // The dK/dV pass with 32-row query tiles: dk and dv are the default's bits, and so is
+    // dq where the dQ kernel forms it (version 3's within the bound, checked above).
+    if (version >= 2) {
+        floatX *d_dq3 = dev_bf16(dq0, nq), *d_dk3 = dev_bf16(dk0, nkv), *d_dv3 = dev_bf16(dv0, nkv);
+        attention_backward_dkv_rows_set_cuda(32);
+        MUST(attention_backward_cuda(d_dq3, d_dk3, d_dv3, scratch, d_dout, d_out, d_lse, d_q, d_k, d_v, s, NULL,
+                                     &kt_err));
+        attention_backward_dkv_rows_set_cuda(0);
+        get_bf16(got, d_dk3, nkv);
+        CHECK_EQUAL("backward dk, 32-row dK/dV tiles: same bits", got, gk, nkv);
+        get_bf16(got, d_dv3, nkv);
+        CHECK_EQUAL("backward dv, 32-row dK/dV tiles: same bits", got, gv, nkv);
+        get_bf16(got, d_dq3, nq);
+        if (version == 2) CHECK_EQUAL("backward dq, 32-row dK/dV tiles: same bits", got, gq, nq);
+        else check_tracked(W_DQ, "backward dq +=, 32-row dK/dV tiles", got, dq, nq, TOL_BF16);
+    }
 }
 
 // Differential attention against operators/attention_diff.c: the saved maps and their
@@ -302,6 +321,27 @@ static void test_diff_attention(int B, int T, int H, int Hkv, int hd, int window
         check_tracked(W_DLAMBDA, "backward dlambda += (fp32, from bf16 maps)", got, dl, H, TOL_DIFF_E2E);
         CHECK(diff_attention_backward_cuda(d_dq, d_dk, d_dv, d_dl, scratch, sb - 1, d_dout, &dsv, d_q, d_k, d_v,
                                            d_lambda, s, NULL, &kt_err) == -1);  // scratch too small
+        if (version >= 2) {  // 32-row dK/dV tiles: the same dk and dv bits (version 2: dq's too)
+            floatX *d_dq3 = dev_bf16(dq0, nq), *d_dk3 = dev_bf16(dk0, nkv), *d_dv3 = dev_bf16(dv0, nkv);
+            float *d_dl3 = dev_f32(dl0, H);
+            attention_backward_dkv_rows_set_cuda(32);
+            MUST(diff_attention_backward_cuda(d_dq3, d_dk3, d_dv3, d_dl3, scratch, sb, d_dout, &dsv, d_q, d_k, d_v,
+                                              d_lambda, s, NULL, &kt_err));
+            attention_backward_dkv_rows_set_cuda(0);
+            get_bf16(g1, d_dk, nkv);
+            get_bf16(got, d_dk3, nkv);
+            CHECK_EQUAL("backward dk, 32-row dK/dV tiles: same bits", g1, got, nkv);
+            get_bf16(g1, d_dv, nkv);
+            get_bf16(got, d_dv3, nkv);
+            CHECK_EQUAL("backward dv, 32-row dK/dV tiles: same bits", g1, got, nkv);
+            get_bf16(got, d_dq3, nq);
+            if (version == 2) {
+                get_bf16(g1, d_dq, nq);
+                CHECK_EQUAL("backward dq, 32-row dK/dV tiles: same bits", g1, got, nq);
+            } else {
+                check_tracked(W_DQ, "backward dq +=, 32-row dK/dV tiles", got, dq, nq, TOL_BF16);
+            }
+        }
     }
     attention_kernel_version_set_cuda(-1);
     kt_release();
@@ -380,6 +420,29 @@ static double now_ms(void) {
     return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
 }
 
+// Milliseconds per call of the forward (which 0) or backward (1), after 2 untimed calls.
+typedef struct {
+    attn_shape s;
+    floatX *q, *k, *v, *out, *dout, *dq, *dk, *dv;
+    float *lse, *scratch;
+} time_bufs;
+
+static double time_ms(const time_bufs *t, int which, int reps) {
+    double t0 = 0;
+    for (int r = -2; r < reps; r++) {
+        if (r == 0) {
+            MUST(star_cuda_sync(NULL, &kt_err));
+            t0 = now_ms();
+        }
+        if (which == 0) MUST(attention_forward_cuda(t->out, t->lse, t->q, t->k, t->v, t->s, NULL, &kt_err));
+        else
+            MUST(attention_backward_cuda(t->dq, t->dk, t->dv, t->scratch, t->dout, t->out, t->lse, t->q, t->k, t->v,
+                                         t->s, NULL, &kt_err));
+    }
+    MUST(star_cuda_sync(NULL, &kt_err));
+    return (now_ms() - t0) / reps;
+}
+
 static void time_attention(pcg32 *rng) {
     static const attn_shape shapes[] = {
         {16, 2048, 8, 8, 64, 0}, {8, 4096, 12, 12, 64, 0}, {8, 4096, 6, 6, 128, 0}, {16, 2048, 16, 16, 32, 0}};
@@ -388,48 +451,38 @@ static void time_attention(pcg32 *rng) {
         attn_shape s = shapes[si];
         long nq = (long)s.B * s.T * s.H * s.hd, nkv = (long)s.B * s.T * s.Hkv * s.hd, nl = (long)s.B * s.H * s.T;
         float *hq = host_random(nq, 2, 1, rng);
-        floatX *q = dev_bf16(hq, nq), *k = dev_bf16(hq, nkv), *v = dev_bf16(hq, nkv), *out = dev_nan_bf16(nq);
-        floatX *dout = dev_bf16(hq, nq), *dq = dev_bf16(hq, nq), *dk = dev_bf16(hq, nkv), *dv = dev_bf16(hq, nkv);
-        float *lse = (float *)dev_alloc(sizeof(float) * nl);
-        float *scratch = (float *)dev_alloc(sizeof(float) * attention_backward_scratch_floats(s));
+        time_bufs t = {s, dev_bf16(hq, nq), dev_bf16(hq, nkv), dev_bf16(hq, nkv), dev_nan_bf16(nq), dev_bf16(hq, nq),
+                       dev_bf16(hq, nq), dev_bf16(hq, nkv), dev_bf16(hq, nkv), (float *)dev_alloc(sizeof(float) * nl),
+                       (float *)dev_alloc(sizeof(float) * attention_backward_scratch_floats(s))};
         double flops = 2.0 * s.B * s.H * (double)s.T * s.T * s.hd;
         double ms[4][2];
         for (int ver = 1; ver <= 3; ver++) {
             attention_kernel_version_set_cuda(ver);
-            for (int which = 0; which < 2; which++) {
-                for (int r = -2; r < reps; r++) {
-                    if (r == 0) {
-                        MUST(star_cuda_sync(NULL, &kt_err));
-                        ms[ver][which] = now_ms();
-                    }
-                    if (which == 0) MUST(attention_forward_cuda(out, lse, q, k, v, s, NULL, &kt_err));
-                    else MUST(attention_backward_cuda(dq, dk, dv, scratch, dout, out, lse, q, k, v, s, NULL, &kt_err));
-                }
-                MUST(star_cuda_sync(NULL, &kt_err));
-                ms[ver][which] = (now_ms() - ms[ver][which]) / reps;
-            }
+            for (int which = 0; which < 2; which++) ms[ver][which] = time_ms(&t, which, reps);
             printf("v%d B%d T%d H%d hd%d: forward %.3f ms (%.0f TFLOP/s), backward %.3f ms (%.0f TFLOP/s)\n", ver,
                    s.B, s.T, s.H, s.hd, ms[ver][0], flops / ms[ver][0] * 1e-9, ms[ver][1],
                    2.5 * flops / ms[ver][1] * 1e-9);
         }
-        // Version 2's forward with the 16-row warps it had before 32-row ones.
+        // Version 2's forward with the 16-row warps it had before 32-row ones; versions 2
+        // and 3's backward with 32-row dK/dV query tiles (2 blocks per SM).
         attention_kernel_version_set_cuda(2);
         attention_forward_rows_per_warp_set_cuda(16);
-        double f16 = 0;
-        for (int r = -2; r < reps; r++) {
-            if (r == 0) {
-                MUST(star_cuda_sync(NULL, &kt_err));
-                f16 = now_ms();
-            }
-            MUST(attention_forward_cuda(out, lse, q, k, v, s, NULL, &kt_err));
-        }
-        MUST(star_cuda_sync(NULL, &kt_err));
-        f16 = (now_ms() - f16) / reps;
+        double f16 = time_ms(&t, 0, reps);
         attention_forward_rows_per_warp_set_cuda(0);
-        printf("v2 forward with 16-row warps: %.3f ms (%.0f TFLOP/s)\n", f16, flops / f16 * 1e-9);
+        double b32[4] = {0};
+        attention_backward_dkv_rows_set_cuda(32);
+        for (int ver = 2; ver <= 3; ver++) {
+            attention_kernel_version_set_cuda(ver);
+            b32[ver] = time_ms(&t, 1, reps);
+        }
+        attention_backward_dkv_rows_set_cuda(0);
+        printf("v2 forward with 16-row warps: %.3f ms (%.0f TFLOP/s); backward with 32-row dK/dV tiles: v2 %.3f ms "
+               "(%.0f TFLOP/s), v3 %.3f ms (%.0f TFLOP/s)\n",
+               f16, flops / f16 * 1e-9, b32[2], 2.5 * flops / b32[2] * 1e-9, b32[3], 2.5 * flops / b32[3] * 1e-9);
         printf("  v2 / v1 speed-up: forward %.2fx, backward %.2fx; v3 / v2 backward %.2fx; v2 forward 32- / 16-row "
-               "warps %.2fx\n",
-               ms[1][0] / ms[2][0], ms[1][1] / ms[2][1], ms[2][1] / ms[3][1], f16 / ms[2][0]);
+               "warps %.2fx; backward 32- / 64-row dK/dV tiles v2 %.2fx, v3 %.2fx\n",
+               ms[1][0] / ms[2][0], ms[1][1] / ms[2][1], ms[2][1] / ms[3][1], f16 / ms[2][0], ms[2][1] / b32[2],
+               ms[3][1] / b32[3]);
         kt_release();
     }
     attention_kernel_version_set_cuda(-1);
