@@ -442,6 +442,10 @@ void attention_forward_rows_per_warp_set_cuda(int rows) { attn_fwd_rows_per_warp
 static int attn_dkv_rows = 0;
 void attention_backward_dkv_rows_set_cuda(int rows) { attn_dkv_rows = rows == 32 || rows == 64 ? rows : 0; }
 
+// Version 2's dQ kernel at value widths up to 64: 1 block of 8 warps per SM (default) or 2.
+static int attn_dq_blocks = 0;
+void attention_backward_dq_blocks_set_cuda(int blocks) { attn_dq_blocks = blocks == 1 || blocks == 2 ? blocks : 0; }
+
 // 0 or 1 from environment variable name (unset or empty: 0); -1 with err otherwise.
 static int env_flag(const char *name, const char *what, star_error *err) {
     const char *v = getenv(name);
@@ -519,7 +523,7 @@ static int backward_map(attn_params p, star_stream st, star_error *err) {
     attention_backward_dvec_kernel<<<(unsigned)((rows + rows_per_block - 1) / rows_per_block),
                                      rows_per_block * WARP_SIZE, 0, st>>>(p, VD);
     cudaCheck(cudaGetLastError(), err);
-    if (version >= 2) return backward_map_v2<QKD, VD>(p, version == 3, attn_dkv_rows, st, err);
+    if (version >= 2) return backward_map_v2<QKD, VD>(p, version == 3, attn_dkv_rows, attn_dq_blocks, st, err);
 
     constexpr int BQ = dkv_tile<VD>::BQ;
     size_t smem_kv = sizeof(floatX) * ((size_t)(ATT_BK + BQ) * (QKD + ATT_PAD) + (size_t)(ATT_BK + BQ) * (VD + ATT_PAD)) +

@@ -43,6 +43,14 @@ struct att2_dkv_alt {
     static constexpr bool has = VD <= 64;
     static constexpr int BQ = 32, MINB = 2;
 };
+// The dQ kernel's other shape at value widths up to 64 (attention_backward_dq_blocks_set_cuda
+// (2)): the same code held to 128 registers (at hd 64 16 bytes of spills), so 2 blocks of 8
+// warps share an SM. Same arithmetic, same bits.
+template <int VD>
+struct att2_dq_alt {
+    static constexpr bool has = VD <= 64;
+    static constexpr int MINB = 2;
+};
 // The forward's block: 128 query rows as NW warps of MT row tiles. 16-row warps: 1 block
 // per SM (2 would cap registers at 128 and ptxas spills at hd 64); 32-row warps: 4 warps
 // and 2 blocks per SM.
@@ -368,8 +376,8 @@ __global__ void __launch_bounds__(NW *WARP_SIZE, MINB) attention_backward_dkv_v2
 // Block = (BQ = 16 NW queries, head, batch), the forward's key loop (double-buffered),
 // recomputing P and dP; dQ += scale dS K. Shared memory: Q [BQ][LQ], dO [BQ][LV],
 // K [2][ATT_BK][LQ], V [2][ATT_BK][LV]; lse and D of the thread's two rows in registers.
-template <int QKD, int VD, int NW>
-__global__ void __launch_bounds__(NW *WARP_SIZE) attention_backward_dq_v2_kernel(attn_params p) {
+template <int QKD, int VD, int NW, int MINB = 0>
+__global__ void __launch_bounds__(NW *WARP_SIZE, MINB) attention_backward_dq_v2_kernel(attn_params p) {
     constexpr int BQ = 16 * NW, BK = ATT_BK, NT = NW * WARP_SIZE;
     constexpr int LQ = QKD + ATT_PAD, LV = VD + ATT_PAD;
     extern __shared__ __align__(16) unsigned char smem[];
@@ -503,10 +511,25 @@ static int backward_dkv_launch_v2(attn_params p, int atomic_dq, star_stream st, 
     return 0;
 }
 
+template <int QKD, int VD, int MINB>
+static int backward_dq_launch_v2(attn_params p, star_stream st, star_error *err) {
+    constexpr int QNW = att2_cfg<VD>::DQ_NW, BQ = 16 * QNW;
+    size_t smem_q = sizeof(floatX) * ((size_t)(BQ + 2 * ATT_BK) * (QKD + ATT_PAD) + (size_t)(BQ + 2 * ATT_BK) * (VD + ATT_PAD));
+    cudaCheck(cudaFuncSetAttribute(attention_backward_dq_v2_kernel<QKD, VD, QNW, MINB>,
+                                   cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem_q),
+              err);
+    dim3 grid_q((p.T + BQ - 1) / BQ, p.H, p.B);
+    attention_backward_dq_v2_kernel<QKD, VD, QNW, MINB><<<grid_q, QNW * WARP_SIZE, smem_q, st>>>(p);
+    cudaCheck(cudaGetLastError(), err);
+    return 0;
+}
+
 // After attention_backward_dvec_kernel has written D. atomic_dq: version 3 (p.dqacc set).
-// dkv_rows: 32 for att2_dkv_alt's query tiles where it has them, else att2_cfg's.
+// dkv_rows: 32 for att2_dkv_alt's query tiles where it has them, else att2_cfg's;
+// dq_blocks: 2 for att2_dq_alt's dQ kernel where it has it.
 template <int QKD, int VD>
-static int backward_map_v2(attn_params p, int atomic_dq, int dkv_rows, star_stream st, star_error *err) {
+static int backward_map_v2(attn_params p, int atomic_dq, int dkv_rows, int dq_blocks, star_stream st,
+                           star_error *err) {
     int done;
     if constexpr (att2_dkv_alt<VD>::has) {
         if (dkv_rows == att2_dkv_alt<VD>::BQ)
@@ -517,16 +540,10 @@ static int backward_map_v2(attn_params p, int atomic_dq, int dkv_rows, star_stre
         done = backward_dkv_launch_v2<QKD, VD, att2_cfg<VD>::DKV_BQ, 0>(p, atomic_dq, st, err);
     }
     if (done != 0) return done < 0 ? -1 : 0;
-
-    constexpr int QNW = att2_cfg<VD>::DQ_NW, BQ = 16 * QNW;
-    size_t smem_q = sizeof(floatX) * ((size_t)(BQ + 2 * ATT_BK) * (QKD + ATT_PAD) + (size_t)(BQ + 2 * ATT_BK) * (VD + ATT_PAD));
-    cudaCheck(cudaFuncSetAttribute(attention_backward_dq_v2_kernel<QKD, VD, QNW>,
-                                   cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem_q),
-              err);
-    dim3 grid_q((p.T + BQ - 1) / BQ, p.H, p.B);
-    attention_backward_dq_v2_kernel<QKD, VD, QNW><<<grid_q, QNW * WARP_SIZE, smem_q, st>>>(p);
-    cudaCheck(cudaGetLastError(), err);
-    return 0;
+    if constexpr (att2_dq_alt<VD>::has) {
+        if (dq_blocks == att2_dq_alt<VD>::MINB) return backward_dq_launch_v2<QKD, VD, att2_dq_alt<VD>::MINB>(p, st, err);
+    }
+    return backward_dq_launch_v2<QKD, VD, 0>(p, st, err);
 }
 
 #endif

@@ -198,6 +198,10 @@ void attention_forward_rows_per_warp_set_cuda(int rows);
 // 32 streams 32-row ones (128 registers, 2 blocks per SM; the same dk and dv bits: for
 // tests and timings); 0 or 64 the default. Value width 128 always streams 32.
 void attention_backward_dkv_rows_set_cuda(int rows);
+// Version 2's dQ kernel at value widths 32 and 64 runs 1 block of 8 warps per SM; 2 holds
+// it to 128 registers so that 2 share an SM (the same bits: for tests and timings); 0 or
+// 1 the default.
+void attention_backward_dq_blocks_set_cuda(int blocks);
 
 // Differential attention (operators/attention.h's diff_attention_*), hd 64 or 128: two
 // score maps over the halves of q and k, out = (1 - lambda_init) headRMS(o1 - lambda_h o2).

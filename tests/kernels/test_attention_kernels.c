@@ -201,21 +201,31 @@ static void test_attention_gpu(attn_shape s, const float *out, const float *lse,
     get_bf16(got, d_dv2, nkv);
     CHECK_EQUAL("backward again: dv same bits", got, gv, nkv);
 
-    // The dK/dV pass with 32-row query tiles: dk and dv are the default's bits, and so is
-    // dq where the dQ kernel forms it (version 3's within the bound, checked above).
+    // The backward's other kernel shapes (32-row dK/dV query tiles; the dQ kernel at 2
+    // blocks per SM): dk and dv are the default's bits, and so is dq where the dQ kernel
+    // forms it (version 3's within the bound).
     if (version >= 2) {
-        floatX *d_dq3 = dev_bf16(dq0, nq), *d_dk3 = dev_bf16(dk0, nkv), *d_dv3 = dev_bf16(dv0, nkv);
-        attention_backward_dkv_rows_set_cuda(32);
-        MUST(attention_backward_cuda(d_dq3, d_dk3, d_dv3, scratch, d_dout, d_out, d_lse, d_q, d_k, d_v, s, NULL,
-                                     &kt_err));
-        attention_backward_dkv_rows_set_cuda(0);
-        get_bf16(got, d_dk3, nkv);
-        CHECK_EQUAL("backward dk, 32-row dK/dV tiles: same bits", got, gk, nkv);
-        get_bf16(got, d_dv3, nkv);
-        CHECK_EQUAL("backward dv, 32-row dK/dV tiles: same bits", got, gv, nkv);
-        get_bf16(got, d_dq3, nq);
-        if (version == 2) CHECK_EQUAL("backward dq, 32-row dK/dV tiles: same bits", got, gq, nq);
-        else check_tracked(W_DQ, "backward dq +=, 32-row dK/dV tiles", got, dq, nq, TOL_BF16);
+        for (int alt = 0; alt < 2; alt++) {
+            floatX *d_dq3 = dev_bf16(dq0, nq), *d_dk3 = dev_bf16(dk0, nkv), *d_dv3 = dev_bf16(dv0, nkv);
+            if (alt == 0) attention_backward_dkv_rows_set_cuda(32);
+            else attention_backward_dq_blocks_set_cuda(2);
+            MUST(attention_backward_cuda(d_dq3, d_dk3, d_dv3, scratch, d_dout, d_out, d_lse, d_q, d_k, d_v, s, NULL,
+                                         &kt_err));
+            attention_backward_dkv_rows_set_cuda(0);
+            attention_backward_dq_blocks_set_cuda(0);
+            const char *what = alt == 0 ? "32-row dK/dV tiles" : "dQ at 2 blocks per SM";
+            char name[96];
+            get_bf16(got, d_dk3, nkv);
+            snprintf(name, sizeof name, "backward dk, %s: same bits", what);
+            CHECK_EQUAL(name, got, gk, nkv);
+            get_bf16(got, d_dv3, nkv);
+            snprintf(name, sizeof name, "backward dv, %s: same bits", what);
+            CHECK_EQUAL(name, got, gv, nkv);
+            get_bf16(got, d_dq3, nq);
+            snprintf(name, sizeof name, "backward dq, %s%s", what, version == 2 ? ": same bits" : "");
+            if (version == 2) CHECK_EQUAL(name, got, gq, nq);
+            else check_tracked(W_DQ, name, got, dq, nq, TOL_BF16);
+        }
     }
 }
 
@@ -321,25 +331,35 @@ static void test_diff_attention(int B, int T, int H, int Hkv, int hd, int window
         check_tracked(W_DLAMBDA, "backward dlambda += (fp32, from bf16 maps)", got, dl, H, TOL_DIFF_E2E);
         CHECK(diff_attention_backward_cuda(d_dq, d_dk, d_dv, d_dl, scratch, sb - 1, d_dout, &dsv, d_q, d_k, d_v,
                                            d_lambda, s, NULL, &kt_err) == -1);  // scratch too small
-        if (version >= 2) {  // 32-row dK/dV tiles: the same dk and dv bits (version 2: dq's too)
-            floatX *d_dq3 = dev_bf16(dq0, nq), *d_dk3 = dev_bf16(dk0, nkv), *d_dv3 = dev_bf16(dv0, nkv);
-            float *d_dl3 = dev_f32(dl0, H);
-            attention_backward_dkv_rows_set_cuda(32);
-            MUST(diff_attention_backward_cuda(d_dq3, d_dk3, d_dv3, d_dl3, scratch, sb, d_dout, &dsv, d_q, d_k, d_v,
-                                              d_lambda, s, NULL, &kt_err));
-            attention_backward_dkv_rows_set_cuda(0);
-            get_bf16(g1, d_dk, nkv);
-            get_bf16(got, d_dk3, nkv);
-            CHECK_EQUAL("backward dk, 32-row dK/dV tiles: same bits", g1, got, nkv);
-            get_bf16(g1, d_dv, nkv);
-            get_bf16(got, d_dv3, nkv);
-            CHECK_EQUAL("backward dv, 32-row dK/dV tiles: same bits", g1, got, nkv);
-            get_bf16(got, d_dq3, nq);
-            if (version == 2) {
-                get_bf16(g1, d_dq, nq);
-                CHECK_EQUAL("backward dq, 32-row dK/dV tiles: same bits", g1, got, nq);
-            } else {
-                check_tracked(W_DQ, "backward dq +=, 32-row dK/dV tiles", got, dq, nq, TOL_BF16);
+        if (version >= 2) {  // the backward's other kernel shapes: the same dk and dv bits (version 2: dq's too)
+            for (int alt = 0; alt < 2; alt++) {
+                floatX *d_dq3 = dev_bf16(dq0, nq), *d_dk3 = dev_bf16(dk0, nkv), *d_dv3 = dev_bf16(dv0, nkv);
+                float *d_dl3 = dev_f32(dl0, H);
+                if (alt == 0) attention_backward_dkv_rows_set_cuda(32);
+                else attention_backward_dq_blocks_set_cuda(2);
+                MUST(diff_attention_backward_cuda(d_dq3, d_dk3, d_dv3, d_dl3, scratch, sb, d_dout, &dsv, d_q, d_k, d_v,
+                                                  d_lambda, s, NULL, &kt_err));
+                attention_backward_dkv_rows_set_cuda(0);
+                attention_backward_dq_blocks_set_cuda(0);
+                const char *what = alt == 0 ? "32-row dK/dV tiles" : "dQ at 2 blocks per SM";
+                char name[96];
+                get_bf16(g1, d_dk, nkv);
+                get_bf16(got, d_dk3, nkv);
+                snprintf(name, sizeof name, "backward dk, %s: same bits", what);
+                CHECK_EQUAL(name, g1, got, nkv);
+                get_bf16(g1, d_dv, nkv);
+                get_bf16(got, d_dv3, nkv);
+                snprintf(name, sizeof name, "backward dv, %s: same bits", what);
+                CHECK_EQUAL(name, g1, got, nkv);
+                get_bf16(got, d_dq3, nq);
+                if (version == 2) {
+                    get_bf16(g1, d_dq, nq);
+                    snprintf(name, sizeof name, "backward dq, %s: same bits", what);
+                    CHECK_EQUAL(name, g1, got, nq);
+                } else {
+                    snprintf(name, sizeof name, "backward dq +=, %s", what);
+                    check_tracked(W_DQ, name, got, dq, nq, TOL_BF16);
+                }
             }
         }
     }
@@ -475,14 +495,23 @@ static void time_attention(pcg32 *rng) {
             attention_kernel_version_set_cuda(ver);
             b32[ver] = time_ms(&t, 1, reps);
         }
+        // Version 2's dQ kernel at 2 blocks per SM, alone and with the 32-row dK/dV tiles.
+        attention_kernel_version_set_cuda(2);
+        attention_backward_dq_blocks_set_cuda(2);
+        double both = time_ms(&t, 1, reps);
         attention_backward_dkv_rows_set_cuda(0);
+        double dq2 = time_ms(&t, 1, reps);
+        attention_backward_dq_blocks_set_cuda(0);
+        double tf = 2.5 * flops * 1e-9;
         printf("v2 forward with 16-row warps: %.3f ms (%.0f TFLOP/s); backward with 32-row dK/dV tiles: v2 %.3f ms "
-               "(%.0f TFLOP/s), v3 %.3f ms (%.0f TFLOP/s)\n",
-               f16, flops / f16 * 1e-9, b32[2], 2.5 * flops / b32[2] * 1e-9, b32[3], 2.5 * flops / b32[3] * 1e-9);
+               "(%.0f TFLOP/s), v3 %.3f ms (%.0f); v2 with dQ at 2 blocks per SM %.3f ms (%.0f), with both %.3f ms "
+               "(%.0f)\n",
+               f16, flops / f16 * 1e-9, b32[2], tf / b32[2], b32[3], tf / b32[3], dq2, tf / dq2, both, tf / both);
         printf("  v2 / v1 speed-up: forward %.2fx, backward %.2fx; v3 / v2 backward %.2fx; v2 forward 32- / 16-row "
-               "warps %.2fx; backward 32- / 64-row dK/dV tiles v2 %.2fx, v3 %.2fx\n",
+               "warps %.2fx; backward 32- / 64-row dK/dV tiles v2 %.2fx, v3 %.2fx; v2 dQ 2 / 1 blocks per SM %.2fx, "
+               "both %.2fx\n",
                ms[1][0] / ms[2][0], ms[1][1] / ms[2][1], ms[2][1] / ms[3][1], f16 / ms[2][0], ms[2][1] / b32[2],
-               ms[3][1] / b32[3]);
+               ms[3][1] / b32[3], ms[2][1] / dq2, ms[2][1] / both);
         kt_release();
     }
     attention_kernel_version_set_cuda(-1);
