@@ -437,12 +437,13 @@ void attention_kernel_version_set_cuda(int version) { attn_version_mode = versio
 static int attn_fwd_rows_per_warp = 0;
 void attention_forward_rows_per_warp_set_cuda(int rows) { attn_fwd_rows_per_warp = rows == 16 || rows == 32 ? rows : 0; }
 
-// Versions 2 and 3's dK/dV pass at value widths up to 64: 64-row query tiles (default) or
-// 32 (2 blocks per SM; the same dk and dv bits).
+// Versions 2 and 3's dK/dV pass at value widths up to 64: 32-row query tiles (2 blocks per
+// SM) or 64, the same dk and dv bits; 0 the default (backward_map_v2).
 static int attn_dkv_rows = 0;
 void attention_backward_dkv_rows_set_cuda(int rows) { attn_dkv_rows = rows == 32 || rows == 64 ? rows : 0; }
 
-// Version 2's dQ kernel at value widths up to 64: 1 block of 8 warps per SM (default) or 2.
+// Version 2's dQ kernel at value widths up to 64: 2 blocks of 8 warps per SM or 1, the same
+// bits; 0 the default (backward_map_v2).
 static int attn_dq_blocks = 0;
 void attention_backward_dq_blocks_set_cuda(int blocks) { attn_dq_blocks = blocks == 1 || blocks == 2 ? blocks : 0; }
 

@@ -530,6 +530,11 @@ static int backward_dq_launch_v2(attn_params p, star_stream st, star_error *err)
 template <int QKD, int VD>
 static int backward_map_v2(attn_params p, int atomic_dq, int dkv_rows, int dq_blocks, star_stream st,
                            star_error *err) {
+    // The defaults, from H200 timings (kernels/NOTES.md): at value widths 32 and 64, 32-row
+    // dK/dV tiles and the dQ kernel at 2 blocks per SM (version 2's backward 1.12-1.15x);
+    // version 3 keeps 64-row tiles at value width 32 (0.97x there).
+    if (dkv_rows == 0) dkv_rows = VD == 64 || (VD == 32 && !atomic_dq) ? 32 : 64;
+    if (dq_blocks == 0) dq_blocks = VD <= 64 ? 2 : 1;
     int done;
     if constexpr (att2_dkv_alt<VD>::has) {
         if (dkv_rows == att2_dkv_alt<VD>::BQ)

@@ -194,13 +194,14 @@ int attention_kernel_version_cuda(star_error *err);
 // 16-row warps it had before (the same bits: for tests and timings); 0 or 32 the
 // default. Value widths 32 and 128 always run 16.
 void attention_forward_rows_per_warp_set_cuda(int rows);
-// Versions 2 and 3's dK/dV pass at value widths 32 and 64 streams 64-row query tiles;
-// 32 streams 32-row ones (128 registers, 2 blocks per SM; the same dk and dv bits: for
-// tests and timings); 0 or 64 the default. Value width 128 always streams 32.
+// Versions 2 and 3's dK/dV pass at value widths 32 and 64: rows 32 streams 32-row query
+// tiles (128 registers, 2 blocks per SM), 64 streams 64-row ones (1 block per SM), with the
+// same dk and dv bits (for tests and timings); 0 the default: 32, but 64 for version 3 at
+// value width 32. Value width 128 always streams 32.
 void attention_backward_dkv_rows_set_cuda(int rows);
-// Version 2's dQ kernel at value widths 32 and 64 runs 1 block of 8 warps per SM; 2 holds
-// it to 128 registers so that 2 share an SM (the same bits: for tests and timings); 0 or
-// 1 the default.
+// Version 2's dQ kernel at value widths 32 and 64: blocks 2 holds it to 128 registers so
+// that 2 blocks of 8 warps share an SM, 1 lets it use more and run alone, with the same
+// bits (for tests and timings); 0 the default, 2.
 void attention_backward_dq_blocks_set_cuda(int blocks);
 
 // Differential attention (operators/attention.h's diff_attention_*), hd 64 or 128: two

@@ -18,9 +18,9 @@
 // bit-reproducible (atomics), its dk and dv are, and are version 2's bits. Any NaN or infinity in an output is an infinite
 // error. Versions 2 and 3's forward also runs with 16-row warps
 // (attention_forward_rows_per_warp_set_cuda(16)): out and lse (differential: out, both
-// maps, lse) must be the default's bits, and their backward with 32-row dK/dV query tiles
-// (attention_backward_dkv_rows_set_cuda(32)): dk and dv (version 2: dq too) must be the
-// default's bits. With no CUDA device the test prints SKIP and
+// maps, lse) must be the default's bits, and their backward with each kernel shape set
+// explicitly (32- and 64-row dK/dV query tiles, the dQ kernel at 1 and 2 blocks per SM:
+// bwd_shapes): dk and dv (version 2: dq too) must be the default's bits. With no CUDA device the test prints SKIP and
 // exits 77 (ctest: skipped).
 // `test_attention_kernels --time`: forward and backward times and TFLOP/s of the versions
 // at the model shapes (no checks). `--sanitize`: a few cases on versions 3 and 2 only, for
@@ -144,6 +144,23 @@ static void check_forward_rows(attn_shape s, const floatX *d_out, const float *d
     CHECK_EQUAL("forward lse, 16-row warps: same bits", a, b, nl);
 }
 
+// The backward's kernel shapes, each set explicitly (the default is one of them at every
+// value width and version): dK/dV query tiles of 32 or 64 rows, the dQ kernel at 1 or 2
+// blocks per SM.
+static const struct {
+    int dkv_rows, dq_blocks;
+    const char *what;
+} bwd_shapes[] = {{32, 0, "32-row dK/dV tiles"},
+                  {64, 0, "64-row dK/dV tiles"},
+                  {0, 1, "dQ at 1 block per SM"},
+                  {0, 2, "dQ at 2 blocks per SM"}};
+enum { N_BWD_SHAPES = sizeof bwd_shapes / sizeof bwd_shapes[0] };
+
+static void bwd_shape_set(int i) {
+    attention_backward_dkv_rows_set_cuda(bwd_shapes[i].dkv_rows);
+    attention_backward_dq_blocks_set_cuda(bwd_shapes[i].dq_blocks);
+}
+
 // One version's forward and backward on the device against the CPU's results.
 static void test_attention_gpu(attn_shape s, const float *out, const float *lse, const float *dout, const float *dq,
                                const float *dk, const float *dv, const float *dq0, const float *dk0, const float *dv0,
@@ -205,15 +222,14 @@ static void test_attention_gpu(attn_shape s, const float *out, const float *lse,
     // blocks per SM): dk and dv are the default's bits, and so is dq where the dQ kernel
     // forms it (version 3's within the bound).
     if (version >= 2) {
-        for (int alt = 0; alt < 2; alt++) {
+        for (int alt = 0; alt < N_BWD_SHAPES; alt++) {
             floatX *d_dq3 = dev_bf16(dq0, nq), *d_dk3 = dev_bf16(dk0, nkv), *d_dv3 = dev_bf16(dv0, nkv);
-            if (alt == 0) attention_backward_dkv_rows_set_cuda(32);
-            else attention_backward_dq_blocks_set_cuda(2);
+            bwd_shape_set(alt);
             MUST(attention_backward_cuda(d_dq3, d_dk3, d_dv3, scratch, d_dout, d_out, d_lse, d_q, d_k, d_v, s, NULL,
                                          &kt_err));
             attention_backward_dkv_rows_set_cuda(0);
             attention_backward_dq_blocks_set_cuda(0);
-            const char *what = alt == 0 ? "32-row dK/dV tiles" : "dQ at 2 blocks per SM";
+            const char *what = bwd_shapes[alt].what;
             char name[96];
             get_bf16(got, d_dk3, nkv);
             snprintf(name, sizeof name, "backward dk, %s: same bits", what);
@@ -332,16 +348,15 @@ static void test_diff_attention(int B, int T, int H, int Hkv, int hd, int window
         CHECK(diff_attention_backward_cuda(d_dq, d_dk, d_dv, d_dl, scratch, sb - 1, d_dout, &dsv, d_q, d_k, d_v,
                                            d_lambda, s, NULL, &kt_err) == -1);  // scratch too small
         if (version >= 2) {  // the backward's other kernel shapes: the same dk and dv bits (version 2: dq's too)
-            for (int alt = 0; alt < 2; alt++) {
+            for (int alt = 0; alt < N_BWD_SHAPES; alt++) {
                 floatX *d_dq3 = dev_bf16(dq0, nq), *d_dk3 = dev_bf16(dk0, nkv), *d_dv3 = dev_bf16(dv0, nkv);
                 float *d_dl3 = dev_f32(dl0, H);
-                if (alt == 0) attention_backward_dkv_rows_set_cuda(32);
-                else attention_backward_dq_blocks_set_cuda(2);
+                bwd_shape_set(alt);
                 MUST(diff_attention_backward_cuda(d_dq3, d_dk3, d_dv3, d_dl3, scratch, sb, d_dout, &dsv, d_q, d_k, d_v,
                                                   d_lambda, s, NULL, &kt_err));
                 attention_backward_dkv_rows_set_cuda(0);
                 attention_backward_dq_blocks_set_cuda(0);
-                const char *what = alt == 0 ? "32-row dK/dV tiles" : "dQ at 2 blocks per SM";
+                const char *what = bwd_shapes[alt].what;
                 char name[96];
                 get_bf16(g1, d_dk, nkv);
                 get_bf16(got, d_dk3, nkv);
@@ -484,34 +499,38 @@ static void time_attention(pcg32 *rng) {
                    2.5 * flops / ms[ver][1] * 1e-9);
         }
         // Version 2's forward with the 16-row warps it had before 32-row ones; versions 2
-        // and 3's backward with 32-row dK/dV query tiles (2 blocks per SM).
+        // and 3's backward with the kernel shapes they had before the default's (64-row
+        // dK/dV query tiles; version 2's dQ kernel at 1 block per SM), and each change alone.
         attention_kernel_version_set_cuda(2);
         attention_forward_rows_per_warp_set_cuda(16);
         double f16 = time_ms(&t, 0, reps);
         attention_forward_rows_per_warp_set_cuda(0);
-        double b32[4] = {0};
-        attention_backward_dkv_rows_set_cuda(32);
+        double old[4] = {0};
+        attention_backward_dkv_rows_set_cuda(64);
+        attention_backward_dq_blocks_set_cuda(1);
         for (int ver = 2; ver <= 3; ver++) {
             attention_kernel_version_set_cuda(ver);
-            b32[ver] = time_ms(&t, 1, reps);
+            old[ver] = time_ms(&t, 1, reps);
         }
-        // Version 2's dQ kernel at 2 blocks per SM, alone and with the 32-row dK/dV tiles.
         attention_kernel_version_set_cuda(2);
+        attention_backward_dkv_rows_set_cuda(32);
+        double rows32 = time_ms(&t, 1, reps);
+        attention_backward_dkv_rows_set_cuda(64);
         attention_backward_dq_blocks_set_cuda(2);
-        double both = time_ms(&t, 1, reps);
+        double blocks2 = time_ms(&t, 1, reps);
         attention_backward_dkv_rows_set_cuda(0);
-        double dq2 = time_ms(&t, 1, reps);
         attention_backward_dq_blocks_set_cuda(0);
         double tf = 2.5 * flops * 1e-9;
-        printf("v2 forward with 16-row warps: %.3f ms (%.0f TFLOP/s); backward with 32-row dK/dV tiles: v2 %.3f ms "
-               "(%.0f TFLOP/s), v3 %.3f ms (%.0f); v2 with dQ at 2 blocks per SM %.3f ms (%.0f), with both %.3f ms "
-               "(%.0f)\n",
-               f16, flops / f16 * 1e-9, b32[2], tf / b32[2], b32[3], tf / b32[3], dq2, tf / dq2, both, tf / both);
+        printf("v2 forward with 16-row warps: %.3f ms (%.0f TFLOP/s); backward with 64-row dK/dV tiles and dQ at 1 "
+               "block per SM: v2 %.3f ms (%.0f TFLOP/s), v3 %.3f ms (%.0f); v2 with 32-row tiles only %.3f ms (%.0f), "
+               "with dQ at 2 blocks only %.3f ms (%.0f)\n",
+               f16, flops / f16 * 1e-9, old[2], tf / old[2], old[3], tf / old[3], rows32, tf / rows32, blocks2,
+               tf / blocks2);
         printf("  v2 / v1 speed-up: forward %.2fx, backward %.2fx; v3 / v2 backward %.2fx; v2 forward 32- / 16-row "
-               "warps %.2fx; backward 32- / 64-row dK/dV tiles v2 %.2fx, v3 %.2fx; v2 dQ 2 / 1 blocks per SM %.2fx, "
-               "both %.2fx\n",
-               ms[1][0] / ms[2][0], ms[1][1] / ms[2][1], ms[2][1] / ms[3][1], f16 / ms[2][0], ms[2][1] / b32[2],
-               ms[3][1] / b32[3], ms[2][1] / dq2, ms[2][1] / both);
+               "warps %.2fx; backward default / before v2 %.2fx, v3 %.2fx (v2 32-row tiles only %.2fx, dQ at 2 "
+               "blocks only %.2fx)\n",
+               ms[1][0] / ms[2][0], ms[1][1] / ms[2][1], ms[2][1] / ms[3][1], f16 / ms[2][0], old[2] / ms[2][1],
+               old[3] / ms[3][1], old[2] / rows32, old[2] / blocks2);
         kt_release();
     }
     attention_kernel_version_set_cuda(-1);
