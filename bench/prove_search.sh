@@ -7,7 +7,7 @@
 #   bench/prove_search.sh [STAR] [--scale full|tiny] [--out DIR] [--budget-s N]
 #                         [--plan three|pairs] [--backend cpu|cuda] [--threads N]
 #                         [--retrain-seeds N] [--retrain-steps N] [--corpus gcide|fortunes]
-#                         [--rungs N,N,...]
+#                         [--rungs N,N,...] [--jobs N]
 #
 # STAR: the star binary (default build/star). --scale full (default) runs the committed
 # configs/prove/*.yaml as they are (width 256, 12 to 16 LIVs, population 16, 10
@@ -49,8 +49,12 @@
 # Resumable: a second invocation with the same --out continues every search with
 # `star search --resume`, skips every finished retraining and rewrites the summary; a
 # kill at any moment loses at most the candidate or retraining in progress.
+# --jobs N (default 1): up to N trainings at once: the plan's searches side by side (up
+# to N of them) and N retrainings at a time. Each training gives the same result as
+# alone (the same bits); only wall times change. Worth it where one small training
+# leaves the GPU mostly idle (docs/results.md, "Cost, measured").
 # --budget-s N stops before N seconds have passed (a search is stopped with SIGTERM, a
-# retraining is not started when the last one took longer than what is left), leaving
+# retraining is not started when the longest so far took longer than what is left), leaving
 # everything resumable, and exits 3.
 #
 # Exit status: 0 the summary is written; 3 stopped at --budget-s (run again to go on);
@@ -61,7 +65,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(dirname "$HERE")
 STAR=build/star
 if [ $# -gt 0 ] && [ "${1#-}" = "$1" ]; then STAR=$1; shift; fi
-SCALE=full OUT="" BUDGET_S="" PLAN=three BACKEND="" THREADS="" RETRAIN_SEEDS=3 RETRAIN_STEPS_OPT="" CORPUS_NAME=gcide RUNGS=""
+SCALE=full OUT="" BUDGET_S="" PLAN=three BACKEND="" THREADS="" RETRAIN_SEEDS=3 RETRAIN_STEPS_OPT="" CORPUS_NAME=gcide RUNGS="" JOBS=1
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -75,6 +79,7 @@ while [ $# -gt 0 ]; do
         --retrain-steps) RETRAIN_STEPS_OPT=${2:-}; shift 2 || usage ;;
         --corpus) CORPUS_NAME=${2:-}; shift 2 || usage ;;
         --rungs) RUNGS=${2:-}; shift 2 || usage ;;
+        --jobs) JOBS=${2:-}; shift 2 || usage ;;
         -h|--help) usage ;;
         *) echo "prove_search: error: unknown option '$1' (see --help)" >&2; exit 2 ;;
     esac
@@ -89,6 +94,7 @@ case "$BACKEND" in cpu|cuda) ;; *) bad "--backend: expected cpu or cuda, got '$B
 [ -z "$THREADS" ] && { [ "$SCALE" = full ] && THREADS=0 || THREADS=2; }
 [[ "$THREADS" =~ ^[0-9]+$ ]] || bad "--threads: expected a whole number, got '$THREADS'"
 [ -z "$BUDGET_S" ] || [[ "$BUDGET_S" =~ ^[0-9]+$ ]] || bad "--budget-s: expected whole seconds, got '$BUDGET_S'"
+{ [[ "$JOBS" =~ ^[0-9]{1,2}$ ]] && [ "$JOBS" -ge 1 ] && [ "$JOBS" -le 32 ]; } || bad "--jobs: expected a whole number from 1 to 32, got '$JOBS'"
 { [[ "$RETRAIN_SEEDS" =~ ^[0-9]+$ ]] && [ "$RETRAIN_SEEDS" -ge 1 ] && [ "$RETRAIN_SEEDS" -le 16 ]; } ||
     bad "--retrain-seeds: expected a whole number from 1 to 16, got '$RETRAIN_SEEDS'"
 [ -z "$RETRAIN_STEPS_OPT" ] || { [[ "$RETRAIN_STEPS_OPT" =~ ^[0-9]+$ ]] && [ "$RETRAIN_STEPS_OPT" -ge 1 ] && [ "$RETRAIN_STEPS_OPT" -le 1000000 ]; } ||
@@ -209,41 +215,72 @@ if [ -n "$RUNGS" ]; then
 fi
 archive_lines() { if [ -f "$1/archive.jsonl" ]; then wc -l <"$1/archive.jsonl"; else echo 0; fi; }
 is_complete() { [ -f "$1/checkpoint.json" ] && grep -q '"complete":true' "$1/checkpoint.json"; }
-evals_added=0
 run_search() {  # run_search NAME
-    local name=$1 dir="$OUT/$1" before rc
+    local name=$1 dir="$OUT/$1" rc
     local -a cmd
     if is_complete "$dir"; then echo "== $name: complete" >&2; return 0; fi
-    note_device
-    before=$(archive_lines "$dir")
     if [ -f "$dir/config.yaml" ]; then
         cmd=("$STAR" search --resume "$dir" --quiet)
-        echo "== $name: resuming ($before archive lines)" >&2
+        echo "== $name: resuming ($(archive_lines "$dir") archive lines)" >&2
     else
         cmd=("$STAR" search "configs/prove/$name.yaml" --set "run.dir=$dir" --set "evaluation.data.text=$CORPUS"
              --set "evaluation.backend=$BACKEND" --set "evaluation.threads=$THREADS" "${tiny_sets[@]}" "${rung_sets[@]}" --quiet)
         echo "== $name: starting (configs/prove/$name.yaml)" >&2
     fi
+    rc=0
     if [ -n "$deadline" ]; then
         local l
         l=$(left)
         [ "$l" -gt 0 ] || stop_at_budget "before $name"
-        rc=0
         timeout -s TERM -k 10 "$l" "${cmd[@]}" >"$OUT/$name.front.txt" || rc=$?
-        evals_added=$((evals_added + $(archive_lines "$dir") - before))
         if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then stop_at_budget "during $name"; fi
     else
-        rc=0
         "${cmd[@]}" >"$OUT/$name.front.txt" || rc=$?
-        evals_added=$((evals_added + $(archive_lines "$dir") - before))
     fi
     [ "$rc" -eq 0 ] || die "star search for $name failed (exit $rc; $dir/log.txt)"
     is_complete "$dir" || die "$name: star search ended but $dir/checkpoint.json is not complete"
 }
-for p in "${PAIRS[@]}"; do
-    run_search "nsga2_$p"
-    run_search "random_$p"
+
+# ---- up to --jobs N at once ----------------------------------------------------------------
+# pool_start NAME FUNCTION ARGS... runs the function in the background once fewer than N
+# jobs run; its exit status lands in $jobdir/NAME.rc. A job that stops at the budget (3)
+# or fails (1) ends the invocation with its status once the jobs in flight have ended:
+# each of them writes its result atomically or not at all.
+jobdir=$(mktemp -d)
+trap 'rm -rf "$jobdir"' EXIT
+running=0
+pool_check() {
+    local f rc=0
+    for f in "$jobdir"/*.rc; do
+        [ -e "$f" ] || continue
+        case $(cat "$f") in 0) ;; 3) [ "$rc" = 1 ] || rc=3 ;; *) rc=1 ;; esac
+    done
+    if [ "$rc" != 0 ]; then wait || true; exit "$rc"; fi
+}
+pool_start() {
+    local name=$1; shift
+    while [ "$running" -ge "$JOBS" ]; do
+        wait -n || true
+        running=$((running - 1))
+        pool_check
+    done
+    # The job runs under set -e of its own (a || would switch it off) and reads no stdin.
+    ( set +e; ( set -e; "$@" ); echo $? >"$jobdir/$name.rc" ) </dev/null &
+    running=$((running + 1))
+}
+pool_wait() { wait || true; running=0; pool_check; }
+
+searches=()
+for p in "${PAIRS[@]}"; do searches+=("nsga2_$p" "random_$p"); done
+lines_before=0
+for s in "${searches[@]}"; do lines_before=$((lines_before + $(archive_lines "$OUT/$s"))); done
+for s in "${searches[@]}"; do
+    is_complete "$OUT/$s" || note_device
+    pool_start "search.$s" run_search "$s"
 done
+pool_wait
+evals_added=$((-lines_before))
+for s in "${searches[@]}"; do evals_added=$((evals_added + $(archive_lines "$OUT/$s"))); done
 
 # ---- plan.json: what the reading half (bench/prove_search.py) needs ---------------------
 hash_of() { "$STAR" genome decode "$1" --width "$WIDTH" | awk '$1 == "hash" { print $2 }'; }
@@ -298,7 +335,35 @@ write_plan 0
 # ---- retraining: the NSGA-II fronts and the baselines, new seed, longer budget -----------
 python3 "$HERE/prove_search.py" front "$PLANF" >"$RDIR/list.tsv.tmp" || die "cannot read the fronts"
 mv "$RDIR/list.tsv.tmp" "$RDIR/list.tsv"
-retrained=0 last_s=0
+retrain_one() {  # retrain_one HASH KIND SOURCE SEED ARCH RESULT LOG
+    local h=$1 kind=$2 src=$3 seed=$4 arch=$5 res=$6 log=$7 stats train rc t0 l
+    local -a cmd
+    stats=$("$STAR" genome stats "$arch" --width "$WIDTH" --vocab 256 --context "$CONTEXT" --json) || die "star genome stats $arch failed"
+    cmd=("$STAR" train "$arch" --width "$WIDTH" --vocab 256 --data "$CORPUS" --steps "$RETRAIN_STEPS" --batch "$BATCH"
+         --seq-len "$SEQ" --lr "$LR" --seed "$seed" --threads "$THREADS" --backend "$BACKEND"
+         --val-sequences "$RETRAIN_VAL_SEQUENCES" --json)
+    t0=$(date +%s)
+    rc=0
+    if [ -n "$deadline" ]; then
+        l=$(left)
+        [ "$l" -gt 0 ] || stop_at_budget "before retraining $h ($kind, seed $seed)"
+        train=$(timeout -s TERM -k 10 "$l" "${cmd[@]}" 2>"$log") || rc=$?
+        if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then stop_at_budget "during the retraining of $h (seed $seed)"; fi
+    else
+        train=$("${cmd[@]}" 2>"$log") || rc=$?
+    fi
+    # A training that fails (diverged, out of memory or time) is a result: star train
+    # prints its JSON with "ok":false and exits 1. Anything else is an error.
+    if [ "$rc" -ne 0 ] && ! printf '%s' "$train" | grep -q '^{.*"ok":false'; then
+        die "star train $arch --seed $seed failed (exit $rc; $log)"
+    fi
+    printf '{"hash":"%s","kind":"%s","source":"%s","seed":%s,"device":"%s","date":"%s","train":%s,"stats":%s}\n' \
+        "$h" "$kind" "$src" "$seed" "$DEVICE" "$(now_utc)" "$train" "$stats" >"$res.tmp"
+    mv "$res.tmp" "$res"
+    echo $(( $(date +%s) - t0 )) >"$jobdir/retrain.$h.$seed.s"
+    echo "== retrained $h ($kind, seed $seed) in $(( $(date +%s) - t0 ))s" >&2
+}
+longest_s() { { cat "$jobdir"/retrain.*.s 2>/dev/null || true; } | sort -n | tail -1; }
 # Seed by seed, so that a budget stop leaves whole seeds done rather than some genomes of each.
 for seed in "${seeds[@]}"; do
 while IFS=$'\t' read -r h kind src; do
@@ -314,33 +379,17 @@ while IFS=$'\t' read -r h kind src; do
         fi
     fi
     note_device
-    stats=$("$STAR" genome stats "$arch" --width "$WIDTH" --vocab 256 --context "$CONTEXT" --json) || die "star genome stats $arch failed"
-    cmd=("$STAR" train "$arch" --width "$WIDTH" --vocab 256 --data "$CORPUS" --steps "$RETRAIN_STEPS" --batch "$BATCH"
-         --seq-len "$SEQ" --lr "$LR" --seed "$seed" --threads "$THREADS" --backend "$BACKEND"
-         --val-sequences "$RETRAIN_VAL_SEQUENCES" --json)
-    t0=$(date +%s)
-    rc=0
     if [ -n "$deadline" ]; then
+        last_s=$(longest_s)
+        last_s=${last_s:-0}
         l=$(left)
-        { [ "$l" -gt 0 ] && [ "$l" -gt $((last_s + last_s / 2)) ]; } || stop_at_budget "before retraining $h ($kind, seed $seed)"
-        train=$(timeout -s TERM -k 10 "$l" "${cmd[@]}" 2>"$log") || rc=$?
-        if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then stop_at_budget "during the retraining of $h (seed $seed)"; fi
-    else
-        train=$("${cmd[@]}" 2>"$log") || rc=$?
+        { [ "$l" -gt 0 ] && [ "$l" -gt $((last_s + last_s / 2)) ]; } || { pool_wait; stop_at_budget "before retraining $h ($kind, seed $seed)"; }
     fi
-    # A training that fails (diverged, out of memory or time) is a result: star train
-    # prints its JSON with "ok":false and exits 1. Anything else is an error.
-    if [ "$rc" -ne 0 ] && ! printf '%s' "$train" | grep -q '^{.*"ok":false'; then
-        die "star train $arch --seed $seed failed (exit $rc; $log)"
-    fi
-    last_s=$(( $(date +%s) - t0 ))
-    printf '{"hash":"%s","kind":"%s","source":"%s","seed":%s,"device":"%s","date":"%s","train":%s,"stats":%s}\n' \
-        "$h" "$kind" "$src" "$seed" "$DEVICE" "$(now_utc)" "$train" "$stats" >"$res.tmp"
-    mv "$res.tmp" "$res"
-    retrained=$((retrained + 1))
-    echo "== retrained $h ($kind, seed $seed) in ${last_s}s" >&2
+    pool_start "retrain.$h.$seed" retrain_one "$h" "$kind" "$src" "$seed" "$arch" "$res" "$log"
 done <"$RDIR/list.tsv"
 done
+pool_wait
+retrained=$(ls "$jobdir" | grep -c '^retrain\..*\.s$' || true)
 
 # ---- the summary --------------------------------------------------------------------------
 write_plan "$retrained"

@@ -8,7 +8,8 @@
 # resumes everything and trains nothing (no archive line added, no retraining result
 # rewritten) and gives the same figures; a control retraining (--retrain-steps 8, the
 # last rung) goes to retrain-8/ and its own summary and leaves the protocol's alone, and
-# prove_search.py budgets sets the two side by side; --rungs 4,8,16 trains a third rung
+# prove_search.py budgets sets the two side by side; --jobs 3, stopped and resumed, gives
+# the same archives, losses and figures; --rungs 4,8,16 trains a third rung
 # and retrains at 32 steps; bad usage, and another --plan, --corpus or --rungs on
 # the same --out (a directory from before --corpus counts as fortunes), exit 2. The helper's hypervolume is checked on known sets. $1 is the star
 # binary; run from the source root.
@@ -127,6 +128,28 @@ import json, sys
 a, b = json.load(open(\"$tmp/first.json\")), json.load(open(\"$sum\"))
 for d in (a, b): d.pop(\"invocation\")
 sys.exit(0 if a == b else 1)'"
+# --jobs 3 on a fresh --out, stopped by --budget-s 2 until it finishes: the same
+# evaluations, the same retrained losses seed by seed and the same figures as one at a time.
+jobs="$tmp/jobs"
+for i in $(seq 20); do
+    rc=$(bash "$script" "$star" --scale tiny --threads 1 --jobs 3 --budget-s 2 --out "$jobs" >"$tmp/log" 2>&1; echo $?)
+    [ "$rc" = 3 ] || break
+done
+check "--jobs 3 with --budget-s 2 finishes (exit $rc)" "[ $rc = 0 ]"
+check "--jobs 3: the same archives, retrained losses and figures as --jobs 1" "python3 - '$tmp/first.json' '$jobs' <<'PY'
+import json, os, sys
+a, b = json.load(open(sys.argv[1])), json.load(open(os.path.join(sys.argv[2], 'search_summary.json')))
+ok = all(a[k] == b[k] for k in ('cache_reduction_at_equal_loss', 'param_reduction_at_equal_loss', 'hv_nsga2', 'hv_random', 'ranking_confirmed'))
+by = lambda s: {x['hash']: x['val_loss_by_seed'] for x in s['raw']['retrain']['results']}
+ok &= by(a) == by(b) and len(by(a)) >= 3
+for run in ('nsga2_3obj', 'random_3obj'):
+    key = lambda d: [(l['gen'], l['eval'], l['hash'], l['fidelity'], l['status'], l['objectives'])
+                     for l in map(json.loads, open(os.path.join(d, run, 'archive.jsonl')))]
+    ok &= key('$out') == key(sys.argv[2])
+sys.exit(0 if ok else 1)
+PY"
+check "bad --jobs exits 2" "[ \"\$(run --jobs 0)\" = 2 ] && grep -q 'jobs: expected' '$tmp/log'"
+
 # A control retraining at the search's last rung (8 steps at tiny scale), beside the
 # protocol's: its own directory, plan and summary; the protocol's summary untouched.
 cp "$sum" "$tmp/before_control.json"
