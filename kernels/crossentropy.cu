@@ -34,9 +34,23 @@ __device__ __forceinline__ void ms_add4(max_sum &a, float4 v) {
         a.s = v.x + v.y + v.z + v.w;  // NaN
 }
 
-// Streams a row as float4: CE_UNROLL independent loads in flight per thread before their
-// use (a row pass is bound by the loads in flight, not by the arithmetic).
+// Streams a row as float4 (n4 of them), calling f(value, index) for each of the thread's:
+// CE_UNROLL independent loads in flight per thread before their use (a row pass is bound
+// by the loads in flight, not by the arithmetic).
 #define CE_UNROLL 4
+template <class F>
+__device__ __forceinline__ void for_row_float4(const float *x, int n4, F f) {
+    const float4 *x4 = reinterpret_cast<const float4 *>(x);
+    int i = threadIdx.x;
+    for (; i + (CE_UNROLL - 1) * CE_THREADS < n4; i += CE_UNROLL * CE_THREADS) {
+        float4 v[CE_UNROLL];
+#pragma unroll
+        for (int u = 0; u < CE_UNROLL; u++) v[u] = x4[i + u * CE_THREADS];
+#pragma unroll
+        for (int u = 0; u < CE_UNROLL; u++) f(v[u], i + u * CE_THREADS);
+    }
+    for (; i < n4; i += CE_THREADS) f(x4[i], i);
+}
 
 // log-sum-exp of a row of V, for every thread of the block. VEC: x 16-byte aligned and V a
 // multiple of 4.
@@ -46,16 +60,7 @@ __device__ float row_lse(const float *x, int V) {
     __shared__ float lse_shared;
     max_sum a = {-INFINITY, 0.0f};
     if (VEC) {
-        const float4 *x4 = reinterpret_cast<const float4 *>(x);
-        int n4 = V / 4, i = threadIdx.x;
-        for (; i + (CE_UNROLL - 1) * CE_THREADS < n4; i += CE_UNROLL * CE_THREADS) {
-            float4 v[CE_UNROLL];
-#pragma unroll
-            for (int u = 0; u < CE_UNROLL; u++) v[u] = x4[i + u * CE_THREADS];
-#pragma unroll
-            for (int u = 0; u < CE_UNROLL; u++) ms_add4(a, v[u]);
-        }
-        for (; i < n4; i += CE_THREADS) ms_add4(a, x4[i]);
+        for_row_float4(x, V / 4, [&](float4 v, int) { ms_add4(a, v); });
     } else {
         for (int i = threadIdx.x; i < V; i += CE_THREADS) {
             float v = x[i];
@@ -116,16 +121,7 @@ __global__ void __launch_bounds__(CE_THREADS) crossentropy_row_kernel(float *pro
         float k = count > 0 ? dloss / (float)count : 0.0f;
         floatX *d = dlogits + n * V;
         if (VEC) {
-            const float4 *x4 = reinterpret_cast<const float4 *>(x);
-            int n4 = V / 4, i = threadIdx.x;
-            for (; i + (CE_UNROLL - 1) * CE_THREADS < n4; i += CE_UNROLL * CE_THREADS) {
-                float4 v[CE_UNROLL];
-#pragma unroll
-                for (int u = 0; u < CE_UNROLL; u++) v[u] = x4[i + u * CE_THREADS];
-#pragma unroll
-                for (int u = 0; u < CE_UNROLL; u++) store_dlogits4(d, v[u], 4 * (i + u * CE_THREADS), tgt, k, lse);
-            }
-            for (; i < n4; i += CE_THREADS) store_dlogits4(d, x4[i], 4 * i, tgt, k, lse);
+            for_row_float4(x, V / 4, [&](float4 v, int i) { store_dlogits4(d, v, 4 * i, tgt, k, lse); });
         } else {
             for (int i = threadIdx.x; i < V; i += CE_THREADS) {
                 float v = tgt < 0 ? 0.0f : k * expf(x[i] - lse) - (i == tgt ? k : 0.0f);
