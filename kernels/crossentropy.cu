@@ -1,9 +1,10 @@
 // star: softmax cross-entropy over fp32 logits, as operators/crossentropy.c. One block per
-// row: each thread keeps an online (max, sum of exp) over its strided columns, the pairs
-// merge in a fixed tree (one pass over the logits for the normalizer), then a second pass
-// writes the probabilities (forward) or dloss * (p - onehot) / count as floatX (fused, the
-// logits read once more and no probs kept). The mean loss is one block summing the
-// per-row losses in fp64 in a fixed order, so the loss is deterministic.
+// row: each thread keeps an online (max, sum of exp) over its strided columns (as float4s
+// where the row is aligned and V a multiple of 4), the pairs merge in a fixed tree (one
+// pass over the logits for the normalizer), then a second pass writes the probabilities
+// (forward) or dloss * (p - onehot) / count as floatX (fused, the logits read once more and
+// no probs kept). The mean loss is one block summing the per-row losses in fp64 in a fixed
+// order, so the loss is deterministic.
 #include <math.h>
 
 #include "kernels/common.cuh"
@@ -20,20 +21,57 @@ __device__ __forceinline__ max_sum ms_merge(max_sum a, max_sum b) {
     return {m, a.s * expf(a.m - m) + b.s * expf(b.m - m)};
 }
 
-// log-sum-exp of a row of V, for every thread of the block.
+// Adds four logits to a thread's running (max, sum): one rescale per four, NaN in, NaN out.
+__device__ __forceinline__ void ms_add4(max_sum &a, float4 v) {
+    float m = fmaxf(fmaxf(v.x, v.y), fmaxf(v.z, v.w));  // fmaxf skips NaN
+    if (m > a.m) {
+        a.s *= expf(a.m - m);  // 0 from -inf; a NaN sum stays NaN
+        a.m = m;
+    }
+    if (a.m != -INFINITY)
+        a.s += (expf(v.x - a.m) + expf(v.y - a.m)) + (expf(v.z - a.m) + expf(v.w - a.m));
+    else if (v.x != v.x || v.y != v.y || v.z != v.z || v.w != v.w)
+        a.s = v.x + v.y + v.z + v.w;  // NaN
+}
+
+// Streams a row as float4 (n4 of them), calling f(value, index) for each of the thread's:
+// CE_UNROLL independent loads in flight per thread before their use (a row pass is bound
+// by the loads in flight, not by the arithmetic).
+#define CE_UNROLL 4
+template <class F>
+__device__ __forceinline__ void for_row_float4(const float *x, int n4, F f) {
+    const float4 *x4 = reinterpret_cast<const float4 *>(x);
+    int i = threadIdx.x;
+    for (; i + (CE_UNROLL - 1) * CE_THREADS < n4; i += CE_UNROLL * CE_THREADS) {
+        float4 v[CE_UNROLL];
+#pragma unroll
+        for (int u = 0; u < CE_UNROLL; u++) v[u] = x4[i + u * CE_THREADS];
+#pragma unroll
+        for (int u = 0; u < CE_UNROLL; u++) f(v[u], i + u * CE_THREADS);
+    }
+    for (; i < n4; i += CE_THREADS) f(x4[i], i);
+}
+
+// log-sum-exp of a row of V, for every thread of the block. VEC: x 16-byte aligned and V a
+// multiple of 4.
+template <bool VEC>
 __device__ float row_lse(const float *x, int V) {
     __shared__ max_sum warp_part[CE_THREADS / WARP_SIZE];
     __shared__ float lse_shared;
     max_sum a = {-INFINITY, 0.0f};
-    for (int i = threadIdx.x; i < V; i += blockDim.x) {
-        float v = x[i];
-        if (v > a.m) {
-            a.s = a.s * expf(a.m - v) + 1.0f;
-            a.m = v;
-        } else if (a.m != -INFINITY) {
-            a.s += expf(v - a.m);
-        } else if (v != v) {
-            a.s = v;  // NaN in, NaN out
+    if (VEC) {
+        for_row_float4(x, V / 4, [&](float4 v, int) { ms_add4(a, v); });
+    } else {
+        for (int i = threadIdx.x; i < V; i += CE_THREADS) {
+            float v = x[i];
+            if (v > a.m) {
+                a.s = a.s * expf(a.m - v) + 1.0f;
+                a.m = v;
+            } else if (a.m != -INFINITY) {
+                a.s += expf(v - a.m);
+            } else if (v != v) {
+                a.s = v;  // NaN in, NaN out
+            }
         }
     }
 #pragma unroll
@@ -46,15 +84,27 @@ __device__ float row_lse(const float *x, int V) {
     __syncthreads();
     if (threadIdx.x == 0) {
         max_sum t = warp_part[0];
-        for (int k = 1; k < (int)(blockDim.x / WARP_SIZE); k++) t = ms_merge(t, warp_part[k]);
+        for (int k = 1; k < CE_THREADS / WARP_SIZE; k++) t = ms_merge(t, warp_part[k]);
         lse_shared = t.m + logf(t.s);
     }
     __syncthreads();
     return lse_shared;
 }
 
+// Four dlogits = k p - k onehot from four logits at columns c..c+3, as 4 bf16 in 8 bytes.
+__device__ __forceinline__ void store_dlogits4(floatX *d, float4 v, int c, int tgt, float k, float lse) {
+    float r[4] = {v.x, v.y, v.z, v.w};
+    __nv_bfloat162 o[2];
+#pragma unroll
+    for (int e = 0; e < 4; e++) r[e] = tgt < 0 ? 0.0f : k * expf(r[e] - lse) - (c + e == tgt ? k : 0.0f);
+    o[0] = __floats2bfloat162_rn(r[0], r[1]);
+    o[1] = __floats2bfloat162_rn(r[2], r[3]);
+    *reinterpret_cast<uint2 *>(d + c) = *reinterpret_cast<uint2 *>(o);
+}
+
 // FUSED: dlogits = dloss * (p - onehot) / count; otherwise probs = p (probs may alias logits).
-template <bool FUSED>
+// VEC: logits and the output 16-byte aligned, V a multiple of 4.
+template <bool FUSED, bool VEC>
 __global__ void __launch_bounds__(CE_THREADS) crossentropy_row_kernel(float *probs, floatX *dlogits, float *losses,
                                                                       const float *logits, const int32_t *targets,
                                                                       const int *d_count, int V, float dloss) {
@@ -64,19 +114,32 @@ __global__ void __launch_bounds__(CE_THREADS) crossentropy_row_kernel(float *pro
     // The target's logit is read before any thread overwrites the row (row_lse syncs first).
     float xt = 0.0f;
     if (threadIdx.x == 0 && tgt >= 0 && tgt < V) xt = x[tgt];
-    float lse = row_lse(x, V);
+    float lse = row_lse<VEC>(x, V);
     if (threadIdx.x == 0) losses[n] = tgt == -1 ? 0.0f : (tgt >= 0 && tgt < V) ? lse - xt : nanf("");
     if (FUSED) {
         int count = *d_count;
         float k = count > 0 ? dloss / (float)count : 0.0f;
         floatX *d = dlogits + n * V;
-        for (int i = threadIdx.x; i < V; i += blockDim.x) {
-            float v = tgt < 0 ? 0.0f : k * expf(x[i] - lse) - (i == tgt ? k : 0.0f);
-            d[i] = __float2bfloat16_rn(v);
+        if (VEC) {
+            for_row_float4(x, V / 4, [&](float4 v, int i) { store_dlogits4(d, v, 4 * i, tgt, k, lse); });
+        } else {
+            for (int i = threadIdx.x; i < V; i += CE_THREADS) {
+                float v = tgt < 0 ? 0.0f : k * expf(x[i] - lse) - (i == tgt ? k : 0.0f);
+                d[i] = __float2bfloat16_rn(v);
+            }
         }
     } else {
         float *p = probs + n * V;
-        for (int i = threadIdx.x; i < V; i += blockDim.x) p[i] = expf(x[i] - lse);
+        if (VEC) {
+            const float4 *x4 = reinterpret_cast<const float4 *>(x);
+            float4 *p4 = reinterpret_cast<float4 *>(p);
+            for (int i = threadIdx.x; i < V / 4; i += CE_THREADS) {
+                float4 v = x4[i];
+                p4[i] = make_float4(expf(v.x - lse), expf(v.y - lse), expf(v.z - lse), expf(v.w - lse));
+            }
+        } else {
+            for (int i = threadIdx.x; i < V; i += CE_THREADS) p[i] = expf(x[i] - lse);
+        }
     }
 }
 
@@ -129,8 +192,12 @@ int crossentropy_forward_cuda(float *probs, float *losses, double *d_loss, int *
                               const int32_t *targets, long N, int V, star_stream s, star_error *err) {
     if (ce_check(N, V, err)) return -1;
     if (N > 0) {
-        crossentropy_row_kernel<false><<<(unsigned)N, CE_THREADS, 0, s>>>(probs, NULL, losses, logits, targets, NULL,
-                                                                          V, 0.0f);
+        if (V % 4 == 0 && is_aligned16(logits) && is_aligned16(probs))
+            crossentropy_row_kernel<false, true>
+                <<<(unsigned)N, CE_THREADS, 0, s>>>(probs, NULL, losses, logits, targets, NULL, V, 0.0f);
+        else
+            crossentropy_row_kernel<false, false>
+                <<<(unsigned)N, CE_THREADS, 0, s>>>(probs, NULL, losses, logits, targets, NULL, V, 0.0f);
         cudaCheck(cudaGetLastError(), err);
     }
     crossentropy_mean_kernel<<<1, 1024, 0, s>>>(d_loss, d_count, losses, targets, N);
@@ -153,8 +220,12 @@ int crossentropy_fused_cuda(floatX *dlogits, float *losses, double *d_loss, int 
     crossentropy_count_kernel<<<1, 1024, 0, s>>>(d_count, targets, N);
     cudaCheck(cudaGetLastError(), err);
     if (N > 0) {
-        crossentropy_row_kernel<true><<<(unsigned)N, CE_THREADS, 0, s>>>(NULL, dlogits, losses, logits, targets,
-                                                                         d_count, V, dloss);
+        if (V % 4 == 0 && is_aligned16(logits) && is_aligned16(dlogits))
+            crossentropy_row_kernel<true, true>
+                <<<(unsigned)N, CE_THREADS, 0, s>>>(NULL, dlogits, losses, logits, targets, d_count, V, dloss);
+        else
+            crossentropy_row_kernel<true, false>
+                <<<(unsigned)N, CE_THREADS, 0, s>>>(NULL, dlogits, losses, logits, targets, d_count, V, dloss);
         cudaCheck(cudaGetLastError(), err);
     }
     crossentropy_mean_kernel<<<1, 1024, 0, s>>>(d_loss, d_count, losses, targets, N);

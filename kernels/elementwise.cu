@@ -149,42 +149,47 @@ int long_conv_filter_forward_cuda(float *h, const float *a, const float *b, cons
     return 0;
 }
 
-// One block per channel: da, db over (m, t) pairs with one thread per mode per pass; dalpha
-// as a block sum over t (fixed order: deterministic).
-__global__ void filter_backward_kernel(float *da, float *db, float *dalpha, const float *dh, const float *a,
-                                       const float *b, const float *alpha, int T, int M) {
+// One block per channel, its threads over t. For each mode m, da and db are block sums of
+// g_t cos(w_m t) and g_t sin(w_m t), g_t = dh[t] exp(-rate t); dalpha comes from the same
+// terms, sum over m and t of g_t (a_m cos + b_m sin) (-t / T0), so each (m, t) angle is
+// computed once. Every sum runs in a fixed order: deterministic.
+#define FILTER_BWD_THREADS 256
+__global__ void __launch_bounds__(FILTER_BWD_THREADS)
+    filter_backward_kernel(float *da, float *db, float *dalpha, const float *dh, const float *a, const float *b,
+                           const float *alpha, int T, int M) {
     __shared__ float red[32];
     int c = blockIdx.x;
     float rate = softplus_f(alpha[c]) / LONG_CONV_T0;
     const float *dhc = dh + (long)c * T;
-    for (int m = threadIdx.x; m < M; m += blockDim.x) {
+    float gal = 0.0f;  // this thread's part of dalpha / sigmoid(alpha)
+    for (int m = 0; m < M; m++) {
+        float am = a[(long)c * M + m], bm = b[(long)c * M + m];
         float ga = 0.0f, gb = 0.0f;
-        for (int t = 0; t < T; t++) {
+        for (int t = threadIdx.x; t < T; t += FILTER_BWD_THREADS) {
             float wt = mode_angle(m, t), g = dhc[t] * expf(-rate * t);
-            ga += g * cosf(wt);
-            gb += g * sinf(wt);
+            float cw = cosf(wt), sw = sinf(wt);
+            ga += g * cw;
+            gb += g * sw;
+            gal += g * (am * cw + bm * sw) * (-(float)t / LONG_CONV_T0);
         }
-        if (da) da[(long)c * M + m] += ga;
-        if (db) db[(long)c * M + m] += gb;
+        if (da || db) {  // uniform over the block
+            ga = block_sum(ga, red);
+            gb = block_sum(gb, red);
+            if (threadIdx.x == 0) {
+                if (da) da[(long)c * M + m] += ga;
+                if (db) db[(long)c * M + m] += gb;
+            }
+        }
     }
     if (!dalpha) return;  // uniform over the block
-    float g = 0.0f;
-    for (int t = threadIdx.x; t < T; t += blockDim.x) {
-        float sm = 0.0f;
-        for (int m = 0; m < M; m++) {
-            float wt = mode_angle(m, t);
-            sm += a[(long)c * M + m] * cosf(wt) + b[(long)c * M + m] * sinf(wt);
-        }
-        g += dhc[t] * sm * expf(-rate * t) * (-(float)t / LONG_CONV_T0);
-    }
-    g = block_sum(g, red);
-    if (threadIdx.x == 0) dalpha[c] += g * sigmoid_f(alpha[c]);
+    gal = block_sum(gal, red);
+    if (threadIdx.x == 0) dalpha[c] += gal * sigmoid_f(alpha[c]);
 }
 
 int long_conv_filter_backward_cuda(float *da, float *db, float *dalpha, const float *dh, const float *a, const float *b,
                                    const float *alpha, int C, int T, int M, star_stream s, star_error *err) {
     if (C <= 0 || T <= 0) return 0;
-    filter_backward_kernel<<<C, 128, 0, s>>>(da, db, dalpha, dh, a, b, alpha, T, M);
+    filter_backward_kernel<<<C, FILTER_BWD_THREADS, 0, s>>>(da, db, dalpha, dh, a, b, alpha, T, M);
     cudaCheck(cudaGetLastError(), err);
     return 0;
 }

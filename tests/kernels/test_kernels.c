@@ -321,6 +321,16 @@ static void test_crossentropy(long N, int V, pcg32 *rng) {
     MUST(crossentropy_fused_cuda(d_dl, d_losses, d_loss, d_count, d_probs, d_tgt, N, V, dloss, NULL, &kt_err));
     MUST(star_cuda_download(&gpu_loss, d_loss, sizeof gpu_loss, &kt_err));
     CHECK_MSG(isnan(gpu_loss), "target %d outside [0, %d) gives a NaN loss, got %g", V, V, gpu_loss);
+
+    // A NaN logit makes its row's loss NaN and no other row's.
+    tgt[0] = 0;
+    MUST(star_cuda_upload(d_tgt, tgt, sizeof(int32_t) * N, &kt_err));
+    logits[V + V / 2] = NAN;
+    MUST(star_cuda_upload(d_logits, logits, sizeof(float) * n, &kt_err));
+    MUST(crossentropy_fused_cuda(d_dl, d_losses, d_loss, d_count, d_logits, d_tgt, N, V, dloss, NULL, &kt_err));
+    get_f32(got, d_losses, N);
+    CHECK_MSG(isnan(got[1]), "row 1 with a NaN logit: loss %g, expected NaN", got[1]);
+    CHECK_MSG(isfinite(got[0]) && isfinite(got[3]), "rows 0 and 3 without NaN: losses %g and %g", got[0], got[3]);
     kt_release();
 }
 
@@ -509,6 +519,8 @@ int main(void) {
     test_embedding(200, 7, 13, &rng);
     test_crossentropy(40, 1000, &rng);
     test_crossentropy(9, 37, &rng);
+    test_crossentropy(6, 8196, &rng);   // float4 rows: one unrolled step per thread, then a tail
+    test_crossentropy(4, 50304, &rng);  // GPT-2's padded vocabulary
     test_adamw(&rng);
     test_adamw_graph(&rng);
 

@@ -5,13 +5,13 @@
 // element it fails to write fails the check; accumulated gradients start from random
 // values. Bounds (relative error = max|gpu - ref| / max|ref|, infinite on any NaN):
 //   bf16 outputs and gradients              1e-2  (bf16 rounding is 2^-9 = 0.002)
-//   fp32 parameter sums (dw, dskip)         1e-4  (fp32 in another order)
+//   fp32 sums (dw, dskip; the filter)       1e-4  (fp32 in another order)
 //   fp32 FFT results (long conv dh)         2e-4  (fp32 cuFFT: ~1e-6 of the largest value)
 //   fp32 SSD per-head gradients             1e-3  (a different algorithm: running sums)
 // The references: operators/short_conv.c, linear_attention.c and ssd_scan.c (float), the
 // last two through the plain-loop gemm below (no OpenBLAS on a GPU machine); the long
-// convolution against a double-precision direct sum here (operators/long_conv.c needs
-// FFTW). Linear attention and the SSD scan run twice, on the tensor-core chunked scan
+// convolution and its implicit filter against double-precision direct sums here
+// (operators/long_conv.c needs FFTW). Linear attention and the SSD scan run twice, on the tensor-core chunked scan
 // (the default) and on the fp32 one (scan_tensor_cores_set_cuda(0), as STAR_SCAN_TC=0),
 // both against the same references and bounds; test_scan_switch checks the switch itself.
 // `test_seq_kernels --time` instead times the scans of both paths at model shapes.
@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "operators/linear_attention.h"
+#include "operators/long_conv.h"  // LONG_CONV_T0
 #include "operators/matmul.h"
 #include "operators/short_conv.h"
 #include "operators/ssd_scan.h"
@@ -125,6 +126,70 @@ static void test_long_conv(int B, int T, int C, int with_skip, pcg32 *rng) {
     CHECK_CLOSE("backward dskip += (fp32)", got, dskip, C, TOL_F32_SUM);
     MUST(long_conv_plan_destroy_cuda(plan, &kt_err));
     CHECK(long_conv_plan_create_cuda(&plan, B, 0, C, &kt_err) == -1 && plan == NULL);
+    kt_release();
+}
+
+// ------------------------------------------------------------------------ long conv filter
+// The implicit filter of operators/long_conv.h in double, its angles w_m t rounded to float
+// as the kernels form them (float w_m times float t): h, and da, db, dalpha (not
+// accumulated: the caller adds the starting values).
+static float filter_angle(int m, int t) { return (float)(3.14159265358979323846 * (m + 1) / LONG_CONV_T0) * (float)t; }
+
+static void filter_ref(float *h, float *da, float *db, float *dalpha, const float *dh, const float *a, const float *b,
+                       const float *alpha, int C, int T, int M) {
+    for (int c = 0; c < C; c++) {
+        double sp = alpha[c] > 20 ? alpha[c] : log1p(exp(alpha[c])), sig = 1 / (1 + exp(-alpha[c])), dal = 0;
+        for (int t = 0; t < T; t++) {
+            double decay = exp(-sp * t / LONG_CONV_T0), sum = 0, g = dh[(long)c * T + t] * decay;
+            for (int m = 0; m < M; m++) {
+                double wt = filter_angle(m, t);
+                sum += a[(long)c * M + m] * cos(wt) + b[(long)c * M + m] * sin(wt);
+            }
+            h[(long)c * T + t] = (float)(sum * decay);
+            dal += g * sum * (-(double)t / LONG_CONV_T0);
+        }
+        for (int m = 0; m < M; m++) {
+            double ga = 0, gb = 0;
+            for (int t = 0; t < T; t++) {
+                double wt = filter_angle(m, t), g = dh[(long)c * T + t] * exp(-sp * t / LONG_CONV_T0);
+                ga += g * cos(wt);
+                gb += g * sin(wt);
+            }
+            da[(long)c * M + m] += (float)ga;
+            db[(long)c * M + m] += (float)gb;
+        }
+        dalpha[c] += (float)(dal * sig);
+    }
+}
+
+static void test_filter(int C, int T, int M, pcg32 *rng) {
+    printf("long_conv filter C=%d T=%d M=%d\n", C, T, M);
+    long nh = (long)C * T, nm = (long)C * M;
+    float *a = host_random(nm, 1, 0, rng), *b = host_random(nm, 1, 0, rng), *alpha = host_random(C, 2, 0, rng);
+    float *dh = host_random(nh, 1, 0, rng), *da = host_random(nm, 1, 0, rng), *db = host_random(nm, 1, 0, rng);
+    float *dalpha = host_random(C, 1, 0, rng), *h = host_f32(nh), *got = host_f32(nh > nm ? nh : nm);
+    float *da0 = host_copy(da, nm), *db0 = host_copy(db, nm), *dalpha0 = host_copy(dalpha, C);
+    filter_ref(h, da, db, dalpha, dh, a, b, alpha, C, T, M);
+
+    float *d_a = dev_f32(a, nm), *d_b = dev_f32(b, nm), *d_alpha = dev_f32(alpha, C), *d_dh = dev_f32(dh, nh);
+    float *d_h = (float *)dev_alloc(sizeof(float) * nh), *d_da = dev_f32(da0, nm), *d_db = dev_f32(db0, nm);
+    float *d_dalpha = dev_f32(dalpha0, C);
+    dev_nan(d_h, sizeof(float) * nh);
+    MUST(long_conv_filter_forward_cuda(d_h, d_a, d_b, d_alpha, C, T, M, NULL, &kt_err));
+    get_f32(got, d_h, nh);
+    CHECK_CLOSE("filter forward h (fp32)", got, h, nh, TOL_F32_SUM);
+    MUST(long_conv_filter_backward_cuda(d_da, d_db, d_dalpha, d_dh, d_a, d_b, d_alpha, C, T, M, NULL, &kt_err));
+    get_f32(got, d_da, nm);
+    CHECK_CLOSE("filter backward da += (fp32)", got, da, nm, TOL_F32_SUM);
+    get_f32(got, d_db, nm);
+    CHECK_CLOSE("filter backward db += (fp32)", got, db, nm, TOL_F32_SUM);
+    get_f32(got, d_dalpha, C);
+    CHECK_CLOSE("filter backward dalpha += (fp32)", got, dalpha, C, TOL_F32_SUM);
+    // dalpha alone (da and db NULL) gives the same bits as with them.
+    float *d_dalpha2 = dev_f32(dalpha0, C), *got2 = host_f32(C);
+    MUST(long_conv_filter_backward_cuda(NULL, NULL, d_dalpha2, d_dh, d_a, d_b, d_alpha, C, T, M, NULL, &kt_err));
+    get_f32(got2, d_dalpha2, C);
+    CHECK_EQUAL("filter backward dalpha alone: same bits", got2, got, C);
     kt_release();
 }
 
@@ -333,6 +398,10 @@ int main(int argc, char **argv) {
     test_long_conv(1, 1, 8, 1, &rng);     // T = 1 (n = 2)
     test_long_conv(3, 257, 16, 0, &rng);  // n = 1024
     test_long_conv(1, 1000, 5, 1, &rng);
+    test_filter(24, 100, 8, &rng);
+    test_filter(3, 1, 8, &rng);      // T = 1
+    test_filter(5, 2049, 3, &rng);   // T past 8 strides of the block, M not a power of 2
+    test_filter(40, 1024, 16, &rng);
 
     // The chunked scans twice: tensor cores (the default), then the fp32 kernel.
     for (int tc = 1; tc >= 0; tc--) {
