@@ -365,6 +365,17 @@ int long_conv_filter_forward_cuda(float *h, const float *a, const float *b, cons
 int long_conv_filter_backward_cuda(float *da, float *db, float *dalpha, const float *dh, const float *a, const float *b,
                                    const float *alpha, int C, int T, int M, star_stream s, star_error *err);
 
+// ---- Hopper's warpgroup products (kernels/wgmma.cuh), checked one tile at a time ---------
+// c [64][64] fp32 = a [64][K] times bt [64][K]^T (row major, device memory; K a multiple of
+// 16 up to 256) through wgmma.mma_async on one warpgroup. a_mode: 0 A K-major in shared
+// memory, 1 A M-major in shared memory, 2 A from registers; b_mn: 1 stores B N-major.
+// Fails naming the device where it is not compute capability 9.0 (the kernels are sm_90a).
+int wgmma_tile_product_cuda(float *c, const floatX *a, const floatX *bt, int K, int a_mode, int b_mn, star_stream s,
+                            star_error *err);
+// 1 where the current device runs the sm_90a wgmma kernels (compute capability 9.0); 0
+// with err saying what the device is; -1 on a CUDA error.
+int wgmma_available_cuda(star_error *err);
+
 // ---- Device facts for benchmarks (kernels/device_info.cu) ---------------------------------
 int star_cuda_device_name(int device, char *name, size_t cap, star_error *err);
 // Device memory in use (total - free, every process on the device) and the total.
