@@ -423,6 +423,7 @@ __global__ void __launch_bounds__(ATT_THREADS) attention_backward_dq_kernel(attn
 }
 
 #include "kernels/attention_v2.cuh"  // version 2 of the kernels above (ldmatrix, cp.async)
+#include "kernels/attention_wgmma.cuh"  // version 2's dK/dV pass on wgmma (sm_90a, width 64)
 
 // ---- Host side --------------------------------------------------------------------------
 // Which kernels run: version 2 (default), version 1 (STAR_ATTN_V1=1) or version 3
@@ -446,6 +447,11 @@ void attention_backward_dkv_rows_set_cuda(int rows) { attn_dkv_rows = rows == 32
 // bits; 0 the default (backward_map_v2).
 static int attn_dq_blocks = 0;
 void attention_backward_dq_blocks_set_cuda(int blocks) { attn_dq_blocks = blocks == 1 || blocks == 2 ? blocks : 0; }
+
+// Version 2's dK/dV pass on Hopper's warpgroup products where it applies (1) or on
+// mma.sync (0, the default).
+static int attn_bwd_wgmma = 0;
+void attention_backward_wgmma_set_cuda(int on) { attn_bwd_wgmma = on ? 1 : 0; }
 
 // 0 or 1 from environment variable name (unset or empty: 0); -1 with err otherwise.
 static int env_flag(const char *name, const char *what, star_error *err) {
@@ -524,7 +530,7 @@ static int backward_map(attn_params p, star_stream st, star_error *err) {
     attention_backward_dvec_kernel<<<(unsigned)((rows + rows_per_block - 1) / rows_per_block),
                                      rows_per_block * WARP_SIZE, 0, st>>>(p, VD);
     cudaCheck(cudaGetLastError(), err);
-    if (version >= 2) return backward_map_v2<QKD, VD>(p, version == 3, attn_dkv_rows, attn_dq_blocks, st, err);
+    if (version >= 2) return backward_map_v2<QKD, VD>(p, version == 3, attn_dkv_rows, attn_dq_blocks, attn_bwd_wgmma, st, err);
 
     constexpr int BQ = dkv_tile<VD>::BQ;
     size_t smem_kv = sizeof(floatX) * ((size_t)(ATT_BK + BQ) * (QKD + ATT_PAD) + (size_t)(ATT_BK + BQ) * (VD + ATT_PAD)) +

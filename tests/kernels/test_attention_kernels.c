@@ -46,10 +46,14 @@ static int min_version = 1;
 // Worst relative error of each checked quantity over all cases.
 enum { W_OUT, W_LSE, W_DQ, W_DK, W_DV, W_RSTD, W_DIFF_E2E, W_DLAMBDA, W_COUNT };
 static const char *worst_names[W_COUNT] = {"out", "lse", "dq", "dk", "dv", "rstd", "diffout", "dlambda"};
-static double worst[4][W_COUNT];  // [kernel version]
-static char worst_case[4][W_COUNT][96];
+// [kernel version], and slot WGMMA_SLOT: version 2 with its dK/dV pass on wgmma.
+enum { WGMMA_SLOT = 4, N_SLOTS = 5 };
+static const char *slot_names[N_SLOTS] = {"", "v1", "v2", "v3", "v2 (dK/dV on wgmma)"};
+static double worst[N_SLOTS][W_COUNT];
+static char worst_case[N_SLOTS][W_COUNT][96];
 static char case_name[96];
-static int version;  // of the kernels under test
+static int version;  // of the kernels under test, or WGMMA_SLOT while checking that pass
+static int wgmma_ok;  // the device runs the wgmma kernels (compute capability 9.0)
 
 static void check_tracked(int which, const char *what, const float *got, const float *ref, long n, double tol) {
     double d = rel_diff(got, ref, n);
@@ -58,7 +62,7 @@ static void check_tracked(int which, const char *what, const float *got, const f
         snprintf(worst_case[version][which], sizeof worst_case[version][which], "%s", case_name);
     }
     char label[160];
-    snprintf(label, sizeof label, "v%d %s", version, what);
+    snprintf(label, sizeof label, "%s %s", slot_names[version], what);
     CHECK_CLOSE(label, got, ref, n, tol);
 }
 
@@ -242,6 +246,33 @@ static void test_attention_gpu(attn_shape s, const float *out, const float *lse,
             if (version == 2) CHECK_EQUAL(name, got, gq, nq);
             else check_tracked(W_DQ, name, got, dq, nq, TOL_BF16);
         }
+    }
+
+    // Version 2 with its dK/dV pass on wgmma (head dim 64 on a compute capability 9.0
+    // device): dk and dv against the CPU within the bound (its sums run in another order:
+    // not the default's bits), dq the default's bits (the same dQ kernel); twice, the same bits.
+    if (version == 2 && s.hd == 64 && wgmma_ok) {
+        floatX *d_dq4 = dev_bf16(dq0, nq), *d_dk4 = dev_bf16(dk0, nkv), *d_dv4 = dev_bf16(dv0, nkv);
+        floatX *d_dk5 = dev_bf16(dk0, nkv), *d_dv5 = dev_bf16(dv0, nkv), *d_dq5 = dev_bf16(dq0, nq);
+        float *again = host_f32(nkv);
+        attention_backward_wgmma_set_cuda(1);
+        MUST(attention_backward_cuda(d_dq4, d_dk4, d_dv4, scratch, d_dout, d_out, d_lse, d_q, d_k, d_v, s, NULL,
+                                     &kt_err));
+        MUST(attention_backward_cuda(d_dq5, d_dk5, d_dv5, scratch, d_dout, d_out, d_lse, d_q, d_k, d_v, s, NULL,
+                                     &kt_err));
+        attention_backward_wgmma_set_cuda(0);
+        version = WGMMA_SLOT;
+        get_bf16(got, d_dk4, nkv);
+        check_tracked(W_DK, "backward dk += (summed over the group)", got, dk, nkv, TOL_BF16);
+        get_bf16(again, d_dk5, nkv);
+        CHECK_EQUAL("backward dk, dK/dV on wgmma, again: same bits", again, got, nkv);
+        get_bf16(got, d_dv4, nkv);
+        check_tracked(W_DV, "backward dv += (summed over the group)", got, dv, nkv, TOL_BF16);
+        get_bf16(again, d_dv5, nkv);
+        CHECK_EQUAL("backward dv, dK/dV on wgmma, again: same bits", again, got, nkv);
+        version = 2;
+        get_bf16(got, d_dq4, nq);
+        CHECK_EQUAL("backward dq, dK/dV on wgmma: same bits", got, gq, nq);
     }
 }
 
@@ -531,6 +562,14 @@ static void time_attention(pcg32 *rng) {
                "blocks only %.2fx)\n",
                ms[1][0] / ms[2][0], ms[1][1] / ms[2][1], ms[2][1] / ms[3][1], f16 / ms[2][0], old[2] / ms[2][1],
                old[3] / ms[3][1], old[2] / rows32, old[2] / blocks2);
+        if (wgmma_ok && s.hd == 64) {  // version 2's dK/dV pass on wgmma
+            attention_kernel_version_set_cuda(2);
+            attention_backward_wgmma_set_cuda(1);
+            double wg = time_ms(&t, 1, reps);
+            attention_backward_wgmma_set_cuda(0);
+            printf("  v2 backward with the dK/dV pass on wgmma: %.3f ms (%.0f TFLOP/s), %.2fx the default's\n", wg,
+                   tf / wg, ms[2][1] / wg);
+        }
         kt_release();
     }
     attention_kernel_version_set_cuda(-1);
@@ -542,6 +581,9 @@ int main(int argc, char **argv) {
     MUST(star_cuda_create(&ctx, 0, &kt_err));
     pcg32 rng;
     pcg32_seed(&rng, 1234, 5);
+    wgmma_ok = wgmma_available_cuda(&kt_err);
+    if (wgmma_ok < 0) MUST(-1);
+    printf("%s\n", wgmma_ok ? "wgmma: this device runs the sm_90a kernels" : kt_err.msg);
     if (argc > 1 && strcmp(argv[1], "--time") == 0) {
         time_attention(&rng);
         MUST(star_cuda_destroy(ctx, &kt_err));
@@ -586,10 +628,12 @@ int main(int argc, char **argv) {
     test_refused();
     test_version_switch(&rng);
 
-    for (int ver = 3; ver >= 1; ver--) {
-        printf("worst relative errors over all cases, version %d:\n", ver);
+    for (int ver = N_SLOTS - 1; ver >= 1; ver--) {
+        if (ver == WGMMA_SLOT && !wgmma_ok) continue;
+        printf("worst relative errors over all cases, %s:\n", slot_names[ver]);
         for (int i = 0; i < W_COUNT; i++)
-            printf("  %-7s %.3g  (%s)\n", worst_names[i], worst[ver][i], worst_case[ver][i]);
+            if (worst_case[ver][i][0])
+                printf("  %-7s %.3g  (%s)\n", worst_names[i], worst[ver][i], worst_case[ver][i]);
     }
     MUST(star_cuda_destroy(ctx, &kt_err));
     TEST_END();

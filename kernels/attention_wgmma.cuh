@@ -1,0 +1,173 @@
+// star: the dK/dV pass of version 2's backward on Hopper's warpgroup products
+// (kernels/wgmma.cuh), at q.k and value width 64 (attention.cu includes this after
+// attention_v2.cuh; attention_backward_wgmma_set_cuda(1) selects it, for tests and
+// timings). Same contract as version 2's pass: fp32 accumulation, P and dS rounded to bf16
+// for their products, no atomics (deterministic), dk and dv added to the bf16 outputs.
+//
+// Block = 128 keys of one key/value head and batch, 2 warpgroups of 64 keys each; the
+// query tiles of the group's query heads stream through shared memory (64 rows,
+// double-buffered by cp.async). Per tile and warpgroup, all products on wgmma:
+//   S^T  = K Q^T      64 keys x 64 queries, K and Q from shared memory (K-major)
+//   dP^T = V dO^T     V and dO from shared memory (K-major)
+//   P^T = exp(scale S^T - lse), dS^T = P^T (dP^T - D), masked entries 0 (registers)
+//   dV  += P^T dO     P^T from registers, dO from shared memory as N-major
+//   dK  += dS^T Q     dS^T from registers, Q as N-major
+// Tiles live in shared memory as 8 x 8 core matrices, row blocks one after the other
+// (wg_off_kmajor with K = 64): the same bytes serve as the K-major operand of S^T and dP^T
+// and as the N-major operand of dV and dK, only the descriptor's strides differ.
+#ifndef STAR_KERNELS_ATTENTION_WGMMA_CUH
+#define STAR_KERNELS_ATTENTION_WGMMA_CUH
+
+#include "kernels/wgmma.cuh"
+
+#define AWG_D 64                    // q.k and value width
+#define AWG_KB 128                  // keys per block (2 warpgroups)
+#define AWG_BQ 64                   // queries per streamed tile
+#define AWG_TILE (64 * AWG_D * 2)   // bytes of a 64-row tile
+#define AWG_THREADS 256
+
+// rows r0 .. r0 + NROWS - 1 of a [T, stride] bf16 matrix (64 columns from g) into the core
+// matrix layout at s; rows at or past T become zeros. Lanes 8 i .. 8 i + 7 take 8
+// consecutive rows of one 16-byte column chunk: one warp writes 512 contiguous bytes.
+template <int NROWS>
+__device__ __forceinline__ void awg_cp_tile(unsigned char *s, const floatX *g, long stride, int r0, int T, int tid) {
+#pragma unroll
+    for (int idx = tid; idx < NROWS * 8; idx += AWG_THREADS) {
+        int cb = (idx / 8) % 8, r = idx % 8 + 8 * (idx / 64);
+        bool ok = r0 + r < T;
+        cp_async16(s + wg_off_kmajor(r, 8 * cb, AWG_D), g + (long)(ok ? r0 + r : 0) * stride + 8 * cb, ok);
+    }
+}
+
+__global__ void __launch_bounds__(AWG_THREADS, 1) attention_backward_dkv_wgmma_kernel(attn_params p) {
+#ifdef STAR_WGMMA
+    extern __shared__ __align__(128) unsigned char awg_smem[];
+    unsigned char *Ks = awg_smem, *Vs = Ks + 2 * AWG_TILE, *Qs = Vs + 2 * AWG_TILE, *dOs = Qs + 2 * AWG_TILE;
+    float *lse_s = reinterpret_cast<float *>(dOs + 2 * AWG_TILE), *D_s = lse_s + 2 * AWG_BQ;
+    int T = p.T, H = p.H, b = blockIdx.z, grp = blockIdx.y, rep = H / p.Hkv;
+    int tid = threadIdx.x, wg = tid / 128, warp = (tid % 128) / WARP_SIZE, lane = tid % WARP_SIZE;
+    int g = lane >> 2, q = lane & 3;
+    int j0 = blockIdx.x * AWG_KB;
+    long qs = (long)H * p.hd, ks = (long)p.Hkv * p.hd;
+    awg_cp_tile<AWG_KB>(Ks, p.k + ((long)b * T * p.Hkv + grp) * p.hd + p.qk_off, ks, j0, T, tid);
+    awg_cp_tile<AWG_KB>(Vs, p.v + ((long)b * T * p.Hkv + grp) * p.hd, ks, j0, T, tid);
+    cp_async_commit();
+
+    int istart = j0 / AWG_BQ * AWG_BQ;
+    int qend = p.window > 0 ? min(T - 1, j0 + AWG_KB - 1 + p.window - 1) : T - 1;
+    int nph = (qend - istart) / AWG_BQ + 1, ntiles = rep * nph;
+    auto load = [&](int n, int buf) {
+        int h = grp * rep + n / nph, i0 = istart + (n % nph) * AWG_BQ;
+        awg_cp_tile<AWG_BQ>(Qs + buf * AWG_TILE, p.q + ((long)b * T * H + h) * p.hd + p.qk_off, qs, i0, T, tid);
+        awg_cp_tile<AWG_BQ>(dOs + buf * AWG_TILE, p.dout + ((long)b * T * H + h) * p.hd, qs, i0, T, tid);
+        cp_row_values<AWG_BQ, AWG_THREADS>(lse_s + buf * AWG_BQ, p.lse_in + ((long)b * H + h) * T, i0, T);
+        cp_row_values<AWG_BQ, AWG_THREADS>(D_s + buf * AWG_BQ, p.dvec + ((long)b * H + h) * T, i0, T);
+    };
+    load(0, 0);
+    cp_async_commit();
+
+    // This warpgroup's 64 keys; the thread's accumulator rows are keys jl + 16 warp + g (+ 8).
+    int jl = j0 + 64 * wg, jh = jl + 63;
+    const unsigned char *Kw = Ks + wg * AWG_TILE, *Vw = Vs + wg * AWG_TILE;
+    constexpr wg_tile KM = wg_tile_kmajor(64, AWG_D), NM = wg_tile_mnmajor(AWG_D, AWG_BQ);
+    const float sl2 = p.scale * ATT2_LOG2E;
+    float dk[32], dv[32];
+#pragma unroll
+    for (int i = 0; i < 32; i++) dk[i] = dv[i] = 0.0f;
+    for (int n = 0; n < ntiles; n++) {
+        if (n + 1 < ntiles) load(n + 1, (n + 1) & 1);
+        cp_async_commit();
+        cp_async_wait<1>();  // K, V and tile n are in (this thread's copies)
+        fence_proxy_async();  // ... and visible to the tensor cores' reads
+        __syncthreads();
+        int i0 = istart + (n % nph) * AWG_BQ, buf = n & 1;
+        const unsigned char *Qb = Qs + buf * AWG_TILE, *dOb = dOs + buf * AWG_TILE;
+        const float *lse_b = lse_s + buf * AWG_BQ, *D_b = D_s + buf * AWG_BQ;
+        bool none = jl > i0 + AWG_BQ - 1 || jl >= T || (p.window > 0 && i0 - jh >= p.window);
+        if (!none) {  // uniform over the warpgroup
+            bool all = jh <= i0 && i0 + AWG_BQ <= T && (p.window == 0 || i0 + AWG_BQ - 1 - jl < p.window);
+            float st[32], dpt[32];
+#pragma unroll
+            for (int i = 0; i < 32; i++) st[i] = dpt[i] = 0.0f;
+            wg_fence_regs(st);
+            wg_fence_regs(dpt);
+            wgmma_fence();
+#pragma unroll
+            for (int s = 0; s < AWG_D / 16; s++)
+                wgmma_m64n64k16_ss<0, 0>(st, wg_desc(Kw + s * KM.kstep, KM.lbo, KM.sbo),
+                                         wg_desc(Qb + s * KM.kstep, KM.lbo, KM.sbo), s > 0);
+#pragma unroll
+            for (int s = 0; s < AWG_D / 16; s++)
+                wgmma_m64n64k16_ss<0, 0>(dpt, wg_desc(Vw + s * KM.kstep, KM.lbo, KM.sbo),
+                                         wg_desc(dOb + s * KM.kstep, KM.lbo, KM.sbo), s > 0);
+            wgmma_commit();
+            wgmma_wait<0>();
+            wg_fence_regs(st);
+            wg_fence_regs(dpt);
+            // P^T and dS^T: accumulator i is (key jl + 16 warp + g + 8 ((i % 4) / 2), query
+            // i0 + 8 (i / 4) + 2 q + i % 2).
+            uint32_t pa[4][4], da[4][4];
+#pragma unroll
+            for (int i = 0; i < 32; i += 2) {
+                float pr[2], ds[2];
+#pragma unroll
+                for (int e = 0; e < 2; e++) {
+                    int c = 8 * (i / 4) + 2 * q + e, key = jl + 16 * warp + g + 8 * ((i % 4) / 2);
+                    float v = exp2f(fmaf(st[i + e], sl2, -lse_b[c] * ATT2_LOG2E));
+                    pr[e] = all || visible(i0 + c, key, T, p.window) ? v : 0.0f;
+                    ds[e] = pr[e] * (dpt[i + e] - D_b[c]);
+                }
+                // A fragment of k16 step i / 8: registers (i % 8) / 2 = a0 (row g), a1 (g + 8),
+                // a2 (row g, k + 8), a3 (g + 8, k + 8), as mma.sync's.
+                pa[i / 8][(i % 8) / 2] = pack_f32(pr[0], pr[1]);
+                da[i / 8][(i % 8) / 2] = pack_f32(ds[0], ds[1]);
+            }
+            wg_fence_regs(dv);
+            wg_fence_regs(dk);
+            wgmma_fence();
+#pragma unroll
+            for (int s = 0; s < AWG_BQ / 16; s++)
+                wgmma_m64n64k16_rs<1>(dv, pa[s], wg_desc(dOb + s * NM.kstep, NM.lbo, NM.sbo), 1);
+#pragma unroll
+            for (int s = 0; s < AWG_BQ / 16; s++)
+                wgmma_m64n64k16_rs<1>(dk, da[s], wg_desc(Qb + s * NM.kstep, NM.lbo, NM.sbo), 1);
+            wgmma_commit();
+            wgmma_wait<0>();  // the tile's buffers are read before the barrier below
+            wg_fence_regs(dv);
+            wg_fence_regs(dk);
+        }
+        __syncthreads();  // buffer n & 1 is consumed before tile n + 2 loads into it
+    }
+#pragma unroll
+    for (int i = 0; i < 32; i += 2) {
+        int key = jl + 16 * warp + g + 8 * ((i % 4) / 2), col = 8 * (i / 4) + 2 * q;
+        if (key >= T) continue;
+        long off = (((long)b * T + key) * p.Hkv + grp) * p.hd;
+        add_pair(p.dk + off + p.qk_off + col, p.scale * dk[i], p.scale * dk[i + 1]);
+        add_pair(p.dv + off + col, dv[i], dv[i + 1]);
+    }
+#endif
+}
+
+// Runs the pass where it applies (q.k and value width 64 on a compute capability 9.0
+// device) and returns 1; 0 where it does not (the caller runs version 2's).
+template <int QKD, int VD>
+static int backward_dkv_launch_wgmma(attn_params p, star_stream st, star_error *err) {
+    if constexpr (QKD != AWG_D || VD != AWG_D) {
+        return 0;
+    } else {
+        int ok = wgmma_available_cuda(err);
+        if (ok < 0) return -1;
+        if (ok == 0) return 0;
+        size_t smem = 8 * (size_t)AWG_TILE + sizeof(float) * 4 * AWG_BQ;
+        cudaCheck(cudaFuncSetAttribute(attention_backward_dkv_wgmma_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                       (int)smem),
+                  err);
+        dim3 grid((p.T + AWG_KB - 1) / AWG_KB, p.Hkv, p.B);
+        attention_backward_dkv_wgmma_kernel<<<grid, AWG_THREADS, smem, st>>>(p);
+        cudaCheck(cudaGetLastError(), err);
+        return 1;
+    }
+}
+
+#endif  // STAR_KERNELS_ATTENTION_WGMMA_CUH
