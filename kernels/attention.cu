@@ -448,10 +448,10 @@ void attention_backward_dkv_rows_set_cuda(int rows) { attn_dkv_rows = rows == 32
 static int attn_dq_blocks = 0;
 void attention_backward_dq_blocks_set_cuda(int blocks) { attn_dq_blocks = blocks == 1 || blocks == 2 ? blocks : 0; }
 
-// Version 2's dK/dV pass on Hopper's warpgroup products where it applies (1) or on
-// mma.sync (0, the default).
+// Version 2's backward passes on Hopper's warpgroup products where they apply: mask 1
+// dK/dV, 2 dQ, 3 both; 0 (the default) both on mma.sync.
 static int attn_bwd_wgmma = 0;
-void attention_backward_wgmma_set_cuda(int on) { attn_bwd_wgmma = on ? 1 : 0; }
+void attention_backward_wgmma_set_cuda(int mask) { attn_bwd_wgmma = mask & 3; }
 
 // 0 or 1 from environment variable name (unset or empty: 0); -1 with err otherwise.
 static int env_flag(const char *name, const char *what, star_error *err) {

@@ -1,8 +1,8 @@
-// star: the dK/dV pass of version 2's backward on Hopper's warpgroup products
+// star: version 2's backward passes (dK/dV, dQ) on Hopper's warpgroup products
 // (kernels/wgmma.cuh), at q.k and value width 64 (attention.cu includes this after
-// attention_v2.cuh; attention_backward_wgmma_set_cuda(1) selects it, for tests and
-// timings). Same contract as version 2's pass: fp32 accumulation, P and dS rounded to bf16
-// for their products, no atomics (deterministic), dk and dv added to the bf16 outputs.
+// attention_v2.cuh; attention_backward_wgmma_set_cuda selects them, for tests and
+// timings). Same contract as version 2's passes: fp32 accumulation, P and dS rounded to
+// bf16 for their products, no atomics (deterministic), results added to the bf16 outputs.
 //
 // Block = 128 keys of one key/value head and batch, 2 warpgroups of 64 keys each; the
 // query tiles of the group's query heads stream through shared memory (64 rows,
@@ -149,24 +149,144 @@ __global__ void __launch_bounds__(AWG_THREADS, 1) attention_backward_dkv_wgmma_k
 #endif
 }
 
-// Runs the pass where it applies (q.k and value width 64 on a compute capability 9.0
-// device) and returns 1; 0 where it does not (the caller runs version 2's).
+// ---- dQ --------------------------------------------------------------------------------
+// Block = 128 queries of one head and batch, 2 warpgroups of 64; Q and dO stay in shared
+// memory, the key/value tiles (64 keys) stream double-buffered. Per tile and warpgroup:
+//   S = Q K^T, dP = dO V^T   (shared memory, K-major)
+//   dS = P (dP - D)          (registers; P = exp(scale S - lse), masked entries 0)
+//   dQ += dS K               (dS from registers, K read as N-major from the same bytes)
+__global__ void __launch_bounds__(AWG_THREADS, 1) attention_backward_dq_wgmma_kernel(attn_params p) {
+#ifdef STAR_WGMMA
+    extern __shared__ __align__(128) unsigned char awg_smem[];
+    unsigned char *Qs = awg_smem, *dOs = Qs + 2 * AWG_TILE, *Ks = dOs + 2 * AWG_TILE, *Vs = Ks + 2 * AWG_TILE;
+    int T = p.T, H = p.H, b = blockIdx.z, h = blockIdx.y, grp = h / (H / p.Hkv);
+    int tid = threadIdx.x, wg = tid / 128, warp = (tid % 128) / WARP_SIZE, lane = tid % WARP_SIZE;
+    int g = lane >> 2, q = lane & 3;
+    int q0 = (gridDim.x - 1 - blockIdx.x) * AWG_KB;  // the longest rows first
+    long qs = (long)H * p.hd, ks = (long)p.Hkv * p.hd;
+    const floatX *kg = p.k + ((long)b * T * p.Hkv + grp) * p.hd + p.qk_off;
+    const floatX *vg = p.v + ((long)b * T * p.Hkv + grp) * p.hd;
+    int kbeg = first_key_tile(q0, p.window), kend = min(q0 + AWG_KB - 1, T - 1);
+    int ntiles = (kend - kbeg) / AWG_BQ + 1;
+    awg_cp_tile<AWG_KB>(Qs, p.q + ((long)b * T * H + h) * p.hd + p.qk_off, qs, q0, T, tid);
+    awg_cp_tile<AWG_KB>(dOs, p.dout + ((long)b * T * H + h) * p.hd, qs, q0, T, tid);
+    awg_cp_tile<AWG_BQ>(Ks, kg, ks, kbeg, T, tid);
+    awg_cp_tile<AWG_BQ>(Vs, vg, ks, kbeg, T, tid);
+    cp_async_commit();
+
+    // This warpgroup's 64 queries; the thread's accumulator rows are r_lo + 16 warp + g (+ 8).
+    int r_lo = q0 + 64 * wg, r_hi = r_lo + 63;
+    const unsigned char *Qw = Qs + wg * AWG_TILE, *dOw = dOs + wg * AWG_TILE;
+    constexpr wg_tile KM = wg_tile_kmajor(64, AWG_D), NM = wg_tile_mnmajor(AWG_D, AWG_BQ);
+    const float sl2 = p.scale * ATT2_LOG2E;
+    float lse2[2], Dr[2];
+#pragma unroll
+    for (int r = 0; r < 2; r++) {
+        int row = r_lo + 16 * warp + g + 8 * r;
+        bool ok = row < T;
+        lse2[r] = ok ? p.lse_in[((long)b * H + h) * T + row] * ATT2_LOG2E : 0.0f;
+        Dr[r] = ok ? p.dvec[((long)b * H + h) * T + row] : 0.0f;
+    }
+    float dq[32];
+#pragma unroll
+    for (int i = 0; i < 32; i++) dq[i] = 0.0f;
+    for (int n = 0; n < ntiles; n++) {
+        int k0 = kbeg + n * AWG_BQ, buf = n & 1;
+        if (n + 1 < ntiles) {
+            awg_cp_tile<AWG_BQ>(Ks + (buf ^ 1) * AWG_TILE, kg, ks, k0 + AWG_BQ, T, tid);
+            awg_cp_tile<AWG_BQ>(Vs + (buf ^ 1) * AWG_TILE, vg, ks, k0 + AWG_BQ, T, tid);
+        }
+        cp_async_commit();
+        cp_async_wait<1>();  // Q, dO and tile n are in (this thread's copies)
+        fence_proxy_async();
+        __syncthreads();
+        const unsigned char *Kb = Ks + buf * AWG_TILE, *Vb = Vs + buf * AWG_TILE;
+        bool none = r_hi < k0 || r_lo >= T || (p.window > 0 && r_lo - (k0 + AWG_BQ - 1) >= p.window);
+        if (!none) {  // uniform over the warpgroup
+            bool all = k0 + AWG_BQ - 1 <= r_lo && r_hi < T && (p.window == 0 || r_hi - k0 < p.window);
+            float s[32], dp[32];
+#pragma unroll
+            for (int i = 0; i < 32; i++) s[i] = dp[i] = 0.0f;
+            wg_fence_regs(s);
+            wg_fence_regs(dp);
+            wgmma_fence();
+#pragma unroll
+            for (int st = 0; st < AWG_D / 16; st++)
+                wgmma_m64n64k16_ss<0, 0>(s, wg_desc(Qw + st * KM.kstep, KM.lbo, KM.sbo),
+                                         wg_desc(Kb + st * KM.kstep, KM.lbo, KM.sbo), st > 0);
+#pragma unroll
+            for (int st = 0; st < AWG_D / 16; st++)
+                wgmma_m64n64k16_ss<0, 0>(dp, wg_desc(dOw + st * KM.kstep, KM.lbo, KM.sbo),
+                                         wg_desc(Vb + st * KM.kstep, KM.lbo, KM.sbo), st > 0);
+            wgmma_commit();
+            wgmma_wait<0>();
+            wg_fence_regs(s);
+            wg_fence_regs(dp);
+            // dS: accumulator i is (query r_lo + 16 warp + g + 8 ((i % 4) / 2), key
+            // k0 + 8 (i / 4) + 2 q + i % 2); as A fragments of the k16 steps over keys.
+            uint32_t dsa[4][4];
+#pragma unroll
+            for (int i = 0; i < 32; i += 2) {
+                int r = (i % 4) / 2, row = r_lo + 16 * warp + g + 8 * r;
+                float ds[2];
+#pragma unroll
+                for (int e = 0; e < 2; e++) {
+                    float pr = exp2f(fmaf(s[i + e], sl2, -lse2[r]));
+                    if (!all && !visible(row, k0 + 8 * (i / 4) + 2 * q + e, T, p.window)) pr = 0.0f;
+                    ds[e] = pr * (dp[i + e] - Dr[r]);
+                }
+                dsa[i / 8][(i % 8) / 2] = pack_f32(ds[0], ds[1]);
+            }
+            wg_fence_regs(dq);
+            wgmma_fence();
+#pragma unroll
+            for (int st = 0; st < AWG_BQ / 16; st++)
+                wgmma_m64n64k16_rs<1>(dq, dsa[st], wg_desc(Kb + st * NM.kstep, NM.lbo, NM.sbo), 1);
+            wgmma_commit();
+            wgmma_wait<0>();  // tile n is read before the barrier below
+            wg_fence_regs(dq);
+        }
+        __syncthreads();  // buffer n & 1 is consumed before tile n + 2 loads into it
+    }
+#pragma unroll
+    for (int i = 0; i < 32; i += 2) {
+        int row = r_lo + 16 * warp + g + 8 * ((i % 4) / 2), col = 8 * (i / 4) + 2 * q;
+        if (row >= T) continue;
+        add_pair(p.dq + (((long)b * T + row) * H + h) * p.hd + p.qk_off + col, p.scale * dq[i], p.scale * dq[i + 1]);
+    }
+#endif
+}
+
+// Runs the passes named by mask (1 dK/dV, 2 dQ) where they apply (q.k and value width 64
+// on a compute capability 9.0 device) and returns the mask of those that ran; the caller
+// runs version 2's for the others.
 template <int QKD, int VD>
-static int backward_dkv_launch_wgmma(attn_params p, star_stream st, star_error *err) {
+static int backward_launch_wgmma(attn_params p, int mask, star_stream st, star_error *err) {
     if constexpr (QKD != AWG_D || VD != AWG_D) {
         return 0;
     } else {
         int ok = wgmma_available_cuda(err);
         if (ok < 0) return -1;
         if (ok == 0) return 0;
-        size_t smem = 8 * (size_t)AWG_TILE + sizeof(float) * 4 * AWG_BQ;
-        cudaCheck(cudaFuncSetAttribute(attention_backward_dkv_wgmma_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                       (int)smem),
-                  err);
-        dim3 grid((p.T + AWG_KB - 1) / AWG_KB, p.Hkv, p.B);
-        attention_backward_dkv_wgmma_kernel<<<grid, AWG_THREADS, smem, st>>>(p);
-        cudaCheck(cudaGetLastError(), err);
-        return 1;
+        if (mask & 1) {
+            size_t smem = 8 * (size_t)AWG_TILE + sizeof(float) * 4 * AWG_BQ;
+            cudaCheck(cudaFuncSetAttribute(attention_backward_dkv_wgmma_kernel,
+                                           cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem),
+                      err);
+            dim3 grid((p.T + AWG_KB - 1) / AWG_KB, p.Hkv, p.B);
+            attention_backward_dkv_wgmma_kernel<<<grid, AWG_THREADS, smem, st>>>(p);
+            cudaCheck(cudaGetLastError(), err);
+        }
+        if (mask & 2) {
+            size_t smem = 8 * (size_t)AWG_TILE;
+            cudaCheck(cudaFuncSetAttribute(attention_backward_dq_wgmma_kernel,
+                                           cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem),
+                      err);
+            dim3 grid((p.T + AWG_KB - 1) / AWG_KB, p.H, p.B);
+            attention_backward_dq_wgmma_kernel<<<grid, AWG_THREADS, smem, st>>>(p);
+            cudaCheck(cudaGetLastError(), err);
+        }
+        return mask & 3;
     }
 }
 

@@ -203,11 +203,12 @@ void attention_backward_dkv_rows_set_cuda(int rows);
 // that 2 blocks of 8 warps share an SM, 1 lets it use more and run alone, with the same
 // bits (for tests and timings); 0 the default, 2.
 void attention_backward_dq_blocks_set_cuda(int blocks);
-// Version 2's dK/dV pass on Hopper's warpgroup products (wgmma; kernels/attention_wgmma.cuh)
-// at q.k and value width 64 on a compute capability 9.0 device: 1 selects it, 0 (the
-// default) the mma.sync pass; elsewhere the mma.sync pass runs either way. For tests and
-// timings: it adds dk and dv in another order, within bf16 rounding of the default's.
-void attention_backward_wgmma_set_cuda(int on);
+// Version 2's backward passes on Hopper's warpgroup products (wgmma;
+// kernels/attention_wgmma.cuh) at q.k and value width 64 on a compute capability 9.0
+// device: mask 1 the dK/dV pass, 2 the dQ pass, 3 both; 0 (the default) both on mma.sync.
+// Elsewhere the mma.sync passes run either way. For tests and timings: the sums run in
+// another order, within bf16 rounding of the default's; still deterministic.
+void attention_backward_wgmma_set_cuda(int mask);
 
 // Differential attention (operators/attention.h's diff_attention_*), hd 64 or 128: two
 // score maps over the halves of q and k, out = (1 - lambda_init) headRMS(o1 - lambda_h o2).

@@ -46,9 +46,9 @@ static int min_version = 1;
 // Worst relative error of each checked quantity over all cases.
 enum { W_OUT, W_LSE, W_DQ, W_DK, W_DV, W_RSTD, W_DIFF_E2E, W_DLAMBDA, W_COUNT };
 static const char *worst_names[W_COUNT] = {"out", "lse", "dq", "dk", "dv", "rstd", "diffout", "dlambda"};
-// [kernel version], and slot WGMMA_SLOT: version 2 with its dK/dV pass on wgmma.
+// [kernel version], and slot WGMMA_SLOT: version 2 with its passes on wgmma.
 enum { WGMMA_SLOT = 4, N_SLOTS = 5 };
-static const char *slot_names[N_SLOTS] = {"", "v1", "v2", "v3", "v2 (dK/dV on wgmma)"};
+static const char *slot_names[N_SLOTS] = {"", "v1", "v2", "v3", "v2 (passes on wgmma)"};
 static double worst[N_SLOTS][W_COUNT];
 static char worst_case[N_SLOTS][W_COUNT][96];
 static char case_name[96];
@@ -248,31 +248,44 @@ static void test_attention_gpu(attn_shape s, const float *out, const float *lse,
         }
     }
 
-    // Version 2 with its dK/dV pass on wgmma (head dim 64 on a compute capability 9.0
-    // device): dk and dv against the CPU within the bound (its sums run in another order:
-    // not the default's bits), dq the default's bits (the same dQ kernel); twice, the same bits.
+    // Version 2 with its passes on wgmma (head dim 64 on a compute capability 9.0 device),
+    // dK/dV alone (mask 1), dQ alone (2) and both (3): what a wgmma pass forms is checked
+    // against the CPU within the bound (its sums run in another order: not the default's
+    // bits) and is the same bits when run again; what the mma.sync pass forms is the
+    // default's bits.
     if (version == 2 && s.hd == 64 && wgmma_ok) {
-        floatX *d_dq4 = dev_bf16(dq0, nq), *d_dk4 = dev_bf16(dk0, nkv), *d_dv4 = dev_bf16(dv0, nkv);
-        floatX *d_dk5 = dev_bf16(dk0, nkv), *d_dv5 = dev_bf16(dv0, nkv), *d_dq5 = dev_bf16(dq0, nq);
-        float *again = host_f32(nkv);
-        attention_backward_wgmma_set_cuda(1);
-        MUST(attention_backward_cuda(d_dq4, d_dk4, d_dv4, scratch, d_dout, d_out, d_lse, d_q, d_k, d_v, s, NULL,
-                                     &kt_err));
-        MUST(attention_backward_cuda(d_dq5, d_dk5, d_dv5, scratch, d_dout, d_out, d_lse, d_q, d_k, d_v, s, NULL,
-                                     &kt_err));
-        attention_backward_wgmma_set_cuda(0);
-        version = WGMMA_SLOT;
-        get_bf16(got, d_dk4, nkv);
-        check_tracked(W_DK, "backward dk += (summed over the group)", got, dk, nkv, TOL_BF16);
-        get_bf16(again, d_dk5, nkv);
-        CHECK_EQUAL("backward dk, dK/dV on wgmma, again: same bits", again, got, nkv);
-        get_bf16(got, d_dv4, nkv);
-        check_tracked(W_DV, "backward dv += (summed over the group)", got, dv, nkv, TOL_BF16);
-        get_bf16(again, d_dv5, nkv);
-        CHECK_EQUAL("backward dv, dK/dV on wgmma, again: same bits", again, got, nkv);
-        version = 2;
-        get_bf16(got, d_dq4, nq);
-        CHECK_EQUAL("backward dq, dK/dV on wgmma: same bits", got, gq, nq);
+        float *again = host_f32(nq > nkv ? nq : nkv);
+        for (int mask = 1; mask <= 3; mask++) {
+            floatX *d_dq4 = dev_bf16(dq0, nq), *d_dk4 = dev_bf16(dk0, nkv), *d_dv4 = dev_bf16(dv0, nkv);
+            floatX *d_dq5 = dev_bf16(dq0, nq), *d_dk5 = dev_bf16(dk0, nkv), *d_dv5 = dev_bf16(dv0, nkv);
+            attention_backward_wgmma_set_cuda(mask);
+            MUST(attention_backward_cuda(d_dq4, d_dk4, d_dv4, scratch, d_dout, d_out, d_lse, d_q, d_k, d_v, s, NULL,
+                                         &kt_err));
+            MUST(attention_backward_cuda(d_dq5, d_dk5, d_dv5, scratch, d_dout, d_out, d_lse, d_q, d_k, d_v, s, NULL,
+                                         &kt_err));
+            attention_backward_wgmma_set_cuda(0);
+            const floatX *d_got[3] = {d_dq4, d_dk4, d_dv4}, *d_again[3] = {d_dq5, d_dk5, d_dv5};
+            const float *cpu[3] = {dq, dk, dv}, *def[3] = {gq, gk, gv};
+            const long len[3] = {nq, nkv, nkv};
+            const int slot[3] = {W_DQ, W_DK, W_DV}, on_wgmma[3] = {mask & 2, mask & 1, mask & 1};
+            static const char *nm[3] = {"dq", "dk", "dv"};
+            for (int o = 0; o < 3; o++) {
+                char name[128];
+                get_bf16(got, d_got[o], len[o]);
+                if (on_wgmma[o]) {
+                    version = WGMMA_SLOT;
+                    snprintf(name, sizeof name, "backward %s += (wgmma mask %d)", nm[o], mask);
+                    check_tracked(slot[o], name, got, cpu[o], len[o], TOL_BF16);
+                    version = 2;
+                    get_bf16(again, d_again[o], len[o]);
+                    snprintf(name, sizeof name, "backward %s, wgmma mask %d, again: same bits", nm[o], mask);
+                    CHECK_EQUAL(name, again, got, len[o]);
+                } else {
+                    snprintf(name, sizeof name, "backward %s, wgmma mask %d: the default's bits", nm[o], mask);
+                    CHECK_EQUAL(name, got, def[o], len[o]);
+                }
+            }
+        }
     }
 }
 
@@ -562,13 +575,17 @@ static void time_attention(pcg32 *rng) {
                "blocks only %.2fx)\n",
                ms[1][0] / ms[2][0], ms[1][1] / ms[2][1], ms[2][1] / ms[3][1], f16 / ms[2][0], old[2] / ms[2][1],
                old[3] / ms[3][1], old[2] / rows32, old[2] / blocks2);
-        if (wgmma_ok && s.hd == 64) {  // version 2's dK/dV pass on wgmma
+        if (wgmma_ok && s.hd == 64) {  // version 2's passes on wgmma: dK/dV, dQ, both
+            double wg[4] = {0};
             attention_kernel_version_set_cuda(2);
-            attention_backward_wgmma_set_cuda(1);
-            double wg = time_ms(&t, 1, reps);
+            for (int mask = 1; mask <= 3; mask++) {
+                attention_backward_wgmma_set_cuda(mask);
+                wg[mask] = time_ms(&t, 1, reps);
+            }
             attention_backward_wgmma_set_cuda(0);
-            printf("  v2 backward with the dK/dV pass on wgmma: %.3f ms (%.0f TFLOP/s), %.2fx the default's\n", wg,
-                   tf / wg, ms[2][1] / wg);
+            printf("  v2 backward on wgmma: dK/dV pass %.3f ms (%.2fx the default's backward), dQ pass %.3f ms "
+                   "(%.2fx), both %.3f ms (%.0f TFLOP/s, %.2fx)\n",
+                   wg[1], ms[2][1] / wg[1], wg[2], ms[2][1] / wg[2], wg[3], tf / wg[3], ms[2][1] / wg[3]);
         }
         kt_release();
     }
