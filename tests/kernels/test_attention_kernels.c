@@ -15,13 +15,16 @@
 //     combination of the GPU's maps; out and dlambda end to end within 2e-2 (TOL_DIFF_E2E).
 // Every case runs on the three versions of the kernels (attention_kernel_version_set_cuda:
 // 3, dQ by atomics, then 2, the default, then 1) on the same inputs; version 3's dq is not
-// bit-reproducible (atomics), its dk and dv are, and are version 2's bits. Any NaN or infinity in an output is an infinite
-// error. Versions 2 and 3's forward also runs with 16-row warps
-// (attention_forward_rows_per_warp_set_cuda(16)): out and lse (differential: out, both
-// maps, lse) must be the default's bits, and their backward with each kernel shape set
-// explicitly (32- and 64-row dK/dV query tiles, the dQ kernel at 1 and 2 blocks per SM:
-// bwd_shapes): dk and dv (version 2: dq too) must be the default's bits. With no CUDA device the test prints SKIP and
-// exits 77 (ctest: skipped).
+// bit-reproducible (atomics), its dk and dv are, and are version 2's bits. Any NaN or
+// infinity in an output is an infinite error. Versions 2 and 3's forward also runs with
+// 16-row warps (attention_forward_rows_per_warp_set_cuda(16)): out and lse (differential:
+// out, both maps, lse) must be the default's bits, and their backward with each kernel
+// shape set explicitly (32- and 64-row dK/dV query tiles, the dQ kernel at 1 and 2 blocks
+// per SM: bwd_shapes): dk and dv (version 2: dq too) must be the default's bits. On a
+// compute capability 9.0 device, version 2's cases at head dim 64 also run its passes on
+// wgmma (attention_backward_wgmma_set_cuda masks 1, 2, 3): what a wgmma pass forms against
+// the CPU and repeatable bit for bit, the rest the default's bits. With no CUDA device the
+// test prints SKIP and exits 77 (ctest: skipped).
 // `test_attention_kernels --time`: forward and backward times and TFLOP/s of the versions
 // at the model shapes (no checks). `--sanitize`: a few cases on versions 3 and 2 only, for
 // compute-sanitizer racecheck.
