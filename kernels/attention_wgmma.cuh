@@ -39,6 +39,32 @@ __device__ __forceinline__ void awg_cp_tile(unsigned char *s, const floatX *g, l
     }
 }
 
+// x = A1 B1^T and y = A2 B2^T (64 x 64 each, every operand a K-major 64 x 64 tile in
+// shared memory), issued together, waited for together: the score and dP products of
+// both passes.
+__device__ __forceinline__ void awg_two_products(float (&x)[32], float (&y)[32], const unsigned char *a1,
+                                                 const unsigned char *b1, const unsigned char *a2,
+                                                 const unsigned char *b2) {
+    constexpr wg_tile KM = wg_tile_kmajor(64, AWG_D);
+#pragma unroll
+    for (int i = 0; i < 32; i++) x[i] = y[i] = 0.0f;
+    wg_fence_regs(x);
+    wg_fence_regs(y);
+    wgmma_fence();
+#pragma unroll
+    for (int s = 0; s < AWG_D / 16; s++)
+        wgmma_m64n64k16_ss<0, 0>(x, wg_desc(a1 + s * KM.kstep, KM.lbo, KM.sbo), wg_desc(b1 + s * KM.kstep, KM.lbo, KM.sbo),
+                                 s > 0);
+#pragma unroll
+    for (int s = 0; s < AWG_D / 16; s++)
+        wgmma_m64n64k16_ss<0, 0>(y, wg_desc(a2 + s * KM.kstep, KM.lbo, KM.sbo), wg_desc(b2 + s * KM.kstep, KM.lbo, KM.sbo),
+                                 s > 0);
+    wgmma_commit();
+    wgmma_wait<0>();
+    wg_fence_regs(x);
+    wg_fence_regs(y);
+}
+
 __global__ void __launch_bounds__(AWG_THREADS, 1) attention_backward_dkv_wgmma_kernel(attn_params p) {
 #ifdef STAR_WGMMA
     extern __shared__ __align__(128) unsigned char awg_smem[];
@@ -69,7 +95,7 @@ __global__ void __launch_bounds__(AWG_THREADS, 1) attention_backward_dkv_wgmma_k
     // This warpgroup's 64 keys; the thread's accumulator rows are keys jl + 16 warp + g (+ 8).
     int jl = j0 + 64 * wg, jh = jl + 63;
     const unsigned char *Kw = Ks + wg * AWG_TILE, *Vw = Vs + wg * AWG_TILE;
-    constexpr wg_tile KM = wg_tile_kmajor(64, AWG_D), NM = wg_tile_mnmajor(AWG_D, AWG_BQ);
+    constexpr wg_tile NM = wg_tile_mnmajor(AWG_D, AWG_BQ);
     const float sl2 = p.scale * ATT2_LOG2E;
     float dk[32], dv[32];
 #pragma unroll
@@ -87,23 +113,7 @@ __global__ void __launch_bounds__(AWG_THREADS, 1) attention_backward_dkv_wgmma_k
         if (!none) {  // uniform over the warpgroup
             bool all = jh <= i0 && i0 + AWG_BQ <= T && (p.window == 0 || i0 + AWG_BQ - 1 - jl < p.window);
             float st[32], dpt[32];
-#pragma unroll
-            for (int i = 0; i < 32; i++) st[i] = dpt[i] = 0.0f;
-            wg_fence_regs(st);
-            wg_fence_regs(dpt);
-            wgmma_fence();
-#pragma unroll
-            for (int s = 0; s < AWG_D / 16; s++)
-                wgmma_m64n64k16_ss<0, 0>(st, wg_desc(Kw + s * KM.kstep, KM.lbo, KM.sbo),
-                                         wg_desc(Qb + s * KM.kstep, KM.lbo, KM.sbo), s > 0);
-#pragma unroll
-            for (int s = 0; s < AWG_D / 16; s++)
-                wgmma_m64n64k16_ss<0, 0>(dpt, wg_desc(Vw + s * KM.kstep, KM.lbo, KM.sbo),
-                                         wg_desc(dOb + s * KM.kstep, KM.lbo, KM.sbo), s > 0);
-            wgmma_commit();
-            wgmma_wait<0>();
-            wg_fence_regs(st);
-            wg_fence_regs(dpt);
+            awg_two_products(st, dpt, Kw, Qb, Vw, dOb);  // S^T = K Q^T, dP^T = V dO^T
             // P^T and dS^T: accumulator i is (key jl + 16 warp + g + 8 ((i % 4) / 2), query
             // i0 + 8 (i / 4) + 2 q + i % 2).
             uint32_t pa[4][4], da[4][4];
@@ -177,7 +187,7 @@ __global__ void __launch_bounds__(AWG_THREADS, 1) attention_backward_dq_wgmma_ke
     // This warpgroup's 64 queries; the thread's accumulator rows are r_lo + 16 warp + g (+ 8).
     int r_lo = q0 + 64 * wg, r_hi = r_lo + 63;
     const unsigned char *Qw = Qs + wg * AWG_TILE, *dOw = dOs + wg * AWG_TILE;
-    constexpr wg_tile KM = wg_tile_kmajor(64, AWG_D), NM = wg_tile_mnmajor(AWG_D, AWG_BQ);
+    constexpr wg_tile NM = wg_tile_mnmajor(AWG_D, AWG_BQ);
     const float sl2 = p.scale * ATT2_LOG2E;
     float lse2[2], Dr[2];
 #pragma unroll
@@ -205,23 +215,7 @@ __global__ void __launch_bounds__(AWG_THREADS, 1) attention_backward_dq_wgmma_ke
         if (!none) {  // uniform over the warpgroup
             bool all = k0 + AWG_BQ - 1 <= r_lo && r_hi < T && (p.window == 0 || r_hi - k0 < p.window);
             float s[32], dp[32];
-#pragma unroll
-            for (int i = 0; i < 32; i++) s[i] = dp[i] = 0.0f;
-            wg_fence_regs(s);
-            wg_fence_regs(dp);
-            wgmma_fence();
-#pragma unroll
-            for (int st = 0; st < AWG_D / 16; st++)
-                wgmma_m64n64k16_ss<0, 0>(s, wg_desc(Qw + st * KM.kstep, KM.lbo, KM.sbo),
-                                         wg_desc(Kb + st * KM.kstep, KM.lbo, KM.sbo), st > 0);
-#pragma unroll
-            for (int st = 0; st < AWG_D / 16; st++)
-                wgmma_m64n64k16_ss<0, 0>(dp, wg_desc(dOw + st * KM.kstep, KM.lbo, KM.sbo),
-                                         wg_desc(Vb + st * KM.kstep, KM.lbo, KM.sbo), st > 0);
-            wgmma_commit();
-            wgmma_wait<0>();
-            wg_fence_regs(s);
-            wg_fence_regs(dp);
+            awg_two_products(s, dp, Qw, Kb, dOw, Vb);  // S = Q K^T, dP = dO V^T
             // dS: accumulator i is (query r_lo + 16 warp + g + 8 ((i % 4) / 2), key
             // k0 + 8 (i / 4) + 2 q + i % 2); as A fragments of the k16 steps over keys.
             uint32_t dsa[4][4];
