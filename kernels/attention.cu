@@ -449,9 +449,21 @@ static int attn_dq_blocks = 0;
 void attention_backward_dq_blocks_set_cuda(int blocks) { attn_dq_blocks = blocks == 1 || blocks == 2 ? blocks : 0; }
 
 // Version 2's backward passes on Hopper's warpgroup products where they apply: mask 1
-// dK/dV, 2 dQ, 3 both; 0 (the default) both on mma.sync.
-static int attn_bwd_wgmma = 0;
-void attention_backward_wgmma_set_cuda(int mask) { attn_bwd_wgmma = mask & 3; }
+// dK/dV, 2 dQ, 3 both, 0 both on mma.sync; -1 (the default): the environment variable
+// STAR_ATTN_WGMMA (unset: 0).
+static int attn_bwd_wgmma = -1;
+void attention_backward_wgmma_set_cuda(int mask) { attn_bwd_wgmma = mask < 0 ? -1 : mask & 3; }
+
+static int backward_wgmma_mask(star_error *err) {
+    if (attn_bwd_wgmma >= 0) return attn_bwd_wgmma;
+    const char *v = getenv("STAR_ATTN_WGMMA");
+    if (!v || !*v) return 0;
+    if (v[1] == '\0' && v[0] >= '0' && v[0] <= '3') return v[0] - '0';
+    return STAR_FAIL(err,
+                     "environment variable STAR_ATTN_WGMMA=\"%s\": expected 0 to 3 (1 the dK/dV pass on wgmma, 2 the "
+                     "dQ pass, 3 both)",
+                     v);
+}
 
 // 0 or 1 from environment variable name (unset or empty: 0); -1 with err otherwise.
 static int env_flag(const char *name, const char *what, star_error *err) {
@@ -530,7 +542,11 @@ static int backward_map(attn_params p, star_stream st, star_error *err) {
     attention_backward_dvec_kernel<<<(unsigned)((rows + rows_per_block - 1) / rows_per_block),
                                      rows_per_block * WARP_SIZE, 0, st>>>(p, VD);
     cudaCheck(cudaGetLastError(), err);
-    if (version >= 2) return backward_map_v2<QKD, VD>(p, version == 3, attn_dkv_rows, attn_dq_blocks, attn_bwd_wgmma, st, err);
+    if (version >= 2) {
+        int wgmma = backward_wgmma_mask(err);
+        if (wgmma < 0) return -1;
+        return backward_map_v2<QKD, VD>(p, version == 3, attn_dkv_rows, attn_dq_blocks, wgmma, st, err);
+    }
 
     constexpr int BQ = dkv_tile<VD>::BQ;
     size_t smem_kv = sizeof(floatX) * ((size_t)(ATT_BK + BQ) * (QKD + ATT_PAD) + (size_t)(ATT_BK + BQ) * (VD + ATT_PAD)) +

@@ -205,9 +205,11 @@ void attention_backward_dkv_rows_set_cuda(int rows);
 void attention_backward_dq_blocks_set_cuda(int blocks);
 // Version 2's backward passes on Hopper's warpgroup products (wgmma;
 // kernels/attention_wgmma.cuh) at q.k and value width 64 on a compute capability 9.0
-// device: mask 1 the dK/dV pass, 2 the dQ pass, 3 both; 0 (the default) both on mma.sync.
-// Elsewhere the mma.sync passes run either way. For tests and timings: the sums run in
-// another order, within bf16 rounding of the default's; still deterministic.
+// device: mask 1 the dK/dV pass, 2 the dQ pass, 3 both, 0 both on mma.sync; -1 (the
+// default) reads the environment variable STAR_ATTN_WGMMA at each call (unset: 0; a value
+// other than 0 to 3 fails the call naming it). Elsewhere the mma.sync passes run either
+// way. The sums run in another order, within bf16 rounding of the default's; still
+// deterministic.
 void attention_backward_wgmma_set_cuda(int mask);
 
 // Differential attention (operators/attention.h's diff_attention_*), hd 64 or 128: two

@@ -492,6 +492,42 @@ static void test_version_switch(pcg32 *rng) {
     kt_release();
 }
 
+// STAR_ATTN_WGMMA picks the backward passes on wgmma while no mask is set: "3" gives the
+// bits of mask 3, a value other than 0 to 3 fails the call naming the variable.
+static void test_wgmma_switch(pcg32 *rng) {
+    printf("backward passes on wgmma switch (STAR_ATTN_WGMMA)\n");
+    attn_shape s = {1, 300, 2, 1, 64, 0};
+    long nq = (long)s.B * s.T * s.H * s.hd, nkv = (long)s.B * s.T * s.Hkv * s.hd, nl = (long)s.B * s.H * s.T;
+    float *q = host_random(nq, 2, 1, rng), *k = host_random(nkv, 2, 1, rng), *v = host_random(nkv, 1, 1, rng);
+    float *dout = host_random(nq, 1, 1, rng), *g1 = host_f32(nq), *g2 = host_f32(nq);
+    floatX *d_q = dev_bf16(q, nq), *d_k = dev_bf16(k, nkv), *d_v = dev_bf16(v, nkv), *d_o = dev_nan_bf16(nq);
+    floatX *d_dout = dev_bf16(dout, nq), *d_dq = dev_nan_bf16(nq), *d_dk = dev_nan_bf16(nkv), *d_dv = dev_nan_bf16(nkv);
+    float *d_lse = (float *)dev_alloc(sizeof(float) * nl);
+    float *scratch = (float *)dev_alloc(sizeof(float) * attention_backward_scratch_floats(s));
+    attention_kernel_version_set_cuda(2);
+    MUST(attention_forward_cuda(d_o, d_lse, d_q, d_k, d_v, s, NULL, &kt_err));
+    for (int pass = 0; pass < 2; pass++) {  // mask 3 set, then STAR_ATTN_WGMMA=3
+        MUST(star_cuda_memset(d_dq, 0, sizeof(floatX) * nq, NULL, &kt_err));
+        if (pass == 0) attention_backward_wgmma_set_cuda(3);
+        else {
+            attention_backward_wgmma_set_cuda(-1);
+            CHECK(setenv("STAR_ATTN_WGMMA", "3", 1) == 0);
+        }
+        MUST(attention_backward_cuda(d_dq, d_dk, d_dv, scratch, d_dout, d_o, d_lse, d_q, d_k, d_v, s, NULL, &kt_err));
+        get_bf16(pass == 0 ? g1 : g2, d_dq, nq);
+    }
+    CHECK_EQUAL("STAR_ATTN_WGMMA=3 is mask 3 (dq)", g2, g1, nq);
+    CHECK(setenv("STAR_ATTN_WGMMA", "7", 1) == 0);
+    CHECK(attention_backward_cuda(d_dq, d_dk, d_dv, scratch, d_dout, d_o, d_lse, d_q, d_k, d_v, s, NULL, &kt_err) ==
+          -1);
+    CHECK(strstr(kt_err.msg, "STAR_ATTN_WGMMA") != NULL);
+    CHECK(unsetenv("STAR_ATTN_WGMMA") == 0);
+    MUST(attention_backward_cuda(d_dq, d_dk, d_dv, scratch, d_dout, d_o, d_lse, d_q, d_k, d_v, s, NULL, &kt_err));
+    attention_backward_wgmma_set_cuda(0);
+    attention_kernel_version_set_cuda(-1);
+    kt_release();
+}
+
 // `--time`: wall-clock means (10 calls after 2 warm-up ones) of both versions at the model
 // shapes. FLOPs: causal forward 2 products of B H T^2 hd / 2 multiply-adds each
 // (2 B H T^2 hd); the backward counted as 2.5 times that (FlashAttention's convention;
@@ -603,6 +639,7 @@ int main(int argc, char **argv) {
     pcg32_seed(&rng, 1234, 5);
     wgmma_ok = wgmma_available_cuda(&kt_err);
     if (wgmma_ok < 0) MUST(-1);
+    attention_backward_wgmma_set_cuda(0);  // the default passes, whatever STAR_ATTN_WGMMA says
     printf("%s\n", wgmma_ok ? "wgmma: this device runs the sm_90a kernels" : kt_err.msg);
     if (argc > 1 && strcmp(argv[1], "--time") == 0) {
         time_attention(&rng);
@@ -647,6 +684,7 @@ int main(int argc, char **argv) {
                     test_diff_attention(2, ti ? 257 : 17, 4, ki ? 1 : 4, hds[hi], windows[wi], &rng);
     test_refused();
     test_version_switch(&rng);
+    test_wgmma_switch(&rng);
 
     for (int ver = N_SLOTS - 1; ver >= 1; ver--) {
         if (ver == WGMMA_SLOT && !wgmma_ok) continue;
