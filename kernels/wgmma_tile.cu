@@ -18,7 +18,7 @@ __global__ void __launch_bounds__(128) wgmma_tile_kernel(float *c, const floatX 
     for (int i = tid; i < WG_TILE * K; i += 128) {
         int r = i / K, k = i % K;
         if (a_mode != 2) {
-            uint32_t o = a_mode == 1 ? wg_off_mnmajor(r, k, WG_TILE) : wg_off_kmajor(r, k, K);
+            uint32_t o = a_mode & 1 ? wg_off_mnmajor(r, k, WG_TILE) : wg_off_kmajor(r, k, K);
             *reinterpret_cast<floatX *>(As + o) = a[i];
         }
         uint32_t o = b_mn ? wg_off_mnmajor(r, k, WG_TILE) : wg_off_kmajor(r, k, K);
@@ -26,8 +26,10 @@ __global__ void __launch_bounds__(128) wgmma_tile_kernel(float *c, const floatX 
     }
     fence_proxy_async();
     __syncthreads();
-    wg_tile ta = a_mode == 1 ? wg_tile_mnmajor(WG_TILE, K) : wg_tile_kmajor(WG_TILE, K);
+    wg_tile ta = a_mode & 1 ? wg_tile_mnmajor(WG_TILE, K) : wg_tile_kmajor(WG_TILE, K);
     wg_tile tb = b_mn ? wg_tile_mnmajor(WG_TILE, K) : wg_tile_kmajor(WG_TILE, K);
+    if (a_mode == 3) ta = wg_tile{ta.sbo, ta.lbo, ta.kstep};  // the other reading of the strides
+    if (b_mn == 2) tb = wg_tile{tb.sbo, tb.lbo, tb.kstep};
     int warp = tid / WARP_SIZE, lane = tid % WARP_SIZE, g = lane / 4, q = lane % 4;
     float d[32];
 #pragma unroll
@@ -44,8 +46,8 @@ __global__ void __launch_bounds__(128) wgmma_tile_kernel(float *c, const floatX 
             else wgmma_m64n64k16_rs<0>(d, af, db, s > 0);
         } else {
             uint64_t da = wg_desc(As + s * ta.kstep, ta.lbo, ta.sbo);
-            if (a_mode == 1 && b_mn) wgmma_m64n64k16_ss<1, 1>(d, da, db, s > 0);
-            else if (a_mode == 1) wgmma_m64n64k16_ss<1, 0>(d, da, db, s > 0);
+            if (a_mode & 1 && b_mn) wgmma_m64n64k16_ss<1, 1>(d, da, db, s > 0);
+            else if (a_mode & 1) wgmma_m64n64k16_ss<1, 0>(d, da, db, s > 0);
             else if (b_mn) wgmma_m64n64k16_ss<0, 1>(d, da, db, s > 0);
             else wgmma_m64n64k16_ss<0, 0>(d, da, db, s > 0);
         }
@@ -77,8 +79,8 @@ int wgmma_tile_product_cuda(float *c, const floatX *a, const floatX *bt, int K, 
     if (ok != 1) return -1;
     if (K < 16 || K > WG_MAX_K || K % 16)
         return STAR_FAIL(err, "wgmma_tile_product_cuda: K %d must be a multiple of 16 in [16, %d]", K, WG_MAX_K);
-    if (a_mode < 0 || a_mode > 2 || (b_mn != 0 && b_mn != 1))
-        return STAR_FAIL(err, "wgmma_tile_product_cuda: a_mode %d (0, 1 or 2) or b_mn %d (0 or 1)", a_mode, b_mn);
+    if (a_mode < 0 || a_mode > 3 || b_mn < 0 || b_mn > 2)
+        return STAR_FAIL(err, "wgmma_tile_product_cuda: a_mode %d (0 to 3) or b_mn %d (0 to 2)", a_mode, b_mn);
     size_t smem = 2 * (size_t)WG_TILE * K * sizeof(floatX);
     cudaCheck(cudaFuncSetAttribute(wgmma_tile_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem), err);
     wgmma_tile_kernel<<<1, 128, smem, s>>>(c, a, bt, K, a_mode, b_mn);

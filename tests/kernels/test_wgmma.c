@@ -4,9 +4,10 @@
 // N-major), at K = 16 (one product), 64 and 256 (accumulating chains). Bound 1e-4
 // relative to the largest |C| (bf16 products are exact in fp32; only the order of the fp32
 // sums differs); the output starts as NaN, so an element not written fails. Where a case
-// fails, the test says where in the reference the first wrong value is found (a
-// transposed or shifted fragment shows as such). The kernels are sm_90a: on any other
-// device, or with none, the test prints SKIP and exits 77 (ctest: skipped).
+// fails, the test says where in the reference the first wrong values are found (a
+// transposed or shifted fragment shows as such) and, for an MN-major operand, whether
+// the descriptor's strides read the other way round would pass. The kernels are sm_90a:
+// on any other device, or with none, the test prints SKIP and exits 77 (ctest: skipped).
 #include "tests/kernels/kernel_test_util.h"
 
 #define TILE 64
@@ -22,6 +23,15 @@ static void locate(char *out, size_t cap, const float *ref, float v) {
     snprintf(out, cap, "(%d, %d), which holds %g", best / TILE, best % TILE, ref[best]);
 }
 
+// got = the device's product for one arrangement.
+static void tile_run(float *got, int K, int a_mode, int b_mn, const float *a, const float *bt) {
+    floatX *d_a = dev_bf16(a, (long)TILE * K), *d_bt = dev_bf16(bt, (long)TILE * K);
+    float *d_c = (float *)dev_alloc(sizeof(float) * TILE * TILE);
+    dev_nan(d_c, sizeof(float) * TILE * TILE);
+    MUST(wgmma_tile_product_cuda(d_c, d_a, d_bt, K, a_mode, b_mn, NULL, &kt_err));
+    get_f32(got, d_c, TILE * TILE);
+}
+
 static void test_tile(int K, int a_mode, int b_mn, pcg32 *rng) {
     char what[160];
     snprintf(what, sizeof what, "K=%d, %s, B %s", K, a_modes[a_mode], b_mn ? "N-major" : "K-major");
@@ -33,11 +43,7 @@ static void test_tile(int K, int a_mode, int b_mn, pcg32 *rng) {
             for (int k = 0; k < K; k++) s += (double)a[(long)m * K + k] * bt[(long)n * K + k];
             ref[m * TILE + n] = (float)s;
         }
-    floatX *d_a = dev_bf16(a, (long)TILE * K), *d_bt = dev_bf16(bt, (long)TILE * K);
-    float *d_c = (float *)dev_alloc(sizeof(float) * TILE * TILE);
-    dev_nan(d_c, sizeof(float) * TILE * TILE);
-    MUST(wgmma_tile_product_cuda(d_c, d_a, d_bt, K, a_mode, b_mn, NULL, &kt_err));
-    get_f32(got, d_c, TILE * TILE);
+    tile_run(got, K, a_mode, b_mn, a, bt);
     double err = rel_diff(got, ref, TILE * TILE);
     printf("  %-60s relative error %.3g\n", what, err);
     CHECK_MSG(err <= TOL_WGMMA, "%s: relative error %g > %g", what, err, TOL_WGMMA);
@@ -52,6 +58,13 @@ static void test_tile(int K, int a_mode, int b_mn, pcg32 *rng) {
                         i % TILE, got[i], ref[i], where);
                 shown++;
             }
+        // An MN-major operand: would the descriptor's strides read the other way round pass?
+        if (a_mode == 1 || b_mn == 1) {
+            tile_run(got, K, a_mode == 1 ? 3 : a_mode, b_mn == 1 ? 2 : b_mn, a, bt);
+            double e2 = rel_diff(got, ref, TILE * TILE);
+            fprintf(stderr, "    with the MN-major strides (LBO, SBO) swapped: relative error %.3g (%s)\n", e2,
+                    e2 <= TOL_WGMMA ? "passes: swap them in wgmma.cuh" : "fails too");
+        }
     }
     kt_release();
 }
@@ -75,7 +88,8 @@ int main(void) {
             for (int b_mn = 0; b_mn < 2; b_mn++) test_tile(Ks[ki], a_mode, b_mn, &rng);
     // Bad arguments are refused, naming them.
     CHECK(wgmma_tile_product_cuda(NULL, NULL, NULL, 24, 0, 0, NULL, &kt_err) == -1 && strstr(kt_err.msg, "K 24"));
-    CHECK(wgmma_tile_product_cuda(NULL, NULL, NULL, 16, 3, 0, NULL, &kt_err) == -1 && strstr(kt_err.msg, "a_mode 3"));
+    CHECK(wgmma_tile_product_cuda(NULL, NULL, NULL, 16, 4, 0, NULL, &kt_err) == -1 && strstr(kt_err.msg, "a_mode 4"));
+    CHECK(wgmma_tile_product_cuda(NULL, NULL, NULL, 16, 0, 3, NULL, &kt_err) == -1 && strstr(kt_err.msg, "b_mn 3"));
     MUST(star_cuda_destroy(ctx, &kt_err));
     TEST_END();
 }
