@@ -448,20 +448,20 @@ void attention_backward_dkv_rows_set_cuda(int rows) { attn_dkv_rows = rows == 32
 static int attn_dq_blocks = 0;
 void attention_backward_dq_blocks_set_cuda(int blocks) { attn_dq_blocks = blocks == 1 || blocks == 2 ? blocks : 0; }
 
-// Version 2's backward passes on Hopper's warpgroup products where they apply: mask 1
-// dK/dV, 2 dQ, 3 both, 0 both on mma.sync; -1 (the default): the environment variable
-// STAR_ATTN_WGMMA (unset: 0).
-static int attn_bwd_wgmma = -1;
-void attention_backward_wgmma_set_cuda(int mask) { attn_bwd_wgmma = mask < 0 ? -1 : mask & 3; }
+// Version 2's passes on Hopper's warpgroup products where they apply: mask 1 the
+// backward's dK/dV pass, 2 its dQ pass, 4 the forward (sums of them), 0 none; -1 (the
+// default): the environment variable STAR_ATTN_WGMMA (unset: 0).
+static int attn_wgmma = -1;
+void attention_wgmma_set_cuda(int mask) { attn_wgmma = mask < 0 ? -1 : mask & 7; }
 
-static int backward_wgmma_mask(star_error *err) {
-    if (attn_bwd_wgmma >= 0) return attn_bwd_wgmma;
+static int wgmma_mask(star_error *err) {
+    if (attn_wgmma >= 0) return attn_wgmma;
     const char *v = getenv("STAR_ATTN_WGMMA");
     if (!v || !*v) return 0;
-    if (v[1] == '\0' && v[0] >= '0' && v[0] <= '3') return v[0] - '0';
+    if (v[1] == '\0' && v[0] >= '0' && v[0] <= '7') return v[0] - '0';
     return STAR_FAIL(err,
-                     "environment variable STAR_ATTN_WGMMA=\"%s\": expected 0 to 3 (1 the dK/dV pass on wgmma, 2 the "
-                     "dQ pass, 3 both)",
+                     "environment variable STAR_ATTN_WGMMA=\"%s\": expected 0 to 7 (a sum of 1 the backward's dK/dV "
+                     "pass on wgmma, 2 its dQ pass, 4 the forward)",
                      v);
 }
 
@@ -522,7 +522,13 @@ template <int QKD, int VD>
 static int forward_map(attn_params p, star_stream st, star_error *err) {
     int version = attention_kernel_version_cuda(err);
     if (version < 0) return -1;
-    if (version >= 2) return forward_map_v2<QKD, VD>(p, attn_fwd_rows_per_warp, st, err);
+    if (version >= 2) {
+        int wgmma = wgmma_mask(err);
+        if (wgmma < 0) return -1;
+        int ran = wgmma & 4 ? forward_launch_wgmma<QKD, VD>(p, st, err) : 0;
+        if (ran != 0) return ran < 0 ? -1 : 0;
+        return forward_map_v2<QKD, VD>(p, attn_fwd_rows_per_warp, st, err);
+    }
     size_t smem = sizeof(floatX) * ((size_t)(ATT_BQ + ATT_BK) * (QKD + ATT_PAD) + (size_t)ATT_BK * (VD + ATT_PAD));
     cudaCheck(cudaFuncSetAttribute(attention_forward_kernel<QKD, VD>, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                    (int)smem),
@@ -543,9 +549,9 @@ static int backward_map(attn_params p, star_stream st, star_error *err) {
                                      rows_per_block * WARP_SIZE, 0, st>>>(p, VD);
     cudaCheck(cudaGetLastError(), err);
     if (version >= 2) {
-        int wgmma = backward_wgmma_mask(err);
+        int wgmma = wgmma_mask(err);
         if (wgmma < 0) return -1;
-        return backward_map_v2<QKD, VD>(p, version == 3, attn_dkv_rows, attn_dq_blocks, wgmma, st, err);
+        return backward_map_v2<QKD, VD>(p, version == 3, attn_dkv_rows, attn_dq_blocks, wgmma & 3, st, err);
     }
 
     constexpr int BQ = dkv_tile<VD>::BQ;

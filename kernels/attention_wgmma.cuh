@@ -1,10 +1,10 @@
-// star: version 2's backward passes (dK/dV, dQ) on Hopper's warpgroup products
-// (kernels/wgmma.cuh), at q.k and value width 64 (attention.cu includes this after
-// attention_v2.cuh; attention_backward_wgmma_set_cuda selects them, for tests and
-// timings). Same contract as version 2's passes: fp32 accumulation, P and dS rounded to
-// bf16 for their products, no atomics (deterministic), results added to the bf16 outputs.
+// star: version 2's attention passes (forward; backward dK/dV and dQ) on Hopper's
+// warpgroup products (kernels/wgmma.cuh), at q.k and value width 64 (attention.cu includes
+// this after attention_v2.cuh; attention_wgmma_set_cuda or STAR_ATTN_WGMMA selects them).
+// Same contract as version 2's passes: fp32 accumulation, P and dS rounded to bf16 for
+// their products, no atomics (deterministic), backward results added to the bf16 outputs.
 //
-// Block = 128 keys of one key/value head and batch, 2 warpgroups of 64 keys each; the
+// The dK/dV pass: block = 128 keys of one key/value head and batch, 2 warpgroups of 64; the
 // query tiles of the group's query heads stream through shared memory (64 rows,
 // double-buffered by cp.async). Per tile and warpgroup, all products on wgmma:
 //   S^T  = K Q^T      64 keys x 64 queries, K and Q from shared memory (K-major)
@@ -39,32 +39,176 @@ __device__ __forceinline__ void awg_cp_tile(unsigned char *s, const floatX *g, l
     }
 }
 
-// x = A1 B1^T and y = A2 B2^T (64 x 64 each, every operand a K-major 64 x 64 tile in
-// shared memory), issued together, waited for together: the score and dP products of
-// both passes.
-__device__ __forceinline__ void awg_two_products(float (&x)[32], float (&y)[32], const unsigned char *a1,
-                                                 const unsigned char *b1, const unsigned char *a2,
-                                                 const unsigned char *b2) {
+// Issues x = A B^T (64 x 64, A and B K-major 64 x 64 tiles in shared memory), not waited for.
+__device__ __forceinline__ void awg_issue_product(float (&x)[32], const unsigned char *a, const unsigned char *b) {
     constexpr wg_tile KM = wg_tile_kmajor(64, AWG_D);
 #pragma unroll
-    for (int i = 0; i < 32; i++) x[i] = y[i] = 0.0f;
+    for (int i = 0; i < 32; i++) x[i] = 0.0f;
     wg_fence_regs(x);
-    wg_fence_regs(y);
     wgmma_fence();
 #pragma unroll
     for (int s = 0; s < AWG_D / 16; s++)
-        wgmma_m64n64k16_ss<0, 0>(x, wg_desc(a1 + s * KM.kstep, KM.lbo, KM.sbo), wg_desc(b1 + s * KM.kstep, KM.lbo, KM.sbo),
+        wgmma_m64n64k16_ss<0, 0>(x, wg_desc(a + s * KM.kstep, KM.lbo, KM.sbo), wg_desc(b + s * KM.kstep, KM.lbo, KM.sbo),
                                  s > 0);
-#pragma unroll
-    for (int s = 0; s < AWG_D / 16; s++)
-        wgmma_m64n64k16_ss<0, 0>(y, wg_desc(a2 + s * KM.kstep, KM.lbo, KM.sbo), wg_desc(b2 + s * KM.kstep, KM.lbo, KM.sbo),
-                                 s > 0);
+}
+
+// x = A1 B1^T and y = A2 B2^T issued together, waited for together: the score and dP
+// products of the backward passes.
+__device__ __forceinline__ void awg_two_products(float (&x)[32], float (&y)[32], const unsigned char *a1,
+                                                 const unsigned char *b1, const unsigned char *a2,
+                                                 const unsigned char *b2) {
+    awg_issue_product(x, a1, b1);
+    awg_issue_product(y, a2, b2);
     wgmma_commit();
     wgmma_wait<0>();
     wg_fence_regs(x);
     wg_fence_regs(y);
 }
 
+// Issues acc += A B over 64 k: A from registers (a[s]: the fragments of k16 step s), B the
+// N-major reading of a 64 x 64 tile (rows k, columns n) in shared memory; not waited for.
+__device__ __forceinline__ void awg_issue_acc(float (&acc)[32], const uint32_t (&a)[4][4], const unsigned char *b) {
+    constexpr wg_tile NM = wg_tile_mnmajor(AWG_D, AWG_BQ);
+    wg_fence_regs(acc);
+    wgmma_fence();
+#pragma unroll
+    for (int s = 0; s < AWG_BQ / 16; s++) wgmma_m64n64k16_rs<1>(acc, a[s], wg_desc(b + s * NM.kstep, NM.lbo, NM.sbo), 1);
+}
+
+// A fragments (bf16) of the k16 steps from a 64 x 64 fp32 accumulator: accumulator i is
+// (row 16 warp + g + 8 ((i % 4) / 2), column 8 (i / 4) + 2 q + i % 2), and step s's
+// registers are mma.sync's a0 (row g), a1 (g + 8), a2 (row g, k + 8), a3 (g + 8, k + 8).
+__device__ __forceinline__ void awg_frags(uint32_t (&a)[4][4], const float (&x)[32]) {
+#pragma unroll
+    for (int i = 0; i < 32; i += 2) a[i / 8][(i % 8) / 2] = pack_f32(x[i], x[i + 1]);
+}
+
+// ---- Forward ---------------------------------------------------------------------------
+// Block = 128 queries of one head and batch, 2 warpgroups of 64; Q stays in shared memory,
+// the key/value tiles (64 keys) stream double-buffered. Per tile and warpgroup: S = Q K^T
+// (shared memory, K-major), the online softmax in registers as version 2's (exp2 with the
+// scale folded in, running max and partial row sums per thread, O rescaled), then
+// O += P V with P from registers and V read as N-major. The same arithmetic as version 2
+// per row; the sums run in another order.
+__global__ void __launch_bounds__(AWG_THREADS, 1) attention_forward_wgmma_kernel(attn_params p) {
+#ifdef STAR_WGMMA
+    extern __shared__ __align__(128) unsigned char awg_smem[];
+    unsigned char *Qs = awg_smem, *Ks = Qs + 2 * AWG_TILE, *Vs = Ks + 2 * AWG_TILE;
+    int T = p.T, H = p.H, b = blockIdx.z, h = blockIdx.y, grp = h / (H / p.Hkv);
+    int tid = threadIdx.x, wg = tid / 128, warp = (tid % 128) / WARP_SIZE, lane = tid % WARP_SIZE;
+    int g = lane >> 2, q = lane & 3;
+    int q0 = (gridDim.x - 1 - blockIdx.x) * AWG_KB;  // the longest rows first
+    long qs = (long)H * p.hd, ks = (long)p.Hkv * p.hd;
+    const floatX *kg = p.k + ((long)b * T * p.Hkv + grp) * p.hd + p.qk_off;
+    const floatX *vg = p.v + ((long)b * T * p.Hkv + grp) * p.hd;
+    int kbeg = first_key_tile(q0, p.window), kend = min(q0 + AWG_KB - 1, T - 1);
+    int ntiles = (kend - kbeg) / AWG_BQ + 1;
+    awg_cp_tile<AWG_KB>(Qs, p.q + ((long)b * T * H + h) * p.hd + p.qk_off, qs, q0, T, tid);
+    awg_cp_tile<AWG_BQ>(Ks, kg, ks, kbeg, T, tid);
+    awg_cp_tile<AWG_BQ>(Vs, vg, ks, kbeg, T, tid);
+    cp_async_commit();
+
+    int r_lo = q0 + 64 * wg, r_hi = r_lo + 63;
+    int row[2] = {r_lo + 16 * warp + g, r_lo + 16 * warp + g + 8};
+    const unsigned char *Qw = Qs + wg * AWG_TILE;
+    const float sl2 = p.scale * ATT2_LOG2E;
+    float o[32], ms[2] = {-INFINITY, -INFINITY}, l[2] = {0.0f, 0.0f};  // ms: running max of sl2 * s
+#pragma unroll
+    for (int i = 0; i < 32; i++) o[i] = 0.0f;
+    for (int n = 0; n < ntiles; n++) {
+        int k0 = kbeg + n * AWG_BQ, buf = n & 1;
+        if (n + 1 < ntiles) {
+            awg_cp_tile<AWG_BQ>(Ks + (buf ^ 1) * AWG_TILE, kg, ks, k0 + AWG_BQ, T, tid);
+            awg_cp_tile<AWG_BQ>(Vs + (buf ^ 1) * AWG_TILE, vg, ks, k0 + AWG_BQ, T, tid);
+        }
+        cp_async_commit();
+        cp_async_wait<1>();  // Q and tile n are in (this thread's copies)
+        fence_proxy_async();
+        __syncthreads();
+        const unsigned char *Kb = Ks + buf * AWG_TILE, *Vb = Vs + buf * AWG_TILE;
+        bool none = r_hi < k0 || r_lo >= T || (p.window > 0 && r_lo - (k0 + AWG_BQ - 1) >= p.window);
+        if (!none) {  // uniform over the warpgroup
+            bool all = k0 + AWG_BQ - 1 <= r_lo && r_hi < T && (p.window == 0 || r_hi - k0 < p.window);
+            float s[32];
+            awg_issue_product(s, Qw, Kb);  // S = Q K^T
+            wgmma_commit();
+            wgmma_wait<0>();
+            wg_fence_regs(s);
+            float mx[2] = {-INFINITY, -INFINITY};
+#pragma unroll
+            for (int i = 0; i < 32; i++) {
+                int r = (i % 4) / 2;
+                if (!all && !visible(row[r], k0 + 8 * (i / 4) + 2 * q + i % 2, T, p.window)) s[i] = -INFINITY;
+                mx[r] = fmaxf(mx[r], s[i]);
+            }
+            float mu[2], corr[2];
+#pragma unroll
+            for (int r = 0; r < 2; r++) {  // the 4 lanes of a quad hold one row
+                mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 1));
+                mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 2));
+                float mnew = fmaxf(ms[r], mx[r] * sl2);
+                mu[r] = mnew == -INFINITY ? 0.0f : mnew;  // no key seen yet: exp2(-inf - 0) = 0
+                corr[r] = exp2f(ms[r] - mu[r]);
+                ms[r] = mnew;
+            }
+            float rs[2] = {0.0f, 0.0f};
+#pragma unroll
+            for (int i = 0; i < 32; i++) {
+                int r = (i % 4) / 2;
+                s[i] = exp2f(fmaf(s[i], sl2, -mu[r]));  // P
+                rs[r] += s[i];
+                o[i] *= corr[r];
+            }
+            l[0] = l[0] * corr[0] + rs[0];
+            l[1] = l[1] * corr[1] + rs[1];
+            uint32_t pa[4][4];
+            awg_frags(pa, s);
+            awg_issue_acc(o, pa, Vb);  // O += P V
+            wgmma_commit();
+            wgmma_wait<0>();  // tile n is read before the barrier below
+            wg_fence_regs(o);
+        }
+        __syncthreads();  // buffer n & 1 is consumed before tile n + 2 loads into it
+    }
+#pragma unroll
+    for (int r = 0; r < 2; r++) {
+        float lr = l[r];
+        lr += __shfl_xor_sync(0xffffffffu, lr, 1);
+        lr += __shfl_xor_sync(0xffffffffu, lr, 2);
+        int i = row[r];
+        if (i >= T) continue;
+        float inv = 1.0f / lr;
+        floatX *orow = p.o + (((long)b * T + i) * H + h) * p.hd;
+#pragma unroll
+        for (int j = 0; j < 8; j++)
+            *reinterpret_cast<__nv_bfloat162 *>(orow + 8 * j + 2 * q) =
+                __floats2bfloat162_rn(o[4 * j + 2 * r] * inv, o[4 * j + 2 * r + 1] * inv);
+        if (q == 0) p.lse[((long)b * H + h) * T + i] = ms[r] * ATT2_LN2 + logf(lr);
+    }
+#endif
+}
+
+// Runs the forward where it applies (q.k and value width 64 on a compute capability 9.0
+// device) and returns 1; 0 where it does not (the caller runs version 2's).
+template <int QKD, int VD>
+static int forward_launch_wgmma(attn_params p, star_stream st, star_error *err) {
+    if constexpr (QKD != AWG_D || VD != AWG_D) {
+        return 0;
+    } else {
+        int ok = wgmma_available_cuda(err);
+        if (ok <= 0) return ok;
+        size_t smem = 6 * (size_t)AWG_TILE;
+        cudaCheck(cudaFuncSetAttribute(attention_forward_wgmma_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                       (int)smem),
+                  err);
+        dim3 grid((p.T + AWG_KB - 1) / AWG_KB, p.H, p.B);
+        attention_forward_wgmma_kernel<<<grid, AWG_THREADS, smem, st>>>(p);
+        cudaCheck(cudaGetLastError(), err);
+        return 1;
+    }
+}
+
+// ---- Backward: dK/dV --------------------------------------------------------------------
 __global__ void __launch_bounds__(AWG_THREADS, 1) attention_backward_dkv_wgmma_kernel(attn_params p) {
 #ifdef STAR_WGMMA
     extern __shared__ __align__(128) unsigned char awg_smem[];
@@ -95,7 +239,6 @@ __global__ void __launch_bounds__(AWG_THREADS, 1) attention_backward_dkv_wgmma_k
     // This warpgroup's 64 keys; the thread's accumulator rows are keys jl + 16 warp + g (+ 8).
     int jl = j0 + 64 * wg, jh = jl + 63;
     const unsigned char *Kw = Ks + wg * AWG_TILE, *Vw = Vs + wg * AWG_TILE;
-    constexpr wg_tile NM = wg_tile_mnmajor(AWG_D, AWG_BQ);
     const float sl2 = p.scale * ATT2_LOG2E;
     float dk[32], dv[32];
 #pragma unroll
@@ -116,31 +259,18 @@ __global__ void __launch_bounds__(AWG_THREADS, 1) attention_backward_dkv_wgmma_k
             awg_two_products(st, dpt, Kw, Qb, Vw, dOb);  // S^T = K Q^T, dP^T = V dO^T
             // P^T and dS^T: accumulator i is (key jl + 16 warp + g + 8 ((i % 4) / 2), query
             // i0 + 8 (i / 4) + 2 q + i % 2).
-            uint32_t pa[4][4], da[4][4];
 #pragma unroll
-            for (int i = 0; i < 32; i += 2) {
-                float pr[2], ds[2];
-#pragma unroll
-                for (int e = 0; e < 2; e++) {
-                    int c = 8 * (i / 4) + 2 * q + e, key = jl + 16 * warp + g + 8 * ((i % 4) / 2);
-                    float v = exp2f(fmaf(st[i + e], sl2, -lse_b[c] * ATT2_LOG2E));
-                    pr[e] = all || visible(i0 + c, key, T, p.window) ? v : 0.0f;
-                    ds[e] = pr[e] * (dpt[i + e] - D_b[c]);
-                }
-                // A fragment of k16 step i / 8: registers (i % 8) / 2 = a0 (row g), a1 (g + 8),
-                // a2 (row g, k + 8), a3 (g + 8, k + 8), as mma.sync's.
-                pa[i / 8][(i % 8) / 2] = pack_f32(pr[0], pr[1]);
-                da[i / 8][(i % 8) / 2] = pack_f32(ds[0], ds[1]);
+            for (int i = 0; i < 32; i++) {
+                int c = 8 * (i / 4) + 2 * q + i % 2, key = jl + 16 * warp + g + 8 * ((i % 4) / 2);
+                float v = exp2f(fmaf(st[i], sl2, -lse_b[c] * ATT2_LOG2E));
+                st[i] = all || visible(i0 + c, key, T, p.window) ? v : 0.0f;  // P^T
+                dpt[i] = st[i] * (dpt[i] - D_b[c]);                              // dS^T
             }
-            wg_fence_regs(dv);
-            wg_fence_regs(dk);
-            wgmma_fence();
-#pragma unroll
-            for (int s = 0; s < AWG_BQ / 16; s++)
-                wgmma_m64n64k16_rs<1>(dv, pa[s], wg_desc(dOb + s * NM.kstep, NM.lbo, NM.sbo), 1);
-#pragma unroll
-            for (int s = 0; s < AWG_BQ / 16; s++)
-                wgmma_m64n64k16_rs<1>(dk, da[s], wg_desc(Qb + s * NM.kstep, NM.lbo, NM.sbo), 1);
+            uint32_t pa[4][4], da[4][4];
+            awg_frags(pa, st);
+            awg_frags(da, dpt);
+            awg_issue_acc(dv, pa, dOb);  // dV += P^T dO
+            awg_issue_acc(dk, da, Qb);   // dK += dS^T Q
             wgmma_commit();
             wgmma_wait<0>();  // the tile's buffers are read before the barrier below
             wg_fence_regs(dv);
@@ -187,7 +317,6 @@ __global__ void __launch_bounds__(AWG_THREADS, 1) attention_backward_dq_wgmma_ke
     // This warpgroup's 64 queries; the thread's accumulator rows are r_lo + 16 warp + g (+ 8).
     int r_lo = q0 + 64 * wg, r_hi = r_lo + 63;
     const unsigned char *Qw = Qs + wg * AWG_TILE, *dOw = dOs + wg * AWG_TILE;
-    constexpr wg_tile NM = wg_tile_mnmajor(AWG_D, AWG_BQ);
     const float sl2 = p.scale * ATT2_LOG2E;
     float lse2[2], Dr[2];
 #pragma unroll
@@ -218,24 +347,17 @@ __global__ void __launch_bounds__(AWG_THREADS, 1) attention_backward_dq_wgmma_ke
             awg_two_products(s, dp, Qw, Kb, dOw, Vb);  // S = Q K^T, dP = dO V^T
             // dS: accumulator i is (query r_lo + 16 warp + g + 8 ((i % 4) / 2), key
             // k0 + 8 (i / 4) + 2 q + i % 2); as A fragments of the k16 steps over keys.
-            uint32_t dsa[4][4];
 #pragma unroll
-            for (int i = 0; i < 32; i += 2) {
-                int r = (i % 4) / 2, row = r_lo + 16 * warp + g + 8 * r;
-                float ds[2];
-#pragma unroll
-                for (int e = 0; e < 2; e++) {
-                    float pr = exp2f(fmaf(s[i + e], sl2, -lse2[r]));
-                    if (!all && !visible(row, k0 + 8 * (i / 4) + 2 * q + e, T, p.window)) pr = 0.0f;
-                    ds[e] = pr * (dp[i + e] - Dr[r]);
-                }
-                dsa[i / 8][(i % 8) / 2] = pack_f32(ds[0], ds[1]);
+            for (int i = 0; i < 32; i++) {
+                int r = (i % 4) / 2;
+                float pr = exp2f(fmaf(s[i], sl2, -lse2[r]));
+                if (!all && !visible(r_lo + 16 * warp + g + 8 * r, k0 + 8 * (i / 4) + 2 * q + i % 2, T, p.window))
+                    pr = 0.0f;
+                s[i] = pr * (dp[i] - Dr[r]);  // dS
             }
-            wg_fence_regs(dq);
-            wgmma_fence();
-#pragma unroll
-            for (int st = 0; st < AWG_BQ / 16; st++)
-                wgmma_m64n64k16_rs<1>(dq, dsa[st], wg_desc(Kb + st * NM.kstep, NM.lbo, NM.sbo), 1);
+            uint32_t dsa[4][4];
+            awg_frags(dsa, s);
+            awg_issue_acc(dq, dsa, Kb);  // dQ += dS K
             wgmma_commit();
             wgmma_wait<0>();  // tile n is read before the barrier below
             wg_fence_regs(dq);

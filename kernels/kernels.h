@@ -203,14 +203,14 @@ void attention_backward_dkv_rows_set_cuda(int rows);
 // that 2 blocks of 8 warps share an SM, 1 lets it use more and run alone, with the same
 // bits (for tests and timings); 0 the default, 2.
 void attention_backward_dq_blocks_set_cuda(int blocks);
-// Version 2's backward passes on Hopper's warpgroup products (wgmma;
-// kernels/attention_wgmma.cuh) at q.k and value width 64 on a compute capability 9.0
-// device: mask 1 the dK/dV pass, 2 the dQ pass, 3 both, 0 both on mma.sync; -1 (the
+// Version 2's passes on Hopper's warpgroup products (wgmma; kernels/attention_wgmma.cuh)
+// at q.k and value width 64 on a compute capability 9.0 device, by mask: 1 the backward's
+// dK/dV pass, 2 its dQ pass, 4 the forward, their sums for several, 0 none; -1 (the
 // default) reads the environment variable STAR_ATTN_WGMMA at each call (unset: 0; a value
-// other than 0 to 3 fails the call naming it). Elsewhere the mma.sync passes run either
-// way. The sums run in another order, within bf16 rounding of the default's; still
+// other than 0 to 7 fails the call naming it). Elsewhere the usual passes run either way.
+// The sums run in another order, within bf16 rounding of the usual passes; still
 // deterministic.
-void attention_backward_wgmma_set_cuda(int mask);
+void attention_wgmma_set_cuda(int mask);
 
 // Differential attention (operators/attention.h's diff_attention_*), hd 64 or 128: two
 // score maps over the halves of q and k, out = (1 - lambda_init) headRMS(o1 - lambda_h o2).

@@ -22,8 +22,9 @@
 // shape set explicitly (32- and 64-row dK/dV query tiles, the dQ kernel at 1 and 2 blocks
 // per SM: bwd_shapes): dk and dv (version 2: dq too) must be the default's bits. On a
 // compute capability 9.0 device, version 2's cases at head dim 64 also run its passes on
-// wgmma (attention_backward_wgmma_set_cuda masks 1, 2, 3): what a wgmma pass forms against
-// the CPU and repeatable bit for bit, the rest the default's bits. With no CUDA device the
+// wgmma (attention_wgmma_set_cuda: the forward, mask 4; the backward, masks 1, 2, 3): what
+// a wgmma pass forms against the CPU and repeatable bit for bit, the rest the default's
+// bits. With no CUDA device the
 // test prints SKIP and exits 77 (ctest: skipped).
 // `test_attention_kernels --time`: forward and backward times and TFLOP/s of the versions
 // at the model shapes (no checks). `--sanitize`: a few cases on versions 3 and 2 only, for
@@ -184,6 +185,27 @@ static void test_attention_gpu(attn_shape s, const float *out, const float *lse,
     get_f32(got, d_lse, nl);
     check_tracked(W_LSE, "forward lse (fp32)", got, lse, nl, TOL_LSE);
     if (version >= 2) check_forward_rows(s, d_out, d_lse, d_q, d_k, d_v);
+    if (version == 2 && s.hd == 64 && wgmma_ok) {  // the forward on wgmma (mask 4), twice
+        floatX *d_o4[2] = {dev_nan_bf16(nq), dev_nan_bf16(nq)};
+        float *d_l4[2] = {(float *)dev_alloc(sizeof(float) * nl), (float *)dev_alloc(sizeof(float) * nl)};
+        float *again = host_f32(nq > nl ? nq : nl);
+        attention_wgmma_set_cuda(4);
+        for (int k = 0; k < 2; k++) {
+            dev_nan(d_l4[k], sizeof(float) * nl);
+            MUST(attention_forward_cuda(d_o4[k], d_l4[k], d_q, d_k, d_v, s, NULL, &kt_err));
+        }
+        attention_wgmma_set_cuda(0);
+        version = WGMMA_SLOT;
+        get_bf16(got, d_o4[0], nq);
+        check_tracked(W_OUT, "forward out (bf16)", got, out, nq, TOL_BF16);
+        get_bf16(again, d_o4[1], nq);
+        CHECK_EQUAL("forward out on wgmma, again: same bits", again, got, nq);
+        get_f32(got, d_l4[0], nl);
+        check_tracked(W_LSE, "forward lse (fp32)", got, lse, nl, TOL_LSE);
+        get_f32(again, d_l4[1], nl);
+        CHECK_EQUAL("forward lse on wgmma, again: same bits", again, got, nl);
+        version = 2;
+    }
 
     floatX *d_dout = dev_bf16(dout, nq), *d_dq = dev_bf16(dq0, nq), *d_dk = dev_bf16(dk0, nkv);
     floatX *d_dv = dev_bf16(dv0, nkv);
@@ -261,12 +283,12 @@ static void test_attention_gpu(attn_shape s, const float *out, const float *lse,
         for (int mask = 1; mask <= 3; mask++) {
             floatX *d_dq4 = dev_bf16(dq0, nq), *d_dk4 = dev_bf16(dk0, nkv), *d_dv4 = dev_bf16(dv0, nkv);
             floatX *d_dq5 = dev_bf16(dq0, nq), *d_dk5 = dev_bf16(dk0, nkv), *d_dv5 = dev_bf16(dv0, nkv);
-            attention_backward_wgmma_set_cuda(mask);
+            attention_wgmma_set_cuda(mask);
             MUST(attention_backward_cuda(d_dq4, d_dk4, d_dv4, scratch, d_dout, d_out, d_lse, d_q, d_k, d_v, s, NULL,
                                          &kt_err));
             MUST(attention_backward_cuda(d_dq5, d_dk5, d_dv5, scratch, d_dout, d_out, d_lse, d_q, d_k, d_v, s, NULL,
                                          &kt_err));
-            attention_backward_wgmma_set_cuda(0);
+            attention_wgmma_set_cuda(0);
             const floatX *d_got[3] = {d_dq4, d_dk4, d_dv4}, *d_again[3] = {d_dq5, d_dk5, d_dv5};
             const float *cpu[3] = {dq, dk, dv}, *def[3] = {gq, gk, gv};
             const long len[3] = {nq, nkv, nkv};
@@ -492,8 +514,8 @@ static void test_version_switch(pcg32 *rng) {
     kt_release();
 }
 
-// STAR_ATTN_WGMMA picks the backward passes on wgmma while no mask is set: "3" gives the
-// bits of mask 3, a value other than 0 to 3 fails the call naming the variable.
+// STAR_ATTN_WGMMA picks the passes on wgmma while no mask is set: "3" gives the bits of
+// mask 3, a value other than 0 to 7 fails the call naming the variable.
 static void test_wgmma_switch(pcg32 *rng) {
     printf("backward passes on wgmma switch (STAR_ATTN_WGMMA)\n");
     attn_shape s = {1, 300, 2, 1, 64, 0};
@@ -508,22 +530,22 @@ static void test_wgmma_switch(pcg32 *rng) {
     MUST(attention_forward_cuda(d_o, d_lse, d_q, d_k, d_v, s, NULL, &kt_err));
     for (int pass = 0; pass < 2; pass++) {  // mask 3 set, then STAR_ATTN_WGMMA=3
         MUST(star_cuda_memset(d_dq, 0, sizeof(floatX) * nq, NULL, &kt_err));
-        if (pass == 0) attention_backward_wgmma_set_cuda(3);
+        if (pass == 0) attention_wgmma_set_cuda(3);
         else {
-            attention_backward_wgmma_set_cuda(-1);
+            attention_wgmma_set_cuda(-1);
             CHECK(setenv("STAR_ATTN_WGMMA", "3", 1) == 0);
         }
         MUST(attention_backward_cuda(d_dq, d_dk, d_dv, scratch, d_dout, d_o, d_lse, d_q, d_k, d_v, s, NULL, &kt_err));
         get_bf16(pass == 0 ? g1 : g2, d_dq, nq);
     }
     CHECK_EQUAL("STAR_ATTN_WGMMA=3 is mask 3 (dq)", g2, g1, nq);
-    CHECK(setenv("STAR_ATTN_WGMMA", "7", 1) == 0);
+    CHECK(setenv("STAR_ATTN_WGMMA", "8", 1) == 0);
     CHECK(attention_backward_cuda(d_dq, d_dk, d_dv, scratch, d_dout, d_o, d_lse, d_q, d_k, d_v, s, NULL, &kt_err) ==
           -1);
     CHECK(strstr(kt_err.msg, "STAR_ATTN_WGMMA") != NULL);
     CHECK(unsetenv("STAR_ATTN_WGMMA") == 0);
     MUST(attention_backward_cuda(d_dq, d_dk, d_dv, scratch, d_dout, d_o, d_lse, d_q, d_k, d_v, s, NULL, &kt_err));
-    attention_backward_wgmma_set_cuda(0);
+    attention_wgmma_set_cuda(0);
     attention_kernel_version_set_cuda(-1);
     kt_release();
 }
@@ -614,17 +636,20 @@ static void time_attention(pcg32 *rng) {
                "blocks only %.2fx)\n",
                ms[1][0] / ms[2][0], ms[1][1] / ms[2][1], ms[2][1] / ms[3][1], f16 / ms[2][0], old[2] / ms[2][1],
                old[3] / ms[3][1], old[2] / rows32, old[2] / blocks2);
-        if (wgmma_ok && s.hd == 64) {  // version 2's passes on wgmma: dK/dV, dQ, both
+        if (wgmma_ok && s.hd == 64) {  // version 2's passes on wgmma: dK/dV, dQ, both; forward
             double wg[4] = {0};
             attention_kernel_version_set_cuda(2);
             for (int mask = 1; mask <= 3; mask++) {
-                attention_backward_wgmma_set_cuda(mask);
+                attention_wgmma_set_cuda(mask);
                 wg[mask] = time_ms(&t, 1, reps);
             }
-            attention_backward_wgmma_set_cuda(0);
-            printf("  v2 backward on wgmma: dK/dV pass %.3f ms (%.2fx the default's backward), dQ pass %.3f ms "
-                   "(%.2fx), both %.3f ms (%.0f TFLOP/s, %.2fx)\n",
-                   wg[1], ms[2][1] / wg[1], wg[2], ms[2][1] / wg[2], wg[3], tf / wg[3], ms[2][1] / wg[3]);
+            attention_wgmma_set_cuda(4);
+            double wf = time_ms(&t, 0, reps);
+            attention_wgmma_set_cuda(0);
+            printf("  v2 on wgmma: backward with the dK/dV pass %.3f ms (%.2fx the default's), the dQ pass %.3f ms "
+                   "(%.2fx), both %.3f ms (%.0f TFLOP/s, %.2fx); forward %.3f ms (%.0f TFLOP/s, %.2fx)\n",
+                   wg[1], ms[2][1] / wg[1], wg[2], ms[2][1] / wg[2], wg[3], tf / wg[3], ms[2][1] / wg[3], wf,
+                   flops / wf * 1e-9, ms[2][0] / wf);
         }
         kt_release();
     }
@@ -639,7 +664,7 @@ int main(int argc, char **argv) {
     pcg32_seed(&rng, 1234, 5);
     wgmma_ok = wgmma_available_cuda(&kt_err);
     if (wgmma_ok < 0) MUST(-1);
-    attention_backward_wgmma_set_cuda(0);  // the default passes, whatever STAR_ATTN_WGMMA says
+    attention_wgmma_set_cuda(0);  // the default passes, whatever STAR_ATTN_WGMMA says
     printf("%s\n", wgmma_ok ? "wgmma: this device runs the sm_90a kernels" : kt_err.msg);
     if (argc > 1 && strcmp(argv[1], "--time") == 0) {
         time_attention(&rng);
