@@ -454,7 +454,7 @@ void attention_backward_dq_blocks_set_cuda(int blocks) { attn_dq_blocks = blocks
 static int attn_wgmma = -1;
 void attention_wgmma_set_cuda(int mask) { attn_wgmma = mask < 0 ? -1 : mask & 7; }
 
-static int wgmma_mask(star_error *err) {
+int attention_wgmma_cuda(star_error *err) {
     if (attn_wgmma >= 0) return attn_wgmma;
     const char *v = getenv("STAR_ATTN_WGMMA");
     if (!v || !*v) return 0;
@@ -523,7 +523,7 @@ static int forward_map(attn_params p, star_stream st, star_error *err) {
     int version = attention_kernel_version_cuda(err);
     if (version < 0) return -1;
     if (version >= 2) {
-        int wgmma = wgmma_mask(err);
+        int wgmma = attention_wgmma_cuda(err);
         if (wgmma < 0) return -1;
         int ran = wgmma & 4 ? forward_launch_wgmma<QKD, VD>(p, st, err) : 0;
         if (ran != 0) return ran < 0 ? -1 : 0;
@@ -549,7 +549,7 @@ static int backward_map(attn_params p, star_stream st, star_error *err) {
                                      rows_per_block * WARP_SIZE, 0, st>>>(p, VD);
     cudaCheck(cudaGetLastError(), err);
     if (version >= 2) {
-        int wgmma = wgmma_mask(err);
+        int wgmma = attention_wgmma_cuda(err);
         if (wgmma < 0) return -1;
         return backward_map_v2<QKD, VD>(p, version == 3, attn_dkv_rows, attn_dq_blocks, wgmma & 3, st, err);
     }

@@ -211,6 +211,8 @@ void attention_backward_dq_blocks_set_cuda(int blocks);
 // The sums run in another order, within bf16 rounding of the usual passes; still
 // deterministic.
 void attention_wgmma_set_cuda(int mask);
+// The mask asked for (set, else STAR_ATTN_WGMMA); -1 with err for a bad variable.
+int attention_wgmma_cuda(star_error *err);
 
 // Differential attention (operators/attention.h's diff_attention_*), hd 64 or 128: two
 // score maps over the halves of q and k, out = (1 - lambda_init) headRMS(o1 - lambda_h o2).
