@@ -83,6 +83,31 @@ __device__ __forceinline__ void awg_frags(uint32_t (&a)[4][4], const float (&x)[
     for (int i = 0; i < 32; i += 2) a[i / 8][(i % 8) / 2] = pack_f32(x[i], x[i + 1]);
 }
 
+// The key loop of the query-block kernels (forward, dQ): starts loading key/value tile
+// n + 1 (key rows from k0 + 64) into the other buffer, then waits until tile n, and all
+// committed before it, is in shared memory and visible to the tensor cores, block-wide.
+__device__ __forceinline__ void awg_next_kv(unsigned char *Ks, unsigned char *Vs, const floatX *kg, const floatX *vg,
+                                            long ks, int n, int ntiles, int k0, int T, int tid) {
+    if (n + 1 < ntiles) {
+        int nb = (n + 1) & 1;
+        awg_cp_tile<AWG_BQ>(Ks + nb * AWG_TILE, kg, ks, k0 + AWG_BQ, T, tid);
+        awg_cp_tile<AWG_BQ>(Vs + nb * AWG_TILE, vg, ks, k0 + AWG_BQ, T, tid);
+    }
+    cp_async_commit();
+    cp_async_wait<1>();
+    fence_proxy_async();
+    __syncthreads();
+}
+
+// For 64 query rows from r_lo against the 64 keys from k0: none visible (the warpgroup
+// skips the tile), or all (no mask needed).
+__device__ __forceinline__ bool awg_rows_none(int r_lo, int k0, int T, int window) {
+    return r_lo + 63 < k0 || r_lo >= T || (window > 0 && r_lo - (k0 + AWG_BQ - 1) >= window);
+}
+__device__ __forceinline__ bool awg_rows_all(int r_lo, int k0, int T, int window) {
+    return k0 + AWG_BQ - 1 <= r_lo && r_lo + 63 < T && (window == 0 || r_lo + 63 - k0 < window);
+}
+
 // ---- Forward ---------------------------------------------------------------------------
 // Block = 128 queries of one head and batch, 2 warpgroups of 64; Q stays in shared memory,
 // the key/value tiles (64 keys) stream double-buffered. Per tile and warpgroup: S = Q K^T
@@ -108,7 +133,7 @@ __global__ void __launch_bounds__(AWG_THREADS, 1) attention_forward_wgmma_kernel
     awg_cp_tile<AWG_BQ>(Vs, vg, ks, kbeg, T, tid);
     cp_async_commit();
 
-    int r_lo = q0 + 64 * wg, r_hi = r_lo + 63;
+    int r_lo = q0 + 64 * wg;
     int row[2] = {r_lo + 16 * warp + g, r_lo + 16 * warp + g + 8};
     const unsigned char *Qw = Qs + wg * AWG_TILE;
     const float sl2 = p.scale * ATT2_LOG2E;
@@ -117,18 +142,10 @@ __global__ void __launch_bounds__(AWG_THREADS, 1) attention_forward_wgmma_kernel
     for (int i = 0; i < 32; i++) o[i] = 0.0f;
     for (int n = 0; n < ntiles; n++) {
         int k0 = kbeg + n * AWG_BQ, buf = n & 1;
-        if (n + 1 < ntiles) {
-            awg_cp_tile<AWG_BQ>(Ks + (buf ^ 1) * AWG_TILE, kg, ks, k0 + AWG_BQ, T, tid);
-            awg_cp_tile<AWG_BQ>(Vs + (buf ^ 1) * AWG_TILE, vg, ks, k0 + AWG_BQ, T, tid);
-        }
-        cp_async_commit();
-        cp_async_wait<1>();  // Q and tile n are in (this thread's copies)
-        fence_proxy_async();
-        __syncthreads();
+        awg_next_kv(Ks, Vs, kg, vg, ks, n, ntiles, k0, T, tid);  // Q and tile n are in
         const unsigned char *Kb = Ks + buf * AWG_TILE, *Vb = Vs + buf * AWG_TILE;
-        bool none = r_hi < k0 || r_lo >= T || (p.window > 0 && r_lo - (k0 + AWG_BQ - 1) >= p.window);
-        if (!none) {  // uniform over the warpgroup
-            bool all = k0 + AWG_BQ - 1 <= r_lo && r_hi < T && (p.window == 0 || r_hi - k0 < p.window);
+        if (!awg_rows_none(r_lo, k0, T, p.window)) {  // uniform over the warpgroup
+            bool all = awg_rows_all(r_lo, k0, T, p.window);
             float s[32];
             awg_issue_product(s, Qw, Kb);  // S = Q K^T
             wgmma_commit();
@@ -315,7 +332,7 @@ __global__ void __launch_bounds__(AWG_THREADS, 1) attention_backward_dq_wgmma_ke
     cp_async_commit();
 
     // This warpgroup's 64 queries; the thread's accumulator rows are r_lo + 16 warp + g (+ 8).
-    int r_lo = q0 + 64 * wg, r_hi = r_lo + 63;
+    int r_lo = q0 + 64 * wg;
     const unsigned char *Qw = Qs + wg * AWG_TILE, *dOw = dOs + wg * AWG_TILE;
     const float sl2 = p.scale * ATT2_LOG2E;
     float lse2[2], Dr[2];
@@ -331,18 +348,10 @@ __global__ void __launch_bounds__(AWG_THREADS, 1) attention_backward_dq_wgmma_ke
     for (int i = 0; i < 32; i++) dq[i] = 0.0f;
     for (int n = 0; n < ntiles; n++) {
         int k0 = kbeg + n * AWG_BQ, buf = n & 1;
-        if (n + 1 < ntiles) {
-            awg_cp_tile<AWG_BQ>(Ks + (buf ^ 1) * AWG_TILE, kg, ks, k0 + AWG_BQ, T, tid);
-            awg_cp_tile<AWG_BQ>(Vs + (buf ^ 1) * AWG_TILE, vg, ks, k0 + AWG_BQ, T, tid);
-        }
-        cp_async_commit();
-        cp_async_wait<1>();  // Q, dO and tile n are in (this thread's copies)
-        fence_proxy_async();
-        __syncthreads();
+        awg_next_kv(Ks, Vs, kg, vg, ks, n, ntiles, k0, T, tid);  // Q, dO and tile n are in
         const unsigned char *Kb = Ks + buf * AWG_TILE, *Vb = Vs + buf * AWG_TILE;
-        bool none = r_hi < k0 || r_lo >= T || (p.window > 0 && r_lo - (k0 + AWG_BQ - 1) >= p.window);
-        if (!none) {  // uniform over the warpgroup
-            bool all = k0 + AWG_BQ - 1 <= r_lo && r_hi < T && (p.window == 0 || r_hi - k0 < p.window);
+        if (!awg_rows_none(r_lo, k0, T, p.window)) {  // uniform over the warpgroup
+            bool all = awg_rows_all(r_lo, k0, T, p.window);
             float s[32], dp[32];
             awg_two_products(s, dp, Qw, Kb, dOw, Vb);  // S = Q K^T, dP = dO V^T
             // dS: accumulator i is (query r_lo + 16 warp + g + 8 ((i % 4) / 2), key
