@@ -83,6 +83,36 @@ __device__ __forceinline__ void awg_frags(uint32_t (&a)[4][4], const float (&x)[
     for (int i = 0; i < 32; i += 2) a[i / 8][(i % 8) / 2] = pack_f32(x[i], x[i + 1]);
 }
 
+// Where a query-block kernel (forward, dQ) works: 128 queries from q0 of head h, batch b
+// (the longest rows first), the thread's warpgroup, warp and quad parts, and the key tiles
+// its rows can see. awg_qblock_start also starts loading Q (and dO where dOs is given)
+// and the first key/value tile, as one cp.async group.
+struct awg_qblock {
+    int T, H, b, h, tid, wg, warp, g, q, q0, kbeg, ntiles;
+    long ks;
+    const floatX *kg, *vg;
+};
+__device__ __forceinline__ awg_qblock awg_qblock_start(const attn_params &p, unsigned char *Qs, unsigned char *dOs,
+                                                       unsigned char *Ks, unsigned char *Vs) {
+    awg_qblock B;
+    B.T = p.T, B.H = p.H, B.b = blockIdx.z, B.h = blockIdx.y;
+    int grp = B.h / (B.H / p.Hkv), lane = threadIdx.x % WARP_SIZE;
+    B.tid = threadIdx.x, B.wg = B.tid / 128, B.warp = (B.tid % 128) / WARP_SIZE, B.g = lane >> 2, B.q = lane & 3;
+    B.q0 = (gridDim.x - 1 - blockIdx.x) * AWG_KB;
+    long qs = (long)B.H * p.hd, qoff = ((long)B.b * B.T * B.H + B.h) * p.hd;
+    B.ks = (long)p.Hkv * p.hd;
+    B.kg = p.k + ((long)B.b * B.T * p.Hkv + grp) * p.hd + p.qk_off;
+    B.vg = p.v + ((long)B.b * B.T * p.Hkv + grp) * p.hd;
+    B.kbeg = first_key_tile(B.q0, p.window);
+    B.ntiles = (min(B.q0 + AWG_KB - 1, B.T - 1) - B.kbeg) / AWG_BQ + 1;
+    awg_cp_tile<AWG_KB>(Qs, p.q + qoff + p.qk_off, qs, B.q0, B.T, B.tid);
+    if (dOs) awg_cp_tile<AWG_KB>(dOs, p.dout + qoff, qs, B.q0, B.T, B.tid);
+    awg_cp_tile<AWG_BQ>(Ks, B.kg, B.ks, B.kbeg, B.T, B.tid);
+    awg_cp_tile<AWG_BQ>(Vs, B.vg, B.ks, B.kbeg, B.T, B.tid);
+    cp_async_commit();
+    return B;
+}
+
 // The key loop of the query-block kernels (forward, dQ): starts loading key/value tile
 // n + 1 (key rows from k0 + 64) into the other buffer, then waits until tile n, and all
 // committed before it, is in shared memory and visible to the tensor cores, block-wide.
@@ -119,30 +149,19 @@ __global__ void __launch_bounds__(AWG_THREADS, 1) attention_forward_wgmma_kernel
 #ifdef STAR_WGMMA
     extern __shared__ __align__(128) unsigned char awg_smem[];
     unsigned char *Qs = awg_smem, *Ks = Qs + 2 * AWG_TILE, *Vs = Ks + 2 * AWG_TILE;
-    int T = p.T, H = p.H, b = blockIdx.z, h = blockIdx.y, grp = h / (H / p.Hkv);
-    int tid = threadIdx.x, wg = tid / 128, warp = (tid % 128) / WARP_SIZE, lane = tid % WARP_SIZE;
-    int g = lane >> 2, q = lane & 3;
-    int q0 = (gridDim.x - 1 - blockIdx.x) * AWG_KB;  // the longest rows first
-    long qs = (long)H * p.hd, ks = (long)p.Hkv * p.hd;
-    const floatX *kg = p.k + ((long)b * T * p.Hkv + grp) * p.hd + p.qk_off;
-    const floatX *vg = p.v + ((long)b * T * p.Hkv + grp) * p.hd;
-    int kbeg = first_key_tile(q0, p.window), kend = min(q0 + AWG_KB - 1, T - 1);
-    int ntiles = (kend - kbeg) / AWG_BQ + 1;
-    awg_cp_tile<AWG_KB>(Qs, p.q + ((long)b * T * H + h) * p.hd + p.qk_off, qs, q0, T, tid);
-    awg_cp_tile<AWG_BQ>(Ks, kg, ks, kbeg, T, tid);
-    awg_cp_tile<AWG_BQ>(Vs, vg, ks, kbeg, T, tid);
-    cp_async_commit();
+    awg_qblock B = awg_qblock_start(p, Qs, nullptr, Ks, Vs);
+    int T = B.T, H = B.H, b = B.b, h = B.h, wg = B.wg, warp = B.warp, g = B.g, q = B.q;
 
-    int r_lo = q0 + 64 * wg;
+    int r_lo = B.q0 + 64 * wg;
     int row[2] = {r_lo + 16 * warp + g, r_lo + 16 * warp + g + 8};
     const unsigned char *Qw = Qs + wg * AWG_TILE;
     const float sl2 = p.scale * ATT2_LOG2E;
     float o[32], ms[2] = {-INFINITY, -INFINITY}, l[2] = {0.0f, 0.0f};  // ms: running max of sl2 * s
 #pragma unroll
     for (int i = 0; i < 32; i++) o[i] = 0.0f;
-    for (int n = 0; n < ntiles; n++) {
-        int k0 = kbeg + n * AWG_BQ, buf = n & 1;
-        awg_next_kv(Ks, Vs, kg, vg, ks, n, ntiles, k0, T, tid);  // Q and tile n are in
+    for (int n = 0; n < B.ntiles; n++) {
+        int k0 = B.kbeg + n * AWG_BQ, buf = n & 1;
+        awg_next_kv(Ks, Vs, B.kg, B.vg, B.ks, n, B.ntiles, k0, T, B.tid);  // Q and tile n are in
         const unsigned char *Kb = Ks + buf * AWG_TILE, *Vb = Vs + buf * AWG_TILE;
         if (!awg_rows_none(r_lo, k0, T, p.window)) {  // uniform over the warpgroup
             bool all = awg_rows_all(r_lo, k0, T, p.window);
@@ -316,23 +335,11 @@ __global__ void __launch_bounds__(AWG_THREADS, 1) attention_backward_dq_wgmma_ke
 #ifdef STAR_WGMMA
     extern __shared__ __align__(128) unsigned char awg_smem[];
     unsigned char *Qs = awg_smem, *dOs = Qs + 2 * AWG_TILE, *Ks = dOs + 2 * AWG_TILE, *Vs = Ks + 2 * AWG_TILE;
-    int T = p.T, H = p.H, b = blockIdx.z, h = blockIdx.y, grp = h / (H / p.Hkv);
-    int tid = threadIdx.x, wg = tid / 128, warp = (tid % 128) / WARP_SIZE, lane = tid % WARP_SIZE;
-    int g = lane >> 2, q = lane & 3;
-    int q0 = (gridDim.x - 1 - blockIdx.x) * AWG_KB;  // the longest rows first
-    long qs = (long)H * p.hd, ks = (long)p.Hkv * p.hd;
-    const floatX *kg = p.k + ((long)b * T * p.Hkv + grp) * p.hd + p.qk_off;
-    const floatX *vg = p.v + ((long)b * T * p.Hkv + grp) * p.hd;
-    int kbeg = first_key_tile(q0, p.window), kend = min(q0 + AWG_KB - 1, T - 1);
-    int ntiles = (kend - kbeg) / AWG_BQ + 1;
-    awg_cp_tile<AWG_KB>(Qs, p.q + ((long)b * T * H + h) * p.hd + p.qk_off, qs, q0, T, tid);
-    awg_cp_tile<AWG_KB>(dOs, p.dout + ((long)b * T * H + h) * p.hd, qs, q0, T, tid);
-    awg_cp_tile<AWG_BQ>(Ks, kg, ks, kbeg, T, tid);
-    awg_cp_tile<AWG_BQ>(Vs, vg, ks, kbeg, T, tid);
-    cp_async_commit();
+    awg_qblock B = awg_qblock_start(p, Qs, dOs, Ks, Vs);
+    int T = B.T, H = B.H, b = B.b, h = B.h, wg = B.wg, warp = B.warp, g = B.g, q = B.q;
 
     // This warpgroup's 64 queries; the thread's accumulator rows are r_lo + 16 warp + g (+ 8).
-    int r_lo = q0 + 64 * wg;
+    int r_lo = B.q0 + 64 * wg;
     const unsigned char *Qw = Qs + wg * AWG_TILE, *dOw = dOs + wg * AWG_TILE;
     const float sl2 = p.scale * ATT2_LOG2E;
     float lse2[2], Dr[2];
@@ -346,9 +353,9 @@ __global__ void __launch_bounds__(AWG_THREADS, 1) attention_backward_dq_wgmma_ke
     float dq[32];
 #pragma unroll
     for (int i = 0; i < 32; i++) dq[i] = 0.0f;
-    for (int n = 0; n < ntiles; n++) {
-        int k0 = kbeg + n * AWG_BQ, buf = n & 1;
-        awg_next_kv(Ks, Vs, kg, vg, ks, n, ntiles, k0, T, tid);  // Q, dO and tile n are in
+    for (int n = 0; n < B.ntiles; n++) {
+        int k0 = B.kbeg + n * AWG_BQ, buf = n & 1;
+        awg_next_kv(Ks, Vs, B.kg, B.vg, B.ks, n, B.ntiles, k0, T, B.tid);  // Q, dO and tile n are in
         const unsigned char *Kb = Ks + buf * AWG_TILE, *Vb = Vs + buf * AWG_TILE;
         if (!awg_rows_none(r_lo, k0, T, p.window)) {  // uniform over the warpgroup
             bool all = awg_rows_all(r_lo, k0, T, p.window);
