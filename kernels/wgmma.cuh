@@ -10,7 +10,8 @@
 //     (r % 8) * 16 + (k % 8) * 2 + (r / 8) * SBO + (k / 8) * LBO.
 //   MN-major ("transposed": A stored as K x M with m contiguous, B as K x N with n
 //     contiguous, selected by the trans flags): a core matrix is 8 k of 8 consecutive m
-//     (or n). Element (r, k) at byte (r % 8) * 2 + (k % 8) * 16 + (r / 8) * SBO + (k / 8) * LBO.
+//     (or n). Element (r, k) at byte
+//     (r % 8) * 2 + (k % 8) * 16 + (r / 8) * SBO + (k / 8) * LBO.
 //
 // LBO (leading byte offset) steps between the two core matrices along k of one k16 step,
 // SBO (stride byte offset) between core matrices along m or n. The tiles here put the
