@@ -31,10 +31,12 @@ struct att2_cfg {
     static constexpr int DQ_NW = VD >= 128 ? 4 : 8;  // dQ: 64 or 128 query rows
     static constexpr int DKV_NW = VD >= 128 ? 4 : 8; // dK/dV: 64 or 128 keys
     static constexpr int DKV_BQ = VD >= 128 ? 32 : 64;  // dK/dV: query rows per streamed tile
+                                                        // (widths <= 64: att2_dkv_alt's 32 by default)
 };
-// The dK/dV kernel's other shape at value widths up to 64 (attention_backward_dkv_rows_set_cuda
-// (32)): 32-row query tiles, which halve the P^T and dP^T registers, so ptxas fits the
-// kernel in 128 registers and 2 blocks of 8 warps share an SM. The same 16-row chunks of
+// The dK/dV kernel's 32-row shape at value widths up to 64 (the default there since
+// measured, backward_map_v2; attention_backward_dkv_rows_set_cuda picks either): 32-row
+// query tiles halve the P^T and dP^T registers, so ptxas fits the kernel in 128 registers
+// and 2 blocks of 8 warps share an SM. The same 16-row chunks of
 // the same queries reach each accumulator in the same order, so dk and dv are the bits
 // of the 64-row tiles (the test checks it); version 3's dq sums the same products in
 // another order, as its atomics do anyway.
@@ -43,9 +45,10 @@ struct att2_dkv_alt {
     static constexpr bool has = VD <= 64;
     static constexpr int BQ = 32, MINB = 2;
 };
-// The dQ kernel's other shape at value widths up to 64 (attention_backward_dq_blocks_set_cuda
-// (2)): the same code held to 128 registers (at hd 64 16 bytes of spills), so 2 blocks of 8
-// warps share an SM. Same arithmetic, same bits.
+// The dQ kernel's 2-blocks shape at value widths up to 64 (the default there since
+// measured; attention_backward_dq_blocks_set_cuda picks either): the same code held to 128
+// registers (at hd 64 16 bytes of spills), so 2 blocks of 8 warps share an SM. Same
+// arithmetic, same bits.
 template <int VD>
 struct att2_dq_alt {
     static constexpr bool has = VD <= 64;

@@ -60,13 +60,10 @@ static void score_block(real *S, const real *qb, long ldq, const real *kb, long 
         if (sub) mx = sub[r];
         else
             for (int j = lo; j <= hi; j++) mx = row[j] > mx ? row[j] : mx;
-        real l = 0;
-        for (int j = 0; j < nk; j++) {
-            real e = j >= lo && j <= hi ? R_EXP(row[j] - mx) : 0;
-            row[j] = e;
-            l += e;
-        }
+        for (int j = 0; j < nk; j++) row[j] = j >= lo && j <= hi ? R_EXP(row[j] - mx) : 0;
         if (!sub) {
+            real l = 0;
+            for (int j = lo; j <= hi; j++) l += row[j];
             lse_out[r] = mx + R_LOG(l);
             real inv = 1 / l;
             for (int j = lo; j <= hi; j++) row[j] *= inv;

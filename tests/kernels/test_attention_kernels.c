@@ -24,8 +24,7 @@
 // compute capability 9.0 device, version 2's cases at head dim 64 also run its passes on
 // wgmma (attention_wgmma_set_cuda: the forward, mask 4; the backward, masks 1, 2, 3): what
 // a wgmma pass forms against the CPU and repeatable bit for bit, the rest the default's
-// bits. With no CUDA device the
-// test prints SKIP and exits 77 (ctest: skipped).
+// bits. With no CUDA device the test prints SKIP and exits 77 (ctest: skipped).
 // `test_attention_kernels --time`: forward and backward times and TFLOP/s of the versions
 // at the model shapes (no checks). `--sanitize`: a few cases on versions 3 and 2 only, for
 // compute-sanitizer racecheck.
@@ -169,6 +168,32 @@ static void bwd_shape_set(int i) {
     attention_backward_dq_blocks_set_cuda(bwd_shapes[i].dq_blocks);
 }
 
+// After a backward with shape i: the default shapes back, then its dk and dv (device) must
+// be the default's bits gk, gv, and so must its dq (gq) where the dQ kernel forms it;
+// version 3's dq (gq NULL: its atomics add in a varying order) is checked against the
+// CPU's dq_cpu instead.
+static void check_bwd_shape(int i, const floatX *d_dq, const floatX *d_dk, const floatX *d_dv, const float *gq,
+                            const float *gk, const float *gv, const float *dq_cpu, float *got, long nq, long nkv) {
+    attention_backward_dkv_rows_set_cuda(0);
+    attention_backward_dq_blocks_set_cuda(0);
+    const char *what = bwd_shapes[i].what;
+    char name[96];
+    get_bf16(got, d_dk, nkv);
+    snprintf(name, sizeof name, "backward dk, %s: same bits", what);
+    CHECK_EQUAL(name, got, gk, nkv);
+    get_bf16(got, d_dv, nkv);
+    snprintf(name, sizeof name, "backward dv, %s: same bits", what);
+    CHECK_EQUAL(name, got, gv, nkv);
+    get_bf16(got, d_dq, nq);
+    if (gq) {
+        snprintf(name, sizeof name, "backward dq, %s: same bits", what);
+        CHECK_EQUAL(name, got, gq, nq);
+    } else {
+        snprintf(name, sizeof name, "backward dq, %s", what);
+        check_tracked(W_DQ, name, got, dq_cpu, nq, TOL_BF16);
+    }
+}
+
 // One version's forward and backward on the device against the CPU's results.
 static void test_attention_gpu(attn_shape s, const float *out, const float *lse, const float *dout, const float *dq,
                                const float *dk, const float *dv, const float *dq0, const float *dk0, const float *dv0,
@@ -247,29 +272,14 @@ static void test_attention_gpu(attn_shape s, const float *out, const float *lse,
     get_bf16(got, d_dv2, nkv);
     CHECK_EQUAL("backward again: dv same bits", got, gv, nkv);
 
-    // The backward's other kernel shapes (32-row dK/dV query tiles; the dQ kernel at 2
-    // blocks per SM): dk and dv are the default's bits, and so is dq where the dQ kernel
-    // forms it (version 3's within the bound).
+    // Each of the backward's kernel shapes set explicitly: the default's bits.
     if (version >= 2) {
         for (int alt = 0; alt < N_BWD_SHAPES; alt++) {
             floatX *d_dq3 = dev_bf16(dq0, nq), *d_dk3 = dev_bf16(dk0, nkv), *d_dv3 = dev_bf16(dv0, nkv);
             bwd_shape_set(alt);
             MUST(attention_backward_cuda(d_dq3, d_dk3, d_dv3, scratch, d_dout, d_out, d_lse, d_q, d_k, d_v, s, NULL,
                                          &kt_err));
-            attention_backward_dkv_rows_set_cuda(0);
-            attention_backward_dq_blocks_set_cuda(0);
-            const char *what = bwd_shapes[alt].what;
-            char name[96];
-            get_bf16(got, d_dk3, nkv);
-            snprintf(name, sizeof name, "backward dk, %s: same bits", what);
-            CHECK_EQUAL(name, got, gk, nkv);
-            get_bf16(got, d_dv3, nkv);
-            snprintf(name, sizeof name, "backward dv, %s: same bits", what);
-            CHECK_EQUAL(name, got, gv, nkv);
-            get_bf16(got, d_dq3, nq);
-            snprintf(name, sizeof name, "backward dq, %s%s", what, version == 2 ? ": same bits" : "");
-            if (version == 2) CHECK_EQUAL(name, got, gq, nq);
-            else check_tracked(W_DQ, name, got, dq, nq, TOL_BF16);
+            check_bwd_shape(alt, d_dq3, d_dk3, d_dv3, version == 2 ? gq : NULL, gk, gv, dq, got, nq, nkv);
         }
     }
 
@@ -416,34 +426,18 @@ static void test_diff_attention(int B, int T, int H, int Hkv, int hd, int window
         check_tracked(W_DLAMBDA, "backward dlambda += (fp32, from bf16 maps)", got, dl, H, TOL_DIFF_E2E);
         CHECK(diff_attention_backward_cuda(d_dq, d_dk, d_dv, d_dl, scratch, sb - 1, d_dout, &dsv, d_q, d_k, d_v,
                                            d_lambda, s, NULL, &kt_err) == -1);  // scratch too small
-        if (version >= 2) {  // the backward's other kernel shapes: the same dk and dv bits (version 2: dq's too)
+        if (version >= 2) {  // each of the backward's kernel shapes set explicitly: the default's bits
+            float *gq = host_f32(nq), *gk = host_f32(nkv), *gv = host_f32(nkv);
+            get_bf16(gq, d_dq, nq);
+            get_bf16(gk, d_dk, nkv);
+            get_bf16(gv, d_dv, nkv);
             for (int alt = 0; alt < N_BWD_SHAPES; alt++) {
                 floatX *d_dq3 = dev_bf16(dq0, nq), *d_dk3 = dev_bf16(dk0, nkv), *d_dv3 = dev_bf16(dv0, nkv);
                 float *d_dl3 = dev_f32(dl0, H);
                 bwd_shape_set(alt);
                 MUST(diff_attention_backward_cuda(d_dq3, d_dk3, d_dv3, d_dl3, scratch, sb, d_dout, &dsv, d_q, d_k, d_v,
                                                   d_lambda, s, NULL, &kt_err));
-                attention_backward_dkv_rows_set_cuda(0);
-                attention_backward_dq_blocks_set_cuda(0);
-                const char *what = bwd_shapes[alt].what;
-                char name[96];
-                get_bf16(g1, d_dk, nkv);
-                get_bf16(got, d_dk3, nkv);
-                snprintf(name, sizeof name, "backward dk, %s: same bits", what);
-                CHECK_EQUAL(name, g1, got, nkv);
-                get_bf16(g1, d_dv, nkv);
-                get_bf16(got, d_dv3, nkv);
-                snprintf(name, sizeof name, "backward dv, %s: same bits", what);
-                CHECK_EQUAL(name, g1, got, nkv);
-                get_bf16(got, d_dq3, nq);
-                if (version == 2) {
-                    get_bf16(g1, d_dq, nq);
-                    snprintf(name, sizeof name, "backward dq, %s: same bits", what);
-                    CHECK_EQUAL(name, g1, got, nq);
-                } else {
-                    snprintf(name, sizeof name, "backward dq +=, %s", what);
-                    check_tracked(W_DQ, name, got, dq, nq, TOL_BF16);
-                }
+                check_bwd_shape(alt, d_dq3, d_dk3, d_dv3, version == 2 ? gq : NULL, gk, gv, dq, got, nq, nkv);
             }
         }
     }
