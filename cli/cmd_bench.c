@@ -60,7 +60,8 @@ static void usage(FILE *f) {
             "are warm-up and capture, so keep --warmup-steps at 2 or more); --no-graph (or\n"
             "STAR_CUDA_GRAPH=0) times it uncaptured, --graph captured whatever the environment says;\n"
             "the JSON line records \"graph\": true or false, and \"attention_kernels\": the version of\n"
-            "the attention kernels (2; STAR_ATTN_V1=1: 1; STAR_ATTN_ATOMIC_DQ=1: 3).\n\n"
+            "the attention kernels (2; STAR_ATTN_V1=1: 1; STAR_ATTN_ATOMIC_DQ=1: 3) and\n"
+            "\"attention_wgmma\": the passes asked to run on wgmma (STAR_ATTN_WGMMA; 0 none).\n\n"
             "  ARCH                 a genome string or a genome / architecture YAML file\n"
             "  --backend B          the engine to time: cpu (default) or cuda (the rank's device;\n"
             "                       needs a build with the CUDA backend)\n"
@@ -95,6 +96,7 @@ typedef struct bench_result {
     int ranks, nccl;  // data parallel over ranks GPUs (through NCCL)
     int graph;        // the step ran as a captured CUDA graph
     int attention;    // the attention kernels' version (kernels/kernels.h)
+    int attention_wgmma;  // the passes asked to run on wgmma (kernels/kernels.h)
 } bench_result;
 
 // The CPU's model name from /proc/cpuinfo ("unknown" where there is none).
@@ -214,6 +216,8 @@ static int run_bench_cuda(const arch_args *a, int warmup_steps, int use_nccl, in
     r->graph = cuda_model_graph(g) && !r->nccl;
     r->attention = attention_kernel_version_cuda(err);
     if (dist_agree(world, r->attention < 0 ? -1 : 0, err) != 0) goto out;
+    r->attention_wgmma = attention_wgmma_cuda(err);
+    if (dist_agree(world, r->attention_wgmma < 0 ? -1 : 0, err) != 0) goto out;
     double t0 = 0;
     for (int s = 0; s < tp.steps; s++) {
         if (s == warmup_steps) {
@@ -302,6 +306,7 @@ static void format_json(const arch_args *a, const char *backend, const bench_res
         jw_kv_bool(w, "nccl", r->nccl);
         jw_kv_bool(w, "graph", r->graph);
         jw_kv_int(w, "attention_kernels", r->attention);
+        jw_kv_int(w, "attention_wgmma", r->attention_wgmma);
         jw_kv_double(w, "peak_bf16_tflops", r->peak_tflops);
         jw_kv_double(w, "mfu", r->mfu);
         jw_kv_int(w, "arena_bytes", (int64_t)r->arena_bytes);

@@ -423,6 +423,7 @@ __global__ void __launch_bounds__(ATT_THREADS) attention_backward_dq_kernel(attn
 }
 
 #include "kernels/attention_v2.cuh"  // version 2 of the kernels above (ldmatrix, cp.async)
+#include "kernels/attention_wgmma.cuh"  // version 2's dK/dV pass on wgmma (sm_90a, width 64)
 
 // ---- Host side --------------------------------------------------------------------------
 // Which kernels run: version 2 (default), version 1 (STAR_ATTN_V1=1) or version 3
@@ -446,6 +447,23 @@ void attention_backward_dkv_rows_set_cuda(int rows) { attn_dkv_rows = rows == 32
 // bits; 0 the default (backward_map_v2).
 static int attn_dq_blocks = 0;
 void attention_backward_dq_blocks_set_cuda(int blocks) { attn_dq_blocks = blocks == 1 || blocks == 2 ? blocks : 0; }
+
+// Version 2's passes on Hopper's warpgroup products where they apply: mask 1 the
+// backward's dK/dV pass, 2 its dQ pass, 4 the forward (sums of them), 0 none; -1 (the
+// default): the environment variable STAR_ATTN_WGMMA (unset: 0).
+static int attn_wgmma = -1;
+void attention_wgmma_set_cuda(int mask) { attn_wgmma = mask < 0 ? -1 : mask & 7; }
+
+int attention_wgmma_cuda(star_error *err) {
+    if (attn_wgmma >= 0) return attn_wgmma;
+    const char *v = getenv("STAR_ATTN_WGMMA");
+    if (!v || !*v) return 0;
+    if (v[1] == '\0' && v[0] >= '0' && v[0] <= '7') return v[0] - '0';
+    return STAR_FAIL(err,
+                     "environment variable STAR_ATTN_WGMMA=\"%s\": expected 0 to 7 (a sum of 1 the backward's dK/dV "
+                     "pass on wgmma, 2 its dQ pass, 4 the forward)",
+                     v);
+}
 
 // 0 or 1 from environment variable name (unset or empty: 0); -1 with err otherwise.
 static int env_flag(const char *name, const char *what, star_error *err) {
@@ -504,7 +522,13 @@ template <int QKD, int VD>
 static int forward_map(attn_params p, star_stream st, star_error *err) {
     int version = attention_kernel_version_cuda(err);
     if (version < 0) return -1;
-    if (version >= 2) return forward_map_v2<QKD, VD>(p, attn_fwd_rows_per_warp, st, err);
+    if (version >= 2) {
+        int wgmma = attention_wgmma_cuda(err);
+        if (wgmma < 0) return -1;
+        int ran = wgmma & 4 ? forward_launch_wgmma<QKD, VD>(p, st, err) : 0;
+        if (ran != 0) return ran < 0 ? -1 : 0;
+        return forward_map_v2<QKD, VD>(p, attn_fwd_rows_per_warp, st, err);
+    }
     size_t smem = sizeof(floatX) * ((size_t)(ATT_BQ + ATT_BK) * (QKD + ATT_PAD) + (size_t)ATT_BK * (VD + ATT_PAD));
     cudaCheck(cudaFuncSetAttribute(attention_forward_kernel<QKD, VD>, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                    (int)smem),
@@ -524,7 +548,11 @@ static int backward_map(attn_params p, star_stream st, star_error *err) {
     attention_backward_dvec_kernel<<<(unsigned)((rows + rows_per_block - 1) / rows_per_block),
                                      rows_per_block * WARP_SIZE, 0, st>>>(p, VD);
     cudaCheck(cudaGetLastError(), err);
-    if (version >= 2) return backward_map_v2<QKD, VD>(p, version == 3, attn_dkv_rows, attn_dq_blocks, st, err);
+    if (version >= 2) {
+        int wgmma = attention_wgmma_cuda(err);
+        if (wgmma < 0) return -1;
+        return backward_map_v2<QKD, VD>(p, version == 3, attn_dkv_rows, attn_dq_blocks, wgmma & 3, st, err);
+    }
 
     constexpr int BQ = dkv_tile<VD>::BQ;
     size_t smem_kv = sizeof(floatX) * ((size_t)(ATT_BK + BQ) * (QKD + ATT_PAD) + (size_t)(ATT_BK + BQ) * (VD + ATT_PAD)) +

@@ -527,27 +527,39 @@ static int backward_dq_launch_v2(attn_params p, star_stream st, star_error *err)
     return 0;
 }
 
+// Version 2's passes on wgmma (attention_wgmma.cuh, included after this file): mask 1
+// dK/dV, 2 dQ; returns the mask of those that ran (0 where they do not apply).
+template <int QKD, int VD>
+static int backward_launch_wgmma(attn_params p, int mask, star_stream st, star_error *err);
+
 // After attention_backward_dvec_kernel has written D. atomic_dq: version 3 (p.dqacc set).
 // dkv_rows: 32 for att2_dkv_alt's query tiles where it has them, else att2_cfg's;
-// dq_blocks: 2 for att2_dq_alt's dQ kernel where it has it.
+// dq_blocks: 2 for att2_dq_alt's dQ kernel where it has it; wgmma: the passes to run on
+// wgmma where they apply (1 dK/dV, 2 dQ; not version 3, whose dK/dV pass forms dq).
 template <int QKD, int VD>
-static int backward_map_v2(attn_params p, int atomic_dq, int dkv_rows, int dq_blocks, star_stream st,
+static int backward_map_v2(attn_params p, int atomic_dq, int dkv_rows, int dq_blocks, int wgmma, star_stream st,
                            star_error *err) {
     // The defaults, from H200 timings (kernels/NOTES.md): at value widths 32 and 64, 32-row
     // dK/dV tiles and the dQ kernel at 2 blocks per SM (version 2's backward 1.12-1.15x);
     // version 3 keeps 64-row tiles at value width 32 (0.97x there).
     if (dkv_rows == 0) dkv_rows = VD == 64 || (VD == 32 && !atomic_dq) ? 32 : 64;
     if (dq_blocks == 0) dq_blocks = VD <= 64 ? 2 : 1;
-    int done;
-    if constexpr (att2_dkv_alt<VD>::has) {
-        if (dkv_rows == att2_dkv_alt<VD>::BQ)
-            done = backward_dkv_launch_v2<QKD, VD, att2_dkv_alt<VD>::BQ, att2_dkv_alt<VD>::MINB>(p, atomic_dq, st, err);
-        else
+    int ran = wgmma && !atomic_dq ? backward_launch_wgmma<QKD, VD>(p, wgmma, st, err) : 0;
+    if (ran < 0) return -1;
+    int done = 0;
+    if (!(ran & 1)) {
+        if constexpr (att2_dkv_alt<VD>::has) {
+            if (dkv_rows == att2_dkv_alt<VD>::BQ)
+                done = backward_dkv_launch_v2<QKD, VD, att2_dkv_alt<VD>::BQ, att2_dkv_alt<VD>::MINB>(p, atomic_dq, st,
+                                                                                                      err);
+            else
+                done = backward_dkv_launch_v2<QKD, VD, att2_cfg<VD>::DKV_BQ, 0>(p, atomic_dq, st, err);
+        } else {
             done = backward_dkv_launch_v2<QKD, VD, att2_cfg<VD>::DKV_BQ, 0>(p, atomic_dq, st, err);
-    } else {
-        done = backward_dkv_launch_v2<QKD, VD, att2_cfg<VD>::DKV_BQ, 0>(p, atomic_dq, st, err);
+        }
+        if (done != 0) return done < 0 ? -1 : 0;  // version 3 formed dq
     }
-    if (done != 0) return done < 0 ? -1 : 0;
+    if (ran & 2) return 0;  // dq formed on wgmma
     if constexpr (att2_dq_alt<VD>::has) {
         if (dq_blocks == att2_dq_alt<VD>::MINB) return backward_dq_launch_v2<QKD, VD, att2_dq_alt<VD>::MINB>(p, st, err);
     }

@@ -203,6 +203,16 @@ void attention_backward_dkv_rows_set_cuda(int rows);
 // that 2 blocks of 8 warps share an SM, 1 lets it use more and run alone, with the same
 // bits (for tests and timings); 0 the default, 2.
 void attention_backward_dq_blocks_set_cuda(int blocks);
+// Version 2's passes on Hopper's warpgroup products (wgmma; kernels/attention_wgmma.cuh)
+// at q.k and value width 64 on a compute capability 9.0 device, by mask: 1 the backward's
+// dK/dV pass, 2 its dQ pass, 4 the forward, their sums for several, 0 none; -1 (the
+// default) reads the environment variable STAR_ATTN_WGMMA at each call (unset: 0; a value
+// other than 0 to 7 fails the call naming it). Elsewhere the usual passes run either way.
+// The sums run in another order, within bf16 rounding of the usual passes; still
+// deterministic.
+void attention_wgmma_set_cuda(int mask);
+// The mask asked for (set, else STAR_ATTN_WGMMA); -1 with err for a bad variable.
+int attention_wgmma_cuda(star_error *err);
 
 // Differential attention (operators/attention.h's diff_attention_*), hd 64 or 128: two
 // score maps over the halves of q and k, out = (1 - lambda_init) headRMS(o1 - lambda_h o2).
@@ -364,6 +374,19 @@ int long_conv_filter_forward_cuda(float *h, const float *a, const float *b, cons
                                   star_stream s, star_error *err);
 int long_conv_filter_backward_cuda(float *da, float *db, float *dalpha, const float *dh, const float *a, const float *b,
                                    const float *alpha, int C, int T, int M, star_stream s, star_error *err);
+
+// ---- Hopper's warpgroup products (kernels/wgmma.cuh), checked one tile at a time ---------
+// c [64][64] fp32 = a [64][K] times bt [64][K]^T (row major, device memory; K a multiple of
+// 16 up to 256) through wgmma.mma_async on one warpgroup. a_mode: 0 A K-major in shared
+// memory, 1 A M-major in shared memory, 2 A from registers; b_mn: 1 stores B N-major.
+// For diagnosis only, a_mode 3 and b_mn 2: M- and N-major with the descriptor's two
+// strides read the other way round (wgmma.cuh says which reading is right).
+// Fails naming the device where it is not compute capability 9.0 (the kernels are sm_90a).
+int wgmma_tile_product_cuda(float *c, const floatX *a, const floatX *bt, int K, int a_mode, int b_mn, star_stream s,
+                            star_error *err);
+// 1 where the current device runs the sm_90a wgmma kernels (compute capability 9.0); 0
+// with err saying what the device is; -1 on a CUDA error.
+int wgmma_available_cuda(star_error *err);
 
 // ---- Device facts for benchmarks (kernels/device_info.cu) ---------------------------------
 int star_cuda_device_name(int device, char *name, size_t cap, star_error *err);

@@ -15,13 +15,16 @@
 //     combination of the GPU's maps; out and dlambda end to end within 2e-2 (TOL_DIFF_E2E).
 // Every case runs on the three versions of the kernels (attention_kernel_version_set_cuda:
 // 3, dQ by atomics, then 2, the default, then 1) on the same inputs; version 3's dq is not
-// bit-reproducible (atomics), its dk and dv are, and are version 2's bits. Any NaN or infinity in an output is an infinite
-// error. Versions 2 and 3's forward also runs with 16-row warps
-// (attention_forward_rows_per_warp_set_cuda(16)): out and lse (differential: out, both
-// maps, lse) must be the default's bits, and their backward with each kernel shape set
-// explicitly (32- and 64-row dK/dV query tiles, the dQ kernel at 1 and 2 blocks per SM:
-// bwd_shapes): dk and dv (version 2: dq too) must be the default's bits. With no CUDA
-// device the test prints SKIP and exits 77 (ctest: skipped).
+// bit-reproducible (atomics), its dk and dv are, and are version 2's bits. Any NaN or
+// infinity in an output is an infinite error. Versions 2 and 3's forward also runs with
+// 16-row warps (attention_forward_rows_per_warp_set_cuda(16)): out and lse (differential:
+// out, both maps, lse) must be the default's bits, and their backward with each kernel
+// shape set explicitly (32- and 64-row dK/dV query tiles, the dQ kernel at 1 and 2 blocks
+// per SM: bwd_shapes): dk and dv (version 2: dq too) must be the default's bits. On a
+// compute capability 9.0 device, version 2's cases at head dim 64 also run its passes on
+// wgmma (attention_wgmma_set_cuda: the forward, mask 4; the backward, masks 1, 2, 3): what
+// a wgmma pass forms against the CPU and repeatable bit for bit, the rest the default's
+// bits. With no CUDA device the test prints SKIP and exits 77 (ctest: skipped).
 // `test_attention_kernels --time`: forward and backward times and TFLOP/s of the versions
 // at the model shapes (no checks). `--sanitize`: a few cases on versions 3 and 2 only, for
 // compute-sanitizer racecheck.
@@ -46,10 +49,14 @@ static int min_version = 1;
 // Worst relative error of each checked quantity over all cases.
 enum { W_OUT, W_LSE, W_DQ, W_DK, W_DV, W_RSTD, W_DIFF_E2E, W_DLAMBDA, W_COUNT };
 static const char *worst_names[W_COUNT] = {"out", "lse", "dq", "dk", "dv", "rstd", "diffout", "dlambda"};
-static double worst[4][W_COUNT];  // [kernel version]
-static char worst_case[4][W_COUNT][96];
+// [kernel version], and slot WGMMA_SLOT: version 2 with its passes on wgmma.
+enum { WGMMA_SLOT = 4, N_SLOTS = 5 };
+static const char *slot_names[N_SLOTS] = {"", "v1", "v2", "v3", "v2 (passes on wgmma)"};
+static double worst[N_SLOTS][W_COUNT];
+static char worst_case[N_SLOTS][W_COUNT][96];
 static char case_name[96];
-static int version;  // of the kernels under test
+static int version;  // of the kernels under test, or WGMMA_SLOT while checking that pass
+static int wgmma_ok;  // the device runs the wgmma kernels (compute capability 9.0)
 
 static void check_tracked(int which, const char *what, const float *got, const float *ref, long n, double tol) {
     double d = rel_diff(got, ref, n);
@@ -58,7 +65,7 @@ static void check_tracked(int which, const char *what, const float *got, const f
         snprintf(worst_case[version][which], sizeof worst_case[version][which], "%s", case_name);
     }
     char label[160];
-    snprintf(label, sizeof label, "v%d %s", version, what);
+    snprintf(label, sizeof label, "%s %s", slot_names[version], what);
     CHECK_CLOSE(label, got, ref, n, tol);
 }
 
@@ -203,6 +210,27 @@ static void test_attention_gpu(attn_shape s, const float *out, const float *lse,
     get_f32(got, d_lse, nl);
     check_tracked(W_LSE, "forward lse (fp32)", got, lse, nl, TOL_LSE);
     if (version >= 2) check_forward_rows(s, d_out, d_lse, d_q, d_k, d_v);
+    if (version == 2 && s.hd == 64 && wgmma_ok) {  // the forward on wgmma (mask 4), twice
+        floatX *d_o4[2] = {dev_nan_bf16(nq), dev_nan_bf16(nq)};
+        float *d_l4[2] = {(float *)dev_alloc(sizeof(float) * nl), (float *)dev_alloc(sizeof(float) * nl)};
+        float *again = host_f32(nq > nl ? nq : nl);
+        attention_wgmma_set_cuda(4);
+        for (int k = 0; k < 2; k++) {
+            dev_nan(d_l4[k], sizeof(float) * nl);
+            MUST(attention_forward_cuda(d_o4[k], d_l4[k], d_q, d_k, d_v, s, NULL, &kt_err));
+        }
+        attention_wgmma_set_cuda(0);
+        version = WGMMA_SLOT;
+        get_bf16(got, d_o4[0], nq);
+        check_tracked(W_OUT, "forward out (bf16)", got, out, nq, TOL_BF16);
+        get_bf16(again, d_o4[1], nq);
+        CHECK_EQUAL("forward out on wgmma, again: same bits", again, got, nq);
+        get_f32(got, d_l4[0], nl);
+        check_tracked(W_LSE, "forward lse (fp32)", got, lse, nl, TOL_LSE);
+        get_f32(again, d_l4[1], nl);
+        CHECK_EQUAL("forward lse on wgmma, again: same bits", again, got, nl);
+        version = 2;
+    }
 
     floatX *d_dout = dev_bf16(dout, nq), *d_dq = dev_bf16(dq0, nq), *d_dk = dev_bf16(dk0, nkv);
     floatX *d_dv = dev_bf16(dv0, nkv);
@@ -252,6 +280,46 @@ static void test_attention_gpu(attn_shape s, const float *out, const float *lse,
             MUST(attention_backward_cuda(d_dq3, d_dk3, d_dv3, scratch, d_dout, d_out, d_lse, d_q, d_k, d_v, s, NULL,
                                          &kt_err));
             check_bwd_shape(alt, d_dq3, d_dk3, d_dv3, version == 2 ? gq : NULL, gk, gv, dq, got, nq, nkv);
+        }
+    }
+
+    // Version 2 with its passes on wgmma (head dim 64 on a compute capability 9.0 device),
+    // dK/dV alone (mask 1), dQ alone (2) and both (3): what a wgmma pass forms is checked
+    // against the CPU within the bound (its sums run in another order: not the default's
+    // bits) and is the same bits when run again; what the mma.sync pass forms is the
+    // default's bits.
+    if (version == 2 && s.hd == 64 && wgmma_ok) {
+        float *again = host_f32(nq > nkv ? nq : nkv);
+        for (int mask = 1; mask <= 3; mask++) {
+            floatX *d_dq4 = dev_bf16(dq0, nq), *d_dk4 = dev_bf16(dk0, nkv), *d_dv4 = dev_bf16(dv0, nkv);
+            floatX *d_dq5 = dev_bf16(dq0, nq), *d_dk5 = dev_bf16(dk0, nkv), *d_dv5 = dev_bf16(dv0, nkv);
+            attention_wgmma_set_cuda(mask);
+            MUST(attention_backward_cuda(d_dq4, d_dk4, d_dv4, scratch, d_dout, d_out, d_lse, d_q, d_k, d_v, s, NULL,
+                                         &kt_err));
+            MUST(attention_backward_cuda(d_dq5, d_dk5, d_dv5, scratch, d_dout, d_out, d_lse, d_q, d_k, d_v, s, NULL,
+                                         &kt_err));
+            attention_wgmma_set_cuda(0);
+            const floatX *d_got[3] = {d_dq4, d_dk4, d_dv4}, *d_again[3] = {d_dq5, d_dk5, d_dv5};
+            const float *cpu[3] = {dq, dk, dv}, *def[3] = {gq, gk, gv};
+            const long len[3] = {nq, nkv, nkv};
+            const int slot[3] = {W_DQ, W_DK, W_DV}, on_wgmma[3] = {mask & 2, mask & 1, mask & 1};
+            static const char *nm[3] = {"dq", "dk", "dv"};
+            for (int o = 0; o < 3; o++) {
+                char name[128];
+                get_bf16(got, d_got[o], len[o]);
+                if (on_wgmma[o]) {
+                    version = WGMMA_SLOT;
+                    snprintf(name, sizeof name, "backward %s += (wgmma mask %d)", nm[o], mask);
+                    check_tracked(slot[o], name, got, cpu[o], len[o], TOL_BF16);
+                    version = 2;
+                    get_bf16(again, d_again[o], len[o]);
+                    snprintf(name, sizeof name, "backward %s, wgmma mask %d, again: same bits", nm[o], mask);
+                    CHECK_EQUAL(name, again, got, len[o]);
+                } else {
+                    snprintf(name, sizeof name, "backward %s, wgmma mask %d: the default's bits", nm[o], mask);
+                    CHECK_EQUAL(name, got, def[o], len[o]);
+                }
+            }
         }
     }
 }
@@ -440,6 +508,42 @@ static void test_version_switch(pcg32 *rng) {
     kt_release();
 }
 
+// STAR_ATTN_WGMMA picks the passes on wgmma while no mask is set: "3" gives the bits of
+// mask 3, a value other than 0 to 7 fails the call naming the variable.
+static void test_wgmma_switch(pcg32 *rng) {
+    printf("backward passes on wgmma switch (STAR_ATTN_WGMMA)\n");
+    attn_shape s = {1, 300, 2, 1, 64, 0};
+    long nq = (long)s.B * s.T * s.H * s.hd, nkv = (long)s.B * s.T * s.Hkv * s.hd, nl = (long)s.B * s.H * s.T;
+    float *q = host_random(nq, 2, 1, rng), *k = host_random(nkv, 2, 1, rng), *v = host_random(nkv, 1, 1, rng);
+    float *dout = host_random(nq, 1, 1, rng), *g1 = host_f32(nq), *g2 = host_f32(nq);
+    floatX *d_q = dev_bf16(q, nq), *d_k = dev_bf16(k, nkv), *d_v = dev_bf16(v, nkv), *d_o = dev_nan_bf16(nq);
+    floatX *d_dout = dev_bf16(dout, nq), *d_dq = dev_nan_bf16(nq), *d_dk = dev_nan_bf16(nkv), *d_dv = dev_nan_bf16(nkv);
+    float *d_lse = (float *)dev_alloc(sizeof(float) * nl);
+    float *scratch = (float *)dev_alloc(sizeof(float) * attention_backward_scratch_floats(s));
+    attention_kernel_version_set_cuda(2);
+    MUST(attention_forward_cuda(d_o, d_lse, d_q, d_k, d_v, s, NULL, &kt_err));
+    for (int pass = 0; pass < 2; pass++) {  // mask 3 set, then STAR_ATTN_WGMMA=3
+        MUST(star_cuda_memset(d_dq, 0, sizeof(floatX) * nq, NULL, &kt_err));
+        if (pass == 0) attention_wgmma_set_cuda(3);
+        else {
+            attention_wgmma_set_cuda(-1);
+            CHECK(setenv("STAR_ATTN_WGMMA", "3", 1) == 0);
+        }
+        MUST(attention_backward_cuda(d_dq, d_dk, d_dv, scratch, d_dout, d_o, d_lse, d_q, d_k, d_v, s, NULL, &kt_err));
+        get_bf16(pass == 0 ? g1 : g2, d_dq, nq);
+    }
+    CHECK_EQUAL("STAR_ATTN_WGMMA=3 is mask 3 (dq)", g2, g1, nq);
+    CHECK(setenv("STAR_ATTN_WGMMA", "8", 1) == 0);
+    CHECK(attention_backward_cuda(d_dq, d_dk, d_dv, scratch, d_dout, d_o, d_lse, d_q, d_k, d_v, s, NULL, &kt_err) ==
+          -1);
+    CHECK(strstr(kt_err.msg, "STAR_ATTN_WGMMA") != NULL);
+    CHECK(unsetenv("STAR_ATTN_WGMMA") == 0);
+    MUST(attention_backward_cuda(d_dq, d_dk, d_dv, scratch, d_dout, d_o, d_lse, d_q, d_k, d_v, s, NULL, &kt_err));
+    attention_wgmma_set_cuda(0);
+    attention_kernel_version_set_cuda(-1);
+    kt_release();
+}
+
 // `--time`: wall-clock means (10 calls after 2 warm-up ones) of both versions at the model
 // shapes. FLOPs: causal forward 2 products of B H T^2 hd / 2 multiply-adds each
 // (2 B H T^2 hd); the backward counted as 2.5 times that (FlashAttention's convention;
@@ -526,6 +630,21 @@ static void time_attention(pcg32 *rng) {
                "blocks only %.2fx)\n",
                ms[1][0] / ms[2][0], ms[1][1] / ms[2][1], ms[2][1] / ms[3][1], f16 / ms[2][0], old[2] / ms[2][1],
                old[3] / ms[3][1], old[2] / rows32, old[2] / blocks2);
+        if (wgmma_ok && s.hd == 64) {  // version 2's passes on wgmma: dK/dV, dQ, both; forward
+            double wg[4] = {0};
+            attention_kernel_version_set_cuda(2);
+            for (int mask = 1; mask <= 3; mask++) {
+                attention_wgmma_set_cuda(mask);
+                wg[mask] = time_ms(&t, 1, reps);
+            }
+            attention_wgmma_set_cuda(4);
+            double wf = time_ms(&t, 0, reps);
+            attention_wgmma_set_cuda(0);
+            printf("  v2 on wgmma: backward with the dK/dV pass %.3f ms (%.2fx the default's), the dQ pass %.3f ms "
+                   "(%.2fx), both %.3f ms (%.0f TFLOP/s, %.2fx); forward %.3f ms (%.0f TFLOP/s, %.2fx)\n",
+                   wg[1], ms[2][1] / wg[1], wg[2], ms[2][1] / wg[2], wg[3], tf / wg[3], ms[2][1] / wg[3], wf,
+                   flops / wf * 1e-9, ms[2][0] / wf);
+        }
         kt_release();
     }
     attention_kernel_version_set_cuda(-1);
@@ -537,6 +656,10 @@ int main(int argc, char **argv) {
     MUST(star_cuda_create(&ctx, 0, &kt_err));
     pcg32 rng;
     pcg32_seed(&rng, 1234, 5);
+    wgmma_ok = wgmma_available_cuda(&kt_err);
+    if (wgmma_ok < 0) MUST(-1);
+    attention_wgmma_set_cuda(0);  // the default passes, whatever STAR_ATTN_WGMMA says
+    printf("%s\n", wgmma_ok ? "wgmma: this device runs the sm_90a kernels" : kt_err.msg);
     if (argc > 1 && strcmp(argv[1], "--time") == 0) {
         time_attention(&rng);
         MUST(star_cuda_destroy(ctx, &kt_err));
@@ -580,11 +703,14 @@ int main(int argc, char **argv) {
                     test_diff_attention(2, ti ? 257 : 17, 4, ki ? 1 : 4, hds[hi], windows[wi], &rng);
     test_refused();
     test_version_switch(&rng);
+    test_wgmma_switch(&rng);
 
-    for (int ver = 3; ver >= 1; ver--) {
-        printf("worst relative errors over all cases, version %d:\n", ver);
+    for (int ver = N_SLOTS - 1; ver >= 1; ver--) {
+        if (ver == WGMMA_SLOT && !wgmma_ok) continue;
+        printf("worst relative errors over all cases, %s:\n", slot_names[ver]);
         for (int i = 0; i < W_COUNT; i++)
-            printf("  %-7s %.3g  (%s)\n", worst_names[i], worst[ver][i], worst_case[ver][i]);
+            if (worst_case[ver][i][0])
+                printf("  %-7s %.3g  (%s)\n", worst_names[i], worst[ver][i], worst_case[ver][i]);
     }
     MUST(star_cuda_destroy(ctx, &kt_err));
     TEST_END();

@@ -1,0 +1,425 @@
+// star: version 2's attention passes (forward; backward dK/dV and dQ) on Hopper's
+// warpgroup products (kernels/wgmma.cuh), at q.k and value width 64 (attention.cu includes
+// this after attention_v2.cuh; attention_wgmma_set_cuda or STAR_ATTN_WGMMA selects them).
+// Same contract as version 2's passes: fp32 accumulation, P and dS rounded to bf16 for
+// their products, no atomics (deterministic), backward results added to the bf16 outputs.
+//
+// The dK/dV pass: block = 128 keys of one key/value head and batch, 2 warpgroups of 64; the
+// query tiles of the group's query heads stream through shared memory (64 rows,
+// double-buffered by cp.async). Per tile and warpgroup, all products on wgmma:
+//   S^T  = K Q^T      64 keys x 64 queries, K and Q from shared memory (K-major)
+//   dP^T = V dO^T     V and dO from shared memory (K-major)
+//   P^T = exp(scale S^T - lse), dS^T = P^T (dP^T - D), masked entries 0 (registers)
+//   dV  += P^T dO     P^T from registers, dO from shared memory as N-major
+//   dK  += dS^T Q     dS^T from registers, Q as N-major
+// Tiles live in shared memory as 8 x 8 core matrices, row blocks one after the other
+// (wg_off_kmajor with K = 64): the same bytes serve as the K-major operand of S^T and dP^T
+// and as the N-major operand of dV and dK, only the descriptor's strides differ.
+#ifndef STAR_KERNELS_ATTENTION_WGMMA_CUH
+#define STAR_KERNELS_ATTENTION_WGMMA_CUH
+
+#include "kernels/wgmma.cuh"
+
+#define AWG_D 64                    // q.k and value width
+#define AWG_KB 128                  // keys per block (2 warpgroups)
+#define AWG_BQ 64                   // queries per streamed tile
+#define AWG_TILE (64 * AWG_D * 2)   // bytes of a 64-row tile
+#define AWG_THREADS 256
+
+// rows r0 .. r0 + NROWS - 1 of a [T, stride] bf16 matrix (64 columns from g) into the core
+// matrix layout at s; rows at or past T become zeros. Lanes 8 i .. 8 i + 7 take 8
+// consecutive rows of one 16-byte column chunk: one warp writes 512 contiguous bytes.
+template <int NROWS>
+__device__ __forceinline__ void awg_cp_tile(unsigned char *s, const floatX *g, long stride, int r0, int T, int tid) {
+#pragma unroll
+    for (int idx = tid; idx < NROWS * 8; idx += AWG_THREADS) {
+        int cb = (idx / 8) % 8, r = idx % 8 + 8 * (idx / 64);
+        bool ok = r0 + r < T;
+        cp_async16(s + wg_off_kmajor(r, 8 * cb, AWG_D), g + (long)(ok ? r0 + r : 0) * stride + 8 * cb, ok);
+    }
+}
+
+// Issues x = A B^T (64 x 64, A and B K-major 64 x 64 tiles in shared memory), not waited for.
+__device__ __forceinline__ void awg_issue_product(float (&x)[32], const unsigned char *a, const unsigned char *b) {
+    constexpr wg_tile KM = wg_tile_kmajor(64, AWG_D);
+#pragma unroll
+    for (int i = 0; i < 32; i++) x[i] = 0.0f;
+    wg_fence_regs(x);
+    wgmma_fence();
+#pragma unroll
+    for (int s = 0; s < AWG_D / 16; s++)
+        wgmma_m64n64k16_ss<0, 0>(x, wg_desc(a + s * KM.kstep, KM.lbo, KM.sbo), wg_desc(b + s * KM.kstep, KM.lbo, KM.sbo),
+                                 s > 0);
+}
+
+// x = A1 B1^T and y = A2 B2^T issued together, waited for together: the score and dP
+// products of the backward passes.
+__device__ __forceinline__ void awg_two_products(float (&x)[32], float (&y)[32], const unsigned char *a1,
+                                                 const unsigned char *b1, const unsigned char *a2,
+                                                 const unsigned char *b2) {
+    awg_issue_product(x, a1, b1);
+    awg_issue_product(y, a2, b2);
+    wgmma_commit();
+    wgmma_wait<0>();
+    wg_fence_regs(x);
+    wg_fence_regs(y);
+}
+
+// Issues acc += A B over 64 k: A from registers (a[s]: the fragments of k16 step s), B the
+// N-major reading of a 64 x 64 tile (rows k, columns n) in shared memory; not waited for.
+__device__ __forceinline__ void awg_issue_acc(float (&acc)[32], const uint32_t (&a)[4][4], const unsigned char *b) {
+    constexpr wg_tile NM = wg_tile_mnmajor(AWG_D, AWG_BQ);
+    wg_fence_regs(acc);
+    wgmma_fence();
+#pragma unroll
+    for (int s = 0; s < AWG_BQ / 16; s++) wgmma_m64n64k16_rs<1>(acc, a[s], wg_desc(b + s * NM.kstep, NM.lbo, NM.sbo), 1);
+}
+
+// A fragments (bf16) of the k16 steps from a 64 x 64 fp32 accumulator: accumulator i is
+// (row 16 warp + g + 8 ((i % 4) / 2), column 8 (i / 4) + 2 q + i % 2), and step s's
+// registers are mma.sync's a0 (row g), a1 (g + 8), a2 (row g, k + 8), a3 (g + 8, k + 8).
+__device__ __forceinline__ void awg_frags(uint32_t (&a)[4][4], const float (&x)[32]) {
+#pragma unroll
+    for (int i = 0; i < 32; i += 2) a[i / 8][(i % 8) / 2] = pack_f32(x[i], x[i + 1]);
+}
+
+// Where a query-block kernel (forward, dQ) works: 128 queries from q0 of head h, batch b
+// (the longest rows first), the thread's warpgroup, warp and quad parts, and the key tiles
+// its rows can see. awg_qblock_start also starts loading Q (and dO where dOs is given)
+// and the first key/value tile, as one cp.async group.
+struct awg_qblock {
+    int T, H, b, h, tid, wg, warp, g, q, q0, kbeg, ntiles;
+    long ks;
+    const floatX *kg, *vg;
+};
+__device__ __forceinline__ awg_qblock awg_qblock_start(const attn_params &p, unsigned char *Qs, unsigned char *dOs,
+                                                       unsigned char *Ks, unsigned char *Vs) {
+    awg_qblock B;
+    B.T = p.T, B.H = p.H, B.b = blockIdx.z, B.h = blockIdx.y;
+    int grp = B.h / (B.H / p.Hkv), lane = threadIdx.x % WARP_SIZE;
+    B.tid = threadIdx.x, B.wg = B.tid / 128, B.warp = (B.tid % 128) / WARP_SIZE, B.g = lane >> 2, B.q = lane & 3;
+    B.q0 = (gridDim.x - 1 - blockIdx.x) * AWG_KB;
+    long qs = (long)B.H * p.hd, qoff = ((long)B.b * B.T * B.H + B.h) * p.hd;
+    B.ks = (long)p.Hkv * p.hd;
+    B.kg = p.k + ((long)B.b * B.T * p.Hkv + grp) * p.hd + p.qk_off;
+    B.vg = p.v + ((long)B.b * B.T * p.Hkv + grp) * p.hd;
+    B.kbeg = first_key_tile(B.q0, p.window);
+    B.ntiles = (min(B.q0 + AWG_KB - 1, B.T - 1) - B.kbeg) / AWG_BQ + 1;
+    awg_cp_tile<AWG_KB>(Qs, p.q + qoff + p.qk_off, qs, B.q0, B.T, B.tid);
+    if (dOs) awg_cp_tile<AWG_KB>(dOs, p.dout + qoff, qs, B.q0, B.T, B.tid);
+    awg_cp_tile<AWG_BQ>(Ks, B.kg, B.ks, B.kbeg, B.T, B.tid);
+    awg_cp_tile<AWG_BQ>(Vs, B.vg, B.ks, B.kbeg, B.T, B.tid);
+    cp_async_commit();
+    return B;
+}
+
+// The key loop of the query-block kernels (forward, dQ): starts loading key/value tile
+// n + 1 (key rows from k0 + 64) into the other buffer, then waits until tile n, and all
+// committed before it, is in shared memory and visible to the tensor cores, block-wide.
+__device__ __forceinline__ void awg_next_kv(unsigned char *Ks, unsigned char *Vs, const floatX *kg, const floatX *vg,
+                                            long ks, int n, int ntiles, int k0, int T, int tid) {
+    if (n + 1 < ntiles) {
+        int nb = (n + 1) & 1;
+        awg_cp_tile<AWG_BQ>(Ks + nb * AWG_TILE, kg, ks, k0 + AWG_BQ, T, tid);
+        awg_cp_tile<AWG_BQ>(Vs + nb * AWG_TILE, vg, ks, k0 + AWG_BQ, T, tid);
+    }
+    cp_async_commit();
+    cp_async_wait<1>();
+    fence_proxy_async();
+    __syncthreads();
+}
+
+// For 64 query rows from r_lo against the 64 keys from k0: none visible (the warpgroup
+// skips the tile), or all (no mask needed).
+__device__ __forceinline__ bool awg_rows_none(int r_lo, int k0, int T, int window) {
+    return r_lo + 63 < k0 || r_lo >= T || (window > 0 && r_lo - (k0 + AWG_BQ - 1) >= window);
+}
+__device__ __forceinline__ bool awg_rows_all(int r_lo, int k0, int T, int window) {
+    return k0 + AWG_BQ - 1 <= r_lo && r_lo + 63 < T && (window == 0 || r_lo + 63 - k0 < window);
+}
+
+// ---- Forward ---------------------------------------------------------------------------
+// Block = 128 queries of one head and batch, 2 warpgroups of 64; Q stays in shared memory,
+// the key/value tiles (64 keys) stream double-buffered. Per tile and warpgroup: S = Q K^T
+// (shared memory, K-major), the online softmax in registers as version 2's (exp2 with the
+// scale folded in, running max and partial row sums per thread, O rescaled), then
+// O += P V with P from registers and V read as N-major. The same arithmetic as version 2
+// per row; the sums run in another order.
+__global__ void __launch_bounds__(AWG_THREADS, 1) attention_forward_wgmma_kernel(attn_params p) {
+#ifdef STAR_WGMMA
+    extern __shared__ __align__(128) unsigned char awg_smem[];
+    unsigned char *Qs = awg_smem, *Ks = Qs + 2 * AWG_TILE, *Vs = Ks + 2 * AWG_TILE;
+    awg_qblock B = awg_qblock_start(p, Qs, nullptr, Ks, Vs);
+    int T = B.T, H = B.H, b = B.b, h = B.h, wg = B.wg, warp = B.warp, g = B.g, q = B.q;
+
+    int r_lo = B.q0 + 64 * wg;
+    int row[2] = {r_lo + 16 * warp + g, r_lo + 16 * warp + g + 8};
+    const unsigned char *Qw = Qs + wg * AWG_TILE;
+    const float sl2 = p.scale * ATT2_LOG2E;
+    float o[32], ms[2] = {-INFINITY, -INFINITY}, l[2] = {0.0f, 0.0f};  // ms: running max of sl2 * s
+#pragma unroll
+    for (int i = 0; i < 32; i++) o[i] = 0.0f;
+    for (int n = 0; n < B.ntiles; n++) {
+        int k0 = B.kbeg + n * AWG_BQ, buf = n & 1;
+        awg_next_kv(Ks, Vs, B.kg, B.vg, B.ks, n, B.ntiles, k0, T, B.tid);  // Q and tile n are in
+        const unsigned char *Kb = Ks + buf * AWG_TILE, *Vb = Vs + buf * AWG_TILE;
+        if (!awg_rows_none(r_lo, k0, T, p.window)) {  // uniform over the warpgroup
+            bool all = awg_rows_all(r_lo, k0, T, p.window);
+            float s[32];
+            awg_issue_product(s, Qw, Kb);  // S = Q K^T
+            wgmma_commit();
+            wgmma_wait<0>();
+            wg_fence_regs(s);
+            float mx[2] = {-INFINITY, -INFINITY};
+#pragma unroll
+            for (int i = 0; i < 32; i++) {
+                int r = (i % 4) / 2;
+                if (!all && !visible(row[r], k0 + 8 * (i / 4) + 2 * q + i % 2, T, p.window)) s[i] = -INFINITY;
+                mx[r] = fmaxf(mx[r], s[i]);
+            }
+            float mu[2], corr[2];
+#pragma unroll
+            for (int r = 0; r < 2; r++) {  // the 4 lanes of a quad hold one row
+                mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 1));
+                mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 2));
+                float mnew = fmaxf(ms[r], mx[r] * sl2);
+                mu[r] = mnew == -INFINITY ? 0.0f : mnew;  // no key seen yet: exp2(-inf - 0) = 0
+                corr[r] = exp2f(ms[r] - mu[r]);
+                ms[r] = mnew;
+            }
+            float rs[2] = {0.0f, 0.0f};
+#pragma unroll
+            for (int i = 0; i < 32; i++) {
+                int r = (i % 4) / 2;
+                s[i] = exp2f(fmaf(s[i], sl2, -mu[r]));  // P
+                rs[r] += s[i];
+                o[i] *= corr[r];
+            }
+            l[0] = l[0] * corr[0] + rs[0];
+            l[1] = l[1] * corr[1] + rs[1];
+            uint32_t pa[4][4];
+            awg_frags(pa, s);
+            awg_issue_acc(o, pa, Vb);  // O += P V
+            wgmma_commit();
+            wgmma_wait<0>();  // tile n is read before the barrier below
+            wg_fence_regs(o);
+        }
+        __syncthreads();  // buffer n & 1 is consumed before tile n + 2 loads into it
+    }
+#pragma unroll
+    for (int r = 0; r < 2; r++) {
+        float lr = l[r];
+        lr += __shfl_xor_sync(0xffffffffu, lr, 1);
+        lr += __shfl_xor_sync(0xffffffffu, lr, 2);
+        int i = row[r];
+        if (i >= T) continue;
+        float inv = 1.0f / lr;
+        floatX *orow = p.o + (((long)b * T + i) * H + h) * p.hd;
+#pragma unroll
+        for (int j = 0; j < 8; j++)
+            *reinterpret_cast<__nv_bfloat162 *>(orow + 8 * j + 2 * q) =
+                __floats2bfloat162_rn(o[4 * j + 2 * r] * inv, o[4 * j + 2 * r + 1] * inv);
+        if (q == 0) p.lse[((long)b * H + h) * T + i] = ms[r] * ATT2_LN2 + logf(lr);
+    }
+#endif
+}
+
+// Runs the forward where it applies (q.k and value width 64 on a compute capability 9.0
+// device) and returns 1; 0 where it does not (the caller runs version 2's).
+template <int QKD, int VD>
+static int forward_launch_wgmma(attn_params p, star_stream st, star_error *err) {
+    if constexpr (QKD != AWG_D || VD != AWG_D) {
+        return 0;
+    } else {
+        int ok = wgmma_available_cuda(err);
+        if (ok <= 0) return ok;
+        size_t smem = 6 * (size_t)AWG_TILE;
+        cudaCheck(cudaFuncSetAttribute(attention_forward_wgmma_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                       (int)smem),
+                  err);
+        dim3 grid((p.T + AWG_KB - 1) / AWG_KB, p.H, p.B);
+        attention_forward_wgmma_kernel<<<grid, AWG_THREADS, smem, st>>>(p);
+        cudaCheck(cudaGetLastError(), err);
+        return 1;
+    }
+}
+
+// ---- Backward: dK/dV --------------------------------------------------------------------
+__global__ void __launch_bounds__(AWG_THREADS, 1) attention_backward_dkv_wgmma_kernel(attn_params p) {
+#ifdef STAR_WGMMA
+    extern __shared__ __align__(128) unsigned char awg_smem[];
+    unsigned char *Ks = awg_smem, *Vs = Ks + 2 * AWG_TILE, *Qs = Vs + 2 * AWG_TILE, *dOs = Qs + 2 * AWG_TILE;
+    float *lse_s = reinterpret_cast<float *>(dOs + 2 * AWG_TILE), *D_s = lse_s + 2 * AWG_BQ;
+    int T = p.T, H = p.H, b = blockIdx.z, grp = blockIdx.y, rep = H / p.Hkv;
+    int tid = threadIdx.x, wg = tid / 128, warp = (tid % 128) / WARP_SIZE, lane = tid % WARP_SIZE;
+    int g = lane >> 2, q = lane & 3;
+    int j0 = blockIdx.x * AWG_KB;
+    long qs = (long)H * p.hd, ks = (long)p.Hkv * p.hd;
+    awg_cp_tile<AWG_KB>(Ks, p.k + ((long)b * T * p.Hkv + grp) * p.hd + p.qk_off, ks, j0, T, tid);
+    awg_cp_tile<AWG_KB>(Vs, p.v + ((long)b * T * p.Hkv + grp) * p.hd, ks, j0, T, tid);
+    cp_async_commit();
+
+    int istart = j0 / AWG_BQ * AWG_BQ;
+    int qend = p.window > 0 ? min(T - 1, j0 + AWG_KB - 1 + p.window - 1) : T - 1;
+    int nph = (qend - istart) / AWG_BQ + 1, ntiles = rep * nph;
+    auto load = [&](int n, int buf) {
+        int h = grp * rep + n / nph, i0 = istart + (n % nph) * AWG_BQ;
+        awg_cp_tile<AWG_BQ>(Qs + buf * AWG_TILE, p.q + ((long)b * T * H + h) * p.hd + p.qk_off, qs, i0, T, tid);
+        awg_cp_tile<AWG_BQ>(dOs + buf * AWG_TILE, p.dout + ((long)b * T * H + h) * p.hd, qs, i0, T, tid);
+        cp_row_values<AWG_BQ, AWG_THREADS>(lse_s + buf * AWG_BQ, p.lse_in + ((long)b * H + h) * T, i0, T);
+        cp_row_values<AWG_BQ, AWG_THREADS>(D_s + buf * AWG_BQ, p.dvec + ((long)b * H + h) * T, i0, T);
+    };
+    load(0, 0);
+    cp_async_commit();
+
+    // This warpgroup's 64 keys; the thread's accumulator rows are keys jl + 16 warp + g (+ 8).
+    int jl = j0 + 64 * wg, jh = jl + 63;
+    const unsigned char *Kw = Ks + wg * AWG_TILE, *Vw = Vs + wg * AWG_TILE;
+    const float sl2 = p.scale * ATT2_LOG2E;
+    float dk[32], dv[32];
+#pragma unroll
+    for (int i = 0; i < 32; i++) dk[i] = dv[i] = 0.0f;
+    for (int n = 0; n < ntiles; n++) {
+        if (n + 1 < ntiles) load(n + 1, (n + 1) & 1);
+        cp_async_commit();
+        cp_async_wait<1>();  // K, V and tile n are in (this thread's copies)
+        fence_proxy_async();  // ... and visible to the tensor cores' reads
+        __syncthreads();
+        int i0 = istart + (n % nph) * AWG_BQ, buf = n & 1;
+        const unsigned char *Qb = Qs + buf * AWG_TILE, *dOb = dOs + buf * AWG_TILE;
+        const float *lse_b = lse_s + buf * AWG_BQ, *D_b = D_s + buf * AWG_BQ;
+        bool none = jl > i0 + AWG_BQ - 1 || jl >= T || (p.window > 0 && i0 - jh >= p.window);
+        if (!none) {  // uniform over the warpgroup
+            bool all = jh <= i0 && i0 + AWG_BQ <= T && (p.window == 0 || i0 + AWG_BQ - 1 - jl < p.window);
+            float st[32], dpt[32];
+            awg_two_products(st, dpt, Kw, Qb, Vw, dOb);  // S^T = K Q^T, dP^T = V dO^T
+            // P^T and dS^T: accumulator i is (key jl + 16 warp + g + 8 ((i % 4) / 2), query
+            // i0 + 8 (i / 4) + 2 q + i % 2).
+#pragma unroll
+            for (int i = 0; i < 32; i++) {
+                int c = 8 * (i / 4) + 2 * q + i % 2, key = jl + 16 * warp + g + 8 * ((i % 4) / 2);
+                float v = exp2f(fmaf(st[i], sl2, -lse_b[c] * ATT2_LOG2E));
+                st[i] = all || visible(i0 + c, key, T, p.window) ? v : 0.0f;  // P^T
+                dpt[i] = st[i] * (dpt[i] - D_b[c]);                              // dS^T
+            }
+            uint32_t pa[4][4], da[4][4];
+            awg_frags(pa, st);
+            awg_frags(da, dpt);
+            awg_issue_acc(dv, pa, dOb);  // dV += P^T dO
+            awg_issue_acc(dk, da, Qb);   // dK += dS^T Q
+            wgmma_commit();
+            wgmma_wait<0>();  // the tile's buffers are read before the barrier below
+            wg_fence_regs(dv);
+            wg_fence_regs(dk);
+        }
+        __syncthreads();  // buffer n & 1 is consumed before tile n + 2 loads into it
+    }
+#pragma unroll
+    for (int i = 0; i < 32; i += 2) {
+        int key = jl + 16 * warp + g + 8 * ((i % 4) / 2), col = 8 * (i / 4) + 2 * q;
+        if (key >= T) continue;
+        long off = (((long)b * T + key) * p.Hkv + grp) * p.hd;
+        add_pair(p.dk + off + p.qk_off + col, p.scale * dk[i], p.scale * dk[i + 1]);
+        add_pair(p.dv + off + col, dv[i], dv[i + 1]);
+    }
+#endif
+}
+
+// ---- dQ --------------------------------------------------------------------------------
+// Block = 128 queries of one head and batch, 2 warpgroups of 64; Q and dO stay in shared
+// memory, the key/value tiles (64 keys) stream double-buffered. Per tile and warpgroup:
+//   S = Q K^T, dP = dO V^T   (shared memory, K-major)
+//   dS = P (dP - D)          (registers; P = exp(scale S - lse), masked entries 0)
+//   dQ += dS K               (dS from registers, K read as N-major from the same bytes)
+__global__ void __launch_bounds__(AWG_THREADS, 1) attention_backward_dq_wgmma_kernel(attn_params p) {
+#ifdef STAR_WGMMA
+    extern __shared__ __align__(128) unsigned char awg_smem[];
+    unsigned char *Qs = awg_smem, *dOs = Qs + 2 * AWG_TILE, *Ks = dOs + 2 * AWG_TILE, *Vs = Ks + 2 * AWG_TILE;
+    awg_qblock B = awg_qblock_start(p, Qs, dOs, Ks, Vs);
+    int T = B.T, H = B.H, b = B.b, h = B.h, wg = B.wg, warp = B.warp, g = B.g, q = B.q;
+
+    // This warpgroup's 64 queries; the thread's accumulator rows are r_lo + 16 warp + g (+ 8).
+    int r_lo = B.q0 + 64 * wg;
+    const unsigned char *Qw = Qs + wg * AWG_TILE, *dOw = dOs + wg * AWG_TILE;
+    const float sl2 = p.scale * ATT2_LOG2E;
+    float lse2[2], Dr[2];
+#pragma unroll
+    for (int r = 0; r < 2; r++) {
+        int row = r_lo + 16 * warp + g + 8 * r;
+        bool ok = row < T;
+        lse2[r] = ok ? p.lse_in[((long)b * H + h) * T + row] * ATT2_LOG2E : 0.0f;
+        Dr[r] = ok ? p.dvec[((long)b * H + h) * T + row] : 0.0f;
+    }
+    float dq[32];
+#pragma unroll
+    for (int i = 0; i < 32; i++) dq[i] = 0.0f;
+    for (int n = 0; n < B.ntiles; n++) {
+        int k0 = B.kbeg + n * AWG_BQ, buf = n & 1;
+        awg_next_kv(Ks, Vs, B.kg, B.vg, B.ks, n, B.ntiles, k0, T, B.tid);  // Q, dO and tile n are in
+        const unsigned char *Kb = Ks + buf * AWG_TILE, *Vb = Vs + buf * AWG_TILE;
+        if (!awg_rows_none(r_lo, k0, T, p.window)) {  // uniform over the warpgroup
+            bool all = awg_rows_all(r_lo, k0, T, p.window);
+            float s[32], dp[32];
+            awg_two_products(s, dp, Qw, Kb, dOw, Vb);  // S = Q K^T, dP = dO V^T
+            // dS: accumulator i is (query r_lo + 16 warp + g + 8 ((i % 4) / 2), key
+            // k0 + 8 (i / 4) + 2 q + i % 2); as A fragments of the k16 steps over keys.
+#pragma unroll
+            for (int i = 0; i < 32; i++) {
+                int r = (i % 4) / 2;
+                float pr = exp2f(fmaf(s[i], sl2, -lse2[r]));
+                if (!all && !visible(r_lo + 16 * warp + g + 8 * r, k0 + 8 * (i / 4) + 2 * q + i % 2, T, p.window))
+                    pr = 0.0f;
+                s[i] = pr * (dp[i] - Dr[r]);  // dS
+            }
+            uint32_t dsa[4][4];
+            awg_frags(dsa, s);
+            awg_issue_acc(dq, dsa, Kb);  // dQ += dS K
+            wgmma_commit();
+            wgmma_wait<0>();  // tile n is read before the barrier below
+            wg_fence_regs(dq);
+        }
+        __syncthreads();  // buffer n & 1 is consumed before tile n + 2 loads into it
+    }
+#pragma unroll
+    for (int i = 0; i < 32; i += 2) {
+        int row = r_lo + 16 * warp + g + 8 * ((i % 4) / 2), col = 8 * (i / 4) + 2 * q;
+        if (row >= T) continue;
+        add_pair(p.dq + (((long)b * T + row) * H + h) * p.hd + p.qk_off + col, p.scale * dq[i], p.scale * dq[i + 1]);
+    }
+#endif
+}
+
+// Runs the passes named by mask (1 dK/dV, 2 dQ) where they apply (q.k and value width 64
+// on a compute capability 9.0 device) and returns the mask of those that ran; the caller
+// runs version 2's for the others.
+template <int QKD, int VD>
+static int backward_launch_wgmma(attn_params p, int mask, star_stream st, star_error *err) {
+    if constexpr (QKD != AWG_D || VD != AWG_D) {
+        return 0;
+    } else {
+        int ok = wgmma_available_cuda(err);
+        if (ok < 0) return -1;
+        if (ok == 0) return 0;
+        if (mask & 1) {
+            size_t smem = 8 * (size_t)AWG_TILE + sizeof(float) * 4 * AWG_BQ;
+            cudaCheck(cudaFuncSetAttribute(attention_backward_dkv_wgmma_kernel,
+                                           cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem),
+                      err);
+            dim3 grid((p.T + AWG_KB - 1) / AWG_KB, p.Hkv, p.B);
+            attention_backward_dkv_wgmma_kernel<<<grid, AWG_THREADS, smem, st>>>(p);
+            cudaCheck(cudaGetLastError(), err);
+        }
+        if (mask & 2) {
+            size_t smem = 8 * (size_t)AWG_TILE;
+            cudaCheck(cudaFuncSetAttribute(attention_backward_dq_wgmma_kernel,
+                                           cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem),
+                      err);
+            dim3 grid((p.T + AWG_KB - 1) / AWG_KB, p.H, p.B);
+            attention_backward_dq_wgmma_kernel<<<grid, AWG_THREADS, smem, st>>>(p);
+            cudaCheck(cudaGetLastError(), err);
+        }
+        return mask & 3;
+    }
+}
+
+#endif  // STAR_KERNELS_ATTENTION_WGMMA_CUH
