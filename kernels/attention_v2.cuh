@@ -528,14 +528,15 @@ static int backward_dq_launch_v2(attn_params p, star_stream st, star_error *err)
 }
 
 // Version 2's passes on wgmma (attention_wgmma.cuh, included after this file): mask 1
-// dK/dV, 2 dQ; returns the mask of those that ran (0 where they do not apply).
+// dK/dV, 2 dQ, 16 ping-pong; returns the mask of those that ran (0 where they do not apply).
 template <int QKD, int VD>
 static int backward_launch_wgmma(attn_params p, int mask, star_stream st, star_error *err);
 
 // After attention_backward_dvec_kernel has written D. atomic_dq: version 3 (p.dqacc set).
 // dkv_rows: 32 for att2_dkv_alt's query tiles where it has them, else att2_cfg's;
 // dq_blocks: 2 for att2_dq_alt's dQ kernel where it has it; wgmma: the passes to run on
-// wgmma where they apply (1 dK/dV, 2 dQ; not version 3, whose dK/dV pass forms dq).
+// wgmma where they apply (1 dK/dV, 2 dQ, 16 ping-pong; not version 3, whose dK/dV pass
+// forms dq).
 template <int QKD, int VD>
 static int backward_map_v2(attn_params p, int atomic_dq, int dkv_rows, int dq_blocks, int wgmma, star_stream st,
                            star_error *err) {
@@ -544,7 +545,7 @@ static int backward_map_v2(attn_params p, int atomic_dq, int dkv_rows, int dq_bl
     // version 3 keeps 64-row tiles at value width 32 (0.97x there).
     if (dkv_rows == 0) dkv_rows = VD == 64 || (VD == 32 && !atomic_dq) ? 32 : 64;
     if (dq_blocks == 0) dq_blocks = VD <= 64 ? 2 : 1;
-    int ran = wgmma && !atomic_dq ? backward_launch_wgmma<QKD, VD>(p, wgmma, st, err) : 0;
+    int ran = (wgmma & 3) && !atomic_dq ? backward_launch_wgmma<QKD, VD>(p, wgmma, st, err) : 0;
     if (ran < 0) return -1;
     int done = 0;
     if (!(ran & 1)) {

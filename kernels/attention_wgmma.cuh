@@ -52,14 +52,18 @@ __device__ __forceinline__ void awg_issue_product(float (&x)[32], const unsigned
                                  s > 0);
 }
 
-// x = A1 B1^T and y = A2 B2^T issued together, waited for together: the score and dP
-// products of the backward passes.
-__device__ __forceinline__ void awg_two_products(float (&x)[32], float (&y)[32], const unsigned char *a1,
-                                                 const unsigned char *b1, const unsigned char *a2,
-                                                 const unsigned char *b2) {
+// x = A1 B1^T and y = A2 B2^T issued together (one group), not waited for: the score and
+// dP products of the backward passes.
+__device__ __forceinline__ void awg_issue_two(float (&x)[32], float (&y)[32], const unsigned char *a1,
+                                              const unsigned char *b1, const unsigned char *a2,
+                                              const unsigned char *b2) {
     awg_issue_product(x, a1, b1);
     awg_issue_product(y, a2, b2);
     wgmma_commit();
+}
+
+// Waits for every product issued and makes x and y readable.
+__device__ __forceinline__ void awg_wait_two(float (&x)[32], float (&y)[32]) {
     wgmma_wait<0>();
     wg_fence_regs(x);
     wg_fence_regs(y);
@@ -138,74 +142,79 @@ __device__ __forceinline__ bool awg_rows_all(int r_lo, int k0, int T, int window
     return k0 + AWG_BQ - 1 <= r_lo && r_lo + 63 < T && (window == 0 || r_lo + 63 - k0 < window);
 }
 
-// ---- Forward ---------------------------------------------------------------------------
-// Block = 128 queries of one head and batch, 2 warpgroups of 64; Q stays in shared memory,
-// the key/value tiles (64 keys) stream double-buffered. Per tile and warpgroup: S = Q K^T
-// (shared memory, K-major), the online softmax in registers as version 2's (exp2 with the
-// scale folded in, running max and partial row sums per thread, O rescaled), then
-// O += P V with P from registers and V read as N-major. The same arithmetic as version 2
-// per row; the sums run in another order.
-__global__ void __launch_bounds__(AWG_THREADS, 1) attention_forward_wgmma_kernel(attn_params p) {
-#ifdef STAR_WGMMA
-    extern __shared__ __align__(128) unsigned char awg_smem[];
-    unsigned char *Qs = awg_smem, *Ks = Qs + 2 * AWG_TILE, *Vs = Ks + 2 * AWG_TILE;
-    awg_qblock B = awg_qblock_start(p, Qs, nullptr, Ks, Vs);
-    int T = B.T, H = B.H, b = B.b, h = B.h, wg = B.wg, warp = B.warp, g = B.g, q = B.q;
-
-    int r_lo = B.q0 + 64 * wg;
-    int row[2] = {r_lo + 16 * warp + g, r_lo + 16 * warp + g + 8};
-    const unsigned char *Qw = Qs + wg * AWG_TILE;
-    const float sl2 = p.scale * ATT2_LOG2E;
-    float o[32], ms[2] = {-INFINITY, -INFINITY}, l[2] = {0.0f, 0.0f};  // ms: running max of sl2 * s
-#pragma unroll
-    for (int i = 0; i < 32; i++) o[i] = 0.0f;
-    for (int n = 0; n < B.ntiles; n++) {
-        int k0 = B.kbeg + n * AWG_BQ, buf = n & 1;
-        awg_next_kv(Ks, Vs, B.kg, B.vg, B.ks, n, B.ntiles, k0, T, B.tid);  // Q and tile n are in
-        const unsigned char *Kb = Ks + buf * AWG_TILE, *Vb = Vs + buf * AWG_TILE;
-        if (!awg_rows_none(r_lo, k0, T, p.window)) {  // uniform over the warpgroup
-            bool all = awg_rows_all(r_lo, k0, T, p.window);
-            float s[32];
-            awg_issue_product(s, Qw, Kb);  // S = Q K^T
-            wgmma_commit();
-            wgmma_wait<0>();
-            wg_fence_regs(s);
-            float mx[2] = {-INFINITY, -INFINITY};
-#pragma unroll
-            for (int i = 0; i < 32; i++) {
-                int r = (i % 4) / 2;
-                if (!all && !visible(row[r], k0 + 8 * (i / 4) + 2 * q + i % 2, T, p.window)) s[i] = -INFINITY;
-                mx[r] = fmaxf(mx[r], s[i]);
-            }
-            float mu[2], corr[2];
-#pragma unroll
-            for (int r = 0; r < 2; r++) {  // the 4 lanes of a quad hold one row
-                mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 1));
-                mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 2));
-                float mnew = fmaxf(ms[r], mx[r] * sl2);
-                mu[r] = mnew == -INFINITY ? 0.0f : mnew;  // no key seen yet: exp2(-inf - 0) = 0
-                corr[r] = exp2f(ms[r] - mu[r]);
-                ms[r] = mnew;
-            }
-            float rs[2] = {0.0f, 0.0f};
-#pragma unroll
-            for (int i = 0; i < 32; i++) {
-                int r = (i % 4) / 2;
-                s[i] = exp2f(fmaf(s[i], sl2, -mu[r]));  // P
-                rs[r] += s[i];
-                o[i] *= corr[r];
-            }
-            l[0] = l[0] * corr[0] + rs[0];
-            l[1] = l[1] * corr[1] + rs[1];
-            uint32_t pa[4][4];
-            awg_frags(pa, s);
-            awg_issue_acc(o, pa, Vb);  // O += P V
-            wgmma_commit();
-            wgmma_wait<0>();  // tile n is read before the barrier below
-            wg_fence_regs(o);
-        }
-        __syncthreads();  // buffer n & 1 is consumed before tile n + 2 loads into it
+// Ping-pong between a block's two warpgroups (PP; FlashAttention-3's schedule): a
+// warpgroup waits for its turn before it issues products and hands the turn over after,
+// so the two issue alternately and one's exponentials run while the other's products
+// do; without it both issue at once and then both compute while the tensor cores idle.
+// Named barriers 1 and 2 (0 is __syncthreads), 256 threads each: 128 wait, 128 arrive.
+// Every warpgroup takes every turn, also for a tile it skips. awg_pp_start: warpgroup 1
+// hands warpgroup 0 the first turn; awg_pp_end: warpgroup 0 takes the last hand-over, so
+// no arrival is left pending at exit.
+// (Immediate barrier ids: a register id makes ptxas reserve all 16.)
+template <bool PP>
+__device__ __forceinline__ void awg_turn_wait(int wg) {
+    if constexpr (PP) {
+        if (wg == 0) asm volatile("bar.sync 1, 256;\n" ::: "memory");
+        else asm volatile("bar.sync 2, 256;\n" ::: "memory");
     }
+}
+template <bool PP>
+__device__ __forceinline__ void awg_turn_pass(int wg) {
+    if constexpr (PP) {
+        if (wg == 0) asm volatile("bar.arrive 2, 256;\n" ::: "memory");
+        else asm volatile("bar.arrive 1, 256;\n" ::: "memory");
+    }
+}
+template <bool PP>
+__device__ __forceinline__ void awg_pp_start(int wg) {
+    if (wg == 1) awg_turn_pass<PP>(1);
+}
+template <bool PP>
+__device__ __forceinline__ void awg_pp_end(int wg) {
+    if (wg == 0) awg_turn_wait<PP>(0);
+}
+
+// The online softmax of one 64-key score tile, version 2's arithmetic per row: s masked
+// where not all keys are visible, the running max ms (of sl2 * s) and the partial row sums
+// l updated, o rescaled, and P's A fragments (bf16) left in pa.
+__device__ __forceinline__ void awg_softmax(uint32_t (&pa)[4][4], float (&s)[32], float (&o)[32], float (&ms)[2],
+                                            float (&l)[2], const int (&row)[2], int k0, bool all, int T, int window,
+                                            int q, float sl2) {
+    float mx[2] = {-INFINITY, -INFINITY};
+#pragma unroll
+    for (int i = 0; i < 32; i++) {
+        int r = (i % 4) / 2;
+        if (!all && !visible(row[r], k0 + 8 * (i / 4) + 2 * q + i % 2, T, window)) s[i] = -INFINITY;
+        mx[r] = fmaxf(mx[r], s[i]);
+    }
+    float mu[2], corr[2];
+#pragma unroll
+    for (int r = 0; r < 2; r++) {  // the 4 lanes of a quad hold one row
+        mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 1));
+        mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 2));
+        float mnew = fmaxf(ms[r], mx[r] * sl2);
+        mu[r] = mnew == -INFINITY ? 0.0f : mnew;  // no key seen yet: exp2(-inf - 0) = 0
+        corr[r] = exp2f(ms[r] - mu[r]);
+        ms[r] = mnew;
+    }
+    float rs[2] = {0.0f, 0.0f};
+#pragma unroll
+    for (int i = 0; i < 32; i++) {
+        int r = (i % 4) / 2;
+        s[i] = exp2f(fmaf(s[i], sl2, -mu[r]));  // P
+        rs[r] += s[i];
+        o[i] *= corr[r];
+    }
+    l[0] = l[0] * corr[0] + rs[0];
+    l[1] = l[1] * corr[1] + rs[1];
+    awg_frags(pa, s);
+}
+
+// The forward's output rows: o over the row sums (the quad's 4 partial sums added), and
+// the log-sum-exp.
+__device__ __forceinline__ void awg_store_out(const attn_params &p, const float (&o)[32], const float (&ms)[2],
+                                              const float (&l)[2], const int (&row)[2], int b, int h, int q) {
+    int T = p.T, H = p.H;
 #pragma unroll
     for (int r = 0; r < 2; r++) {
         float lr = l[r];
@@ -221,30 +230,173 @@ __global__ void __launch_bounds__(AWG_THREADS, 1) attention_forward_wgmma_kernel
                 __floats2bfloat162_rn(o[4 * j + 2 * r] * inv, o[4 * j + 2 * r + 1] * inv);
         if (q == 0) p.lse[((long)b * H + h) * T + i] = ms[r] * ATT2_LN2 + logf(lr);
     }
+}
+
+// ---- Forward ---------------------------------------------------------------------------
+// Block = 128 queries of one head and batch, 2 warpgroups of 64; Q stays in shared memory,
+// the key/value tiles (64 keys) stream double-buffered. Per tile and warpgroup: S = Q K^T
+// (shared memory, K-major), the online softmax in registers as version 2's (exp2 with the
+// scale folded in, running max and partial row sums per thread, O rescaled), then
+// O += P V with P from registers and V read as N-major. The same arithmetic as version 2
+// per row; the sums run in another order. PP: ping-pong between the warpgroups.
+template <bool PP>
+__global__ void __launch_bounds__(AWG_THREADS, 1) attention_forward_wgmma_kernel(attn_params p) {
+#ifdef STAR_WGMMA
+    extern __shared__ __align__(128) unsigned char awg_smem[];
+    unsigned char *Qs = awg_smem, *Ks = Qs + 2 * AWG_TILE, *Vs = Ks + 2 * AWG_TILE;
+    awg_qblock B = awg_qblock_start(p, Qs, nullptr, Ks, Vs);
+    int T = B.T, b = B.b, h = B.h, wg = B.wg, warp = B.warp, g = B.g, q = B.q;
+
+    int r_lo = B.q0 + 64 * wg;
+    int row[2] = {r_lo + 16 * warp + g, r_lo + 16 * warp + g + 8};
+    const unsigned char *Qw = Qs + wg * AWG_TILE;
+    const float sl2 = p.scale * ATT2_LOG2E;
+    float o[32], ms[2] = {-INFINITY, -INFINITY}, l[2] = {0.0f, 0.0f};  // ms: running max of sl2 * s
+#pragma unroll
+    for (int i = 0; i < 32; i++) o[i] = 0.0f;
+    awg_pp_start<PP>(wg);
+    for (int n = 0; n < B.ntiles; n++) {
+        int k0 = B.kbeg + n * AWG_BQ, buf = n & 1;
+        awg_next_kv(Ks, Vs, B.kg, B.vg, B.ks, n, B.ntiles, k0, T, B.tid);  // Q and tile n are in
+        const unsigned char *Kb = Ks + buf * AWG_TILE, *Vb = Vs + buf * AWG_TILE;
+        bool vis = !awg_rows_none(r_lo, k0, T, p.window);  // uniform over the warpgroup
+        float s[32];
+        uint32_t pa[4][4];
+        awg_turn_wait<PP>(wg);
+        if (vis) {
+            awg_issue_product(s, Qw, Kb);  // S = Q K^T
+            wgmma_commit();
+        }
+        awg_turn_pass<PP>(wg);
+        if (vis) {
+            wgmma_wait<0>();
+            wg_fence_regs(s);
+            awg_softmax(pa, s, o, ms, l, row, k0, awg_rows_all(r_lo, k0, T, p.window), T, p.window, q, sl2);
+        }
+        awg_turn_wait<PP>(wg);
+        if (vis) {
+            awg_issue_acc(o, pa, Vb);  // O += P V
+            wgmma_commit();
+        }
+        awg_turn_pass<PP>(wg);
+        if (vis) {
+            wgmma_wait<0>();  // tile n is read before the barrier below
+            wg_fence_regs(o);
+        }
+        __syncthreads();  // buffer n & 1 is consumed before tile n + 2 loads into it
+    }
+    awg_pp_end<PP>(wg);
+    awg_store_out(p, o, ms, l, row, b, h, q);
+#endif
+}
+
+// The forward pipelined: tile n + 1's scores are issued before tile n's softmax, so the
+// tensor cores form them while the warpgroup computes exponentials (FlashAttention-3's
+// overlap within a warpgroup). The key/value tiles take 3 buffers: while tile n is used
+// and n + 1's scores are formed, tile n + 2 loads. One barrier per tile: after it, tile
+// n + 1 is in and every warpgroup is done with tile n - 1, whose buffer takes tile n + 2.
+// The same arithmetic as the forward above, bit for bit. PP: ping-pong as above.
+template <bool PP>
+__global__ void __launch_bounds__(AWG_THREADS, 1) attention_forward_wgmma_pipe_kernel(attn_params p) {
+#ifdef STAR_WGMMA
+    extern __shared__ __align__(128) unsigned char awg_smem[];
+    unsigned char *Qs = awg_smem, *Ks = Qs + 2 * AWG_TILE, *Vs = Ks + 3 * AWG_TILE;
+    awg_qblock B = awg_qblock_start(p, Qs, nullptr, Ks, Vs);  // Q and tile 0: one group
+    int T = B.T, b = B.b, h = B.h, wg = B.wg, warp = B.warp, g = B.g, q = B.q;
+    if (B.ntiles > 1) {
+        awg_cp_tile<AWG_BQ>(Ks + AWG_TILE, B.kg, B.ks, B.kbeg + AWG_BQ, T, B.tid);
+        awg_cp_tile<AWG_BQ>(Vs + AWG_TILE, B.vg, B.ks, B.kbeg + AWG_BQ, T, B.tid);
+    }
+    cp_async_commit();
+    cp_async_wait<1>();  // Q and tile 0 are in
+    fence_proxy_async();
+    __syncthreads();
+
+    int r_lo = B.q0 + 64 * wg;
+    int row[2] = {r_lo + 16 * warp + g, r_lo + 16 * warp + g + 8};
+    const unsigned char *Qw = Qs + wg * AWG_TILE;
+    const float sl2 = p.scale * ATT2_LOG2E;
+    float o[32], ms[2] = {-INFINITY, -INFINITY}, l[2] = {0.0f, 0.0f};  // ms: running max of sl2 * s
+#pragma unroll
+    for (int i = 0; i < 32; i++) o[i] = 0.0f;
+    float s[32], sn[32];
+    bool vis = !awg_rows_none(r_lo, B.kbeg, T, p.window);  // uniform over the warpgroup
+    awg_pp_start<PP>(wg);
+    awg_turn_wait<PP>(wg);
+    if (vis) {
+        awg_issue_product(s, Qw, Ks);  // S of tile 0
+        wgmma_commit();
+    }
+    awg_turn_pass<PP>(wg);
+    if (vis) {
+        wgmma_wait<0>();
+        wg_fence_regs(s);
+    }
+    for (int n = 0; n < B.ntiles; n++) {
+        int k0 = B.kbeg + n * AWG_BQ;
+        cp_async_wait<0>();  // tile n + 1 is in (this thread's copies) ...
+        fence_proxy_async();  // ... visible to the tensor cores
+        __syncthreads();  // ... block-wide, and tile n - 1's buffer is free
+        if (n + 2 < B.ntiles) {
+            int nb = (n + 2) % 3;
+            awg_cp_tile<AWG_BQ>(Ks + nb * AWG_TILE, B.kg, B.ks, k0 + 2 * AWG_BQ, T, B.tid);
+            awg_cp_tile<AWG_BQ>(Vs + nb * AWG_TILE, B.vg, B.ks, k0 + 2 * AWG_BQ, T, B.tid);
+        }
+        cp_async_commit();
+        bool visn = n + 1 < B.ntiles && !awg_rows_none(r_lo, k0 + AWG_BQ, T, p.window);
+        awg_turn_wait<PP>(wg);
+        if (visn) {
+            awg_issue_product(sn, Qw, Ks + (n + 1) % 3 * AWG_TILE);  // S of tile n + 1, not waited for
+            wgmma_commit();
+        }
+        awg_turn_pass<PP>(wg);
+        uint32_t pa[4][4];
+        if (vis) awg_softmax(pa, s, o, ms, l, row, k0, awg_rows_all(r_lo, k0, T, p.window), T, p.window, q, sl2);
+        awg_turn_wait<PP>(wg);
+        if (vis) {
+            awg_issue_acc(o, pa, Vs + n % 3 * AWG_TILE);  // O += P V
+            wgmma_commit();
+        }
+        awg_turn_pass<PP>(wg);
+        wgmma_wait<0>();  // both: tile n is read before the next barrier
+        if (visn) {
+            wg_fence_regs(sn);
+#pragma unroll
+            for (int i = 0; i < 32; i++) s[i] = sn[i];
+        }
+        if (vis) wg_fence_regs(o);
+        vis = visn;
+    }
+    awg_pp_end<PP>(wg);
+    awg_store_out(p, o, ms, l, row, b, h, q);
 #endif
 }
 
 // Runs the forward where it applies (q.k and value width 64 on a compute capability 9.0
 // device) and returns 1; 0 where it does not (the caller runs version 2's).
 template <int QKD, int VD>
-static int forward_launch_wgmma(attn_params p, star_stream st, star_error *err) {
+static int forward_launch_wgmma(attn_params p, int pipelined, int pp, star_stream st, star_error *err) {
     if constexpr (QKD != AWG_D || VD != AWG_D) {
         return 0;
     } else {
         int ok = wgmma_available_cuda(err);
         if (ok <= 0) return ok;
-        size_t smem = 6 * (size_t)AWG_TILE;
-        cudaCheck(cudaFuncSetAttribute(attention_forward_wgmma_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                       (int)smem),
-                  err);
+        void (*kernel)(attn_params) = pipelined ? (pp ? attention_forward_wgmma_pipe_kernel<true>
+                                                      : attention_forward_wgmma_pipe_kernel<false>)
+                                                : (pp ? attention_forward_wgmma_kernel<true>
+                                                      : attention_forward_wgmma_kernel<false>);
+        size_t smem = (pipelined ? 8 : 6) * (size_t)AWG_TILE;
+        cudaCheck(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem), err);
         dim3 grid((p.T + AWG_KB - 1) / AWG_KB, p.H, p.B);
-        attention_forward_wgmma_kernel<<<grid, AWG_THREADS, smem, st>>>(p);
+        kernel<<<grid, AWG_THREADS, smem, st>>>(p);
         cudaCheck(cudaGetLastError(), err);
         return 1;
     }
 }
 
 // ---- Backward: dK/dV --------------------------------------------------------------------
+// PP: ping-pong between the warpgroups (awg_turn_wait).
+template <bool PP>
 __global__ void __launch_bounds__(AWG_THREADS, 1) attention_backward_dkv_wgmma_kernel(attn_params p) {
 #ifdef STAR_WGMMA
     extern __shared__ __align__(128) unsigned char awg_smem[];
@@ -279,6 +431,7 @@ __global__ void __launch_bounds__(AWG_THREADS, 1) attention_backward_dkv_wgmma_k
     float dk[32], dv[32];
 #pragma unroll
     for (int i = 0; i < 32; i++) dk[i] = dv[i] = 0.0f;
+    awg_pp_start<PP>(wg);
     for (int n = 0; n < ntiles; n++) {
         if (n + 1 < ntiles) load(n + 1, (n + 1) & 1);
         cp_async_commit();
@@ -289,10 +442,14 @@ __global__ void __launch_bounds__(AWG_THREADS, 1) attention_backward_dkv_wgmma_k
         const unsigned char *Qb = Qs + buf * AWG_TILE, *dOb = dOs + buf * AWG_TILE;
         const float *lse_b = lse_s + buf * AWG_BQ, *D_b = D_s + buf * AWG_BQ;
         bool none = jl > i0 + AWG_BQ - 1 || jl >= T || (p.window > 0 && i0 - jh >= p.window);
+        float st[32], dpt[32];
+        uint32_t pa[4][4], da[4][4];
+        awg_turn_wait<PP>(wg);
+        if (!none) awg_issue_two(st, dpt, Kw, Qb, Vw, dOb);  // S^T = K Q^T, dP^T = V dO^T
+        awg_turn_pass<PP>(wg);
         if (!none) {  // uniform over the warpgroup
             bool all = jh <= i0 && i0 + AWG_BQ <= T && (p.window == 0 || i0 + AWG_BQ - 1 - jl < p.window);
-            float st[32], dpt[32];
-            awg_two_products(st, dpt, Kw, Qb, Vw, dOb);  // S^T = K Q^T, dP^T = V dO^T
+            awg_wait_two(st, dpt);
             // P^T and dS^T: accumulator i is (key jl + 16 warp + g + 8 ((i % 4) / 2), query
             // i0 + 8 (i / 4) + 2 q + i % 2).
 #pragma unroll
@@ -302,18 +459,20 @@ __global__ void __launch_bounds__(AWG_THREADS, 1) attention_backward_dkv_wgmma_k
                 st[i] = all || visible(i0 + c, key, T, p.window) ? v : 0.0f;  // P^T
                 dpt[i] = st[i] * (dpt[i] - D_b[c]);                              // dS^T
             }
-            uint32_t pa[4][4], da[4][4];
             awg_frags(pa, st);
             awg_frags(da, dpt);
+        }
+        awg_turn_wait<PP>(wg);
+        if (!none) {
             awg_issue_acc(dv, pa, dOb);  // dV += P^T dO
             awg_issue_acc(dk, da, Qb);   // dK += dS^T Q
             wgmma_commit();
-            wgmma_wait<0>();  // the tile's buffers are read before the barrier below
-            wg_fence_regs(dv);
-            wg_fence_regs(dk);
         }
+        awg_turn_pass<PP>(wg);
+        if (!none) awg_wait_two(dv, dk);  // the tile's buffers are read before the barrier below
         __syncthreads();  // buffer n & 1 is consumed before tile n + 2 loads into it
     }
+    awg_pp_end<PP>(wg);
 #pragma unroll
     for (int i = 0; i < 32; i += 2) {
         int key = jl + 16 * warp + g + 8 * ((i % 4) / 2), col = 8 * (i / 4) + 2 * q;
@@ -331,6 +490,8 @@ __global__ void __launch_bounds__(AWG_THREADS, 1) attention_backward_dkv_wgmma_k
 //   S = Q K^T, dP = dO V^T   (shared memory, K-major)
 //   dS = P (dP - D)          (registers; P = exp(scale S - lse), masked entries 0)
 //   dQ += dS K               (dS from registers, K read as N-major from the same bytes)
+// PP: ping-pong between the warpgroups (awg_turn_wait).
+template <bool PP>
 __global__ void __launch_bounds__(AWG_THREADS, 1) attention_backward_dq_wgmma_kernel(attn_params p) {
 #ifdef STAR_WGMMA
     extern __shared__ __align__(128) unsigned char awg_smem[];
@@ -353,14 +514,20 @@ __global__ void __launch_bounds__(AWG_THREADS, 1) attention_backward_dq_wgmma_ke
     float dq[32];
 #pragma unroll
     for (int i = 0; i < 32; i++) dq[i] = 0.0f;
+    awg_pp_start<PP>(wg);
     for (int n = 0; n < B.ntiles; n++) {
         int k0 = B.kbeg + n * AWG_BQ, buf = n & 1;
         awg_next_kv(Ks, Vs, B.kg, B.vg, B.ks, n, B.ntiles, k0, T, B.tid);  // Q, dO and tile n are in
         const unsigned char *Kb = Ks + buf * AWG_TILE, *Vb = Vs + buf * AWG_TILE;
-        if (!awg_rows_none(r_lo, k0, T, p.window)) {  // uniform over the warpgroup
+        bool vis = !awg_rows_none(r_lo, k0, T, p.window);  // uniform over the warpgroup
+        float s[32], dp[32];
+        uint32_t dsa[4][4];
+        awg_turn_wait<PP>(wg);
+        if (vis) awg_issue_two(s, dp, Qw, Kb, dOw, Vb);  // S = Q K^T, dP = dO V^T
+        awg_turn_pass<PP>(wg);
+        if (vis) {
             bool all = awg_rows_all(r_lo, k0, T, p.window);
-            float s[32], dp[32];
-            awg_two_products(s, dp, Qw, Kb, dOw, Vb);  // S = Q K^T, dP = dO V^T
+            awg_wait_two(s, dp);
             // dS: accumulator i is (query r_lo + 16 warp + g + 8 ((i % 4) / 2), key
             // k0 + 8 (i / 4) + 2 q + i % 2); as A fragments of the k16 steps over keys.
 #pragma unroll
@@ -371,15 +538,21 @@ __global__ void __launch_bounds__(AWG_THREADS, 1) attention_backward_dq_wgmma_ke
                     pr = 0.0f;
                 s[i] = pr * (dp[i] - Dr[r]);  // dS
             }
-            uint32_t dsa[4][4];
             awg_frags(dsa, s);
+        }
+        awg_turn_wait<PP>(wg);
+        if (vis) {
             awg_issue_acc(dq, dsa, Kb);  // dQ += dS K
             wgmma_commit();
+        }
+        awg_turn_pass<PP>(wg);
+        if (vis) {
             wgmma_wait<0>();  // tile n is read before the barrier below
             wg_fence_regs(dq);
         }
         __syncthreads();  // buffer n & 1 is consumed before tile n + 2 loads into it
     }
+    awg_pp_end<PP>(wg);
 #pragma unroll
     for (int i = 0; i < 32; i += 2) {
         int row = r_lo + 16 * warp + g + 8 * ((i % 4) / 2), col = 8 * (i / 4) + 2 * q;
@@ -389,11 +562,12 @@ __global__ void __launch_bounds__(AWG_THREADS, 1) attention_backward_dq_wgmma_ke
 #endif
 }
 
-// Runs the passes named by mask (1 dK/dV, 2 dQ) where they apply (q.k and value width 64
-// on a compute capability 9.0 device) and returns the mask of those that ran; the caller
-// runs version 2's for the others.
+// Runs the passes named by mask (1 dK/dV, 2 dQ; 16 with ping-pong) where they apply (q.k
+// and value width 64 on a compute capability 9.0 device) and returns the mask of those
+// that ran (1, 2); the caller runs version 2's for the others.
 template <int QKD, int VD>
 static int backward_launch_wgmma(attn_params p, int mask, star_stream st, star_error *err) {
+    bool pp = mask & 16;
     if constexpr (QKD != AWG_D || VD != AWG_D) {
         return 0;
     } else {
@@ -402,20 +576,20 @@ static int backward_launch_wgmma(attn_params p, int mask, star_stream st, star_e
         if (ok == 0) return 0;
         if (mask & 1) {
             size_t smem = 8 * (size_t)AWG_TILE + sizeof(float) * 4 * AWG_BQ;
-            cudaCheck(cudaFuncSetAttribute(attention_backward_dkv_wgmma_kernel,
-                                           cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem),
-                      err);
+            void (*kernel)(attn_params) =
+                pp ? attention_backward_dkv_wgmma_kernel<true> : attention_backward_dkv_wgmma_kernel<false>;
+            cudaCheck(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem), err);
             dim3 grid((p.T + AWG_KB - 1) / AWG_KB, p.Hkv, p.B);
-            attention_backward_dkv_wgmma_kernel<<<grid, AWG_THREADS, smem, st>>>(p);
+            kernel<<<grid, AWG_THREADS, smem, st>>>(p);
             cudaCheck(cudaGetLastError(), err);
         }
         if (mask & 2) {
             size_t smem = 8 * (size_t)AWG_TILE;
-            cudaCheck(cudaFuncSetAttribute(attention_backward_dq_wgmma_kernel,
-                                           cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem),
-                      err);
+            void (*kernel)(attn_params) =
+                pp ? attention_backward_dq_wgmma_kernel<true> : attention_backward_dq_wgmma_kernel<false>;
+            cudaCheck(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem), err);
             dim3 grid((p.T + AWG_KB - 1) / AWG_KB, p.H, p.B);
-            attention_backward_dq_wgmma_kernel<<<grid, AWG_THREADS, smem, st>>>(p);
+            kernel<<<grid, AWG_THREADS, smem, st>>>(p);
             cudaCheck(cudaGetLastError(), err);
         }
         return mask & 3;

@@ -24,7 +24,8 @@
 // compute capability 9.0 device, version 2's cases at head dim 64 also run its passes on
 // wgmma (attention_wgmma_set_cuda: the forward, mask 4; the backward, masks 1, 2, 3): what
 // a wgmma pass forms against the CPU and repeatable bit for bit, the rest the default's
-// bits. With no CUDA device the test prints SKIP and exits 77 (ctest: skipped).
+// bits; the pipelined forward (mask 8) gives mask 4's bits, and each pass with its
+// warpgroups ping-ponged (+ 16) the bits it gives without. With no CUDA device the test prints SKIP and exits 77 (ctest: skipped).
 // `test_attention_kernels --time`: forward and backward times and TFLOP/s of the versions
 // at the model shapes (no checks). `--sanitize`: a few cases on versions 3 and 2 only, for
 // compute-sanitizer racecheck.
@@ -210,13 +211,19 @@ static void test_attention_gpu(attn_shape s, const float *out, const float *lse,
     get_f32(got, d_lse, nl);
     check_tracked(W_LSE, "forward lse (fp32)", got, lse, nl, TOL_LSE);
     if (version >= 2) check_forward_rows(s, d_out, d_lse, d_q, d_k, d_v);
-    if (version == 2 && s.hd == 64 && wgmma_ok) {  // the forward on wgmma (mask 4), twice
-        floatX *d_o4[2] = {dev_nan_bf16(nq), dev_nan_bf16(nq)};
-        float *d_l4[2] = {(float *)dev_alloc(sizeof(float) * nl), (float *)dev_alloc(sizeof(float) * nl)};
+    if (version == 2 && s.hd == 64 && wgmma_ok) {
+        // The forward on wgmma (mask 4) twice, then pipelined (8), ping-ponged (4 + 16) and both
+        // (8 + 16): the same arithmetic, so the same bits.
+        enum { NF = 5 };
+        const int fmask[NF] = {4, 4, 8, 4 + 16, 8 + 16};
+        floatX *d_o4[NF];
+        float *d_l4[NF];
         float *again = host_f32(nq > nl ? nq : nl);
-        attention_wgmma_set_cuda(4);
-        for (int k = 0; k < 2; k++) {
+        for (int k = 0; k < NF; k++) {
+            d_o4[k] = dev_nan_bf16(nq);
+            d_l4[k] = (float *)dev_alloc(sizeof(float) * nl);
             dev_nan(d_l4[k], sizeof(float) * nl);
+            attention_wgmma_set_cuda(fmask[k]);
             MUST(attention_forward_cuda(d_o4[k], d_l4[k], d_q, d_k, d_v, s, NULL, &kt_err));
         }
         attention_wgmma_set_cuda(0);
@@ -229,6 +236,17 @@ static void test_attention_gpu(attn_shape s, const float *out, const float *lse,
         check_tracked(W_LSE, "forward lse (fp32)", got, lse, nl, TOL_LSE);
         get_f32(again, d_l4[1], nl);
         CHECK_EQUAL("forward lse on wgmma, again: same bits", again, got, nl);
+        for (int k = 2; k < NF; k++) {
+            char name[96];
+            get_f32(got, d_l4[0], nl);
+            get_f32(again, d_l4[k], nl);
+            snprintf(name, sizeof name, "forward lse on wgmma, mask %d: mask 4's bits", fmask[k]);
+            CHECK_EQUAL(name, again, got, nl);
+            get_bf16(got, d_o4[0], nq);
+            get_bf16(again, d_o4[k], nq);
+            snprintf(name, sizeof name, "forward out on wgmma, mask %d: mask 4's bits", fmask[k]);
+            CHECK_EQUAL(name, again, got, nq);
+        }
         version = 2;
     }
 
@@ -287,19 +305,24 @@ static void test_attention_gpu(attn_shape s, const float *out, const float *lse,
     // dK/dV alone (mask 1), dQ alone (2) and both (3): what a wgmma pass forms is checked
     // against the CPU within the bound (its sums run in another order: not the default's
     // bits) and is the same bits when run again; what the mma.sync pass forms is the
-    // default's bits.
+    // default's bits. With the warpgroups ping-ponged (mask + 16): the same bits again.
     if (version == 2 && s.hd == 64 && wgmma_ok) {
         float *again = host_f32(nq > nkv ? nq : nkv);
         for (int mask = 1; mask <= 3; mask++) {
             floatX *d_dq4 = dev_bf16(dq0, nq), *d_dk4 = dev_bf16(dk0, nkv), *d_dv4 = dev_bf16(dv0, nkv);
             floatX *d_dq5 = dev_bf16(dq0, nq), *d_dk5 = dev_bf16(dk0, nkv), *d_dv5 = dev_bf16(dv0, nkv);
+            floatX *d_dq6 = dev_bf16(dq0, nq), *d_dk6 = dev_bf16(dk0, nkv), *d_dv6 = dev_bf16(dv0, nkv);
             attention_wgmma_set_cuda(mask);
             MUST(attention_backward_cuda(d_dq4, d_dk4, d_dv4, scratch, d_dout, d_out, d_lse, d_q, d_k, d_v, s, NULL,
                                          &kt_err));
             MUST(attention_backward_cuda(d_dq5, d_dk5, d_dv5, scratch, d_dout, d_out, d_lse, d_q, d_k, d_v, s, NULL,
                                          &kt_err));
+            attention_wgmma_set_cuda(mask + 16);
+            MUST(attention_backward_cuda(d_dq6, d_dk6, d_dv6, scratch, d_dout, d_out, d_lse, d_q, d_k, d_v, s, NULL,
+                                         &kt_err));
             attention_wgmma_set_cuda(0);
             const floatX *d_got[3] = {d_dq4, d_dk4, d_dv4}, *d_again[3] = {d_dq5, d_dk5, d_dv5};
+            const floatX *d_pp[3] = {d_dq6, d_dk6, d_dv6};
             const float *cpu[3] = {dq, dk, dv}, *def[3] = {gq, gk, gv};
             const long len[3] = {nq, nkv, nkv};
             const int slot[3] = {W_DQ, W_DK, W_DV}, on_wgmma[3] = {mask & 2, mask & 1, mask & 1};
@@ -314,6 +337,9 @@ static void test_attention_gpu(attn_shape s, const float *out, const float *lse,
                     version = 2;
                     get_bf16(again, d_again[o], len[o]);
                     snprintf(name, sizeof name, "backward %s, wgmma mask %d, again: same bits", nm[o], mask);
+                    CHECK_EQUAL(name, again, got, len[o]);
+                    get_bf16(again, d_pp[o], len[o]);
+                    snprintf(name, sizeof name, "backward %s, wgmma mask %d: mask %d's bits", nm[o], mask + 16, mask);
                     CHECK_EQUAL(name, again, got, len[o]);
                 } else {
                     snprintf(name, sizeof name, "backward %s, wgmma mask %d: the default's bits", nm[o], mask);
@@ -509,34 +535,38 @@ static void test_version_switch(pcg32 *rng) {
 }
 
 // STAR_ATTN_WGMMA picks the passes on wgmma while no mask is set: "3" gives the bits of
-// mask 3, a value other than 0 to 7 fails the call naming the variable.
+// mask 3, a value other than 0 to 31 fails the call naming the variable.
 static void test_wgmma_switch(pcg32 *rng) {
     printf("backward passes on wgmma switch (STAR_ATTN_WGMMA)\n");
     attn_shape s = {1, 300, 2, 1, 64, 0};
     long nq = (long)s.B * s.T * s.H * s.hd, nkv = (long)s.B * s.T * s.Hkv * s.hd, nl = (long)s.B * s.H * s.T;
     float *q = host_random(nq, 2, 1, rng), *k = host_random(nkv, 2, 1, rng), *v = host_random(nkv, 1, 1, rng);
-    float *dout = host_random(nq, 1, 1, rng), *g1 = host_f32(nq), *g2 = host_f32(nq);
+    float *dout = host_random(nq, 1, 1, rng), *g[3] = {host_f32(nq), host_f32(nq), host_f32(nq)};
     floatX *d_q = dev_bf16(q, nq), *d_k = dev_bf16(k, nkv), *d_v = dev_bf16(v, nkv), *d_o = dev_nan_bf16(nq);
     floatX *d_dout = dev_bf16(dout, nq), *d_dq = dev_nan_bf16(nq), *d_dk = dev_nan_bf16(nkv), *d_dv = dev_nan_bf16(nkv);
     float *d_lse = (float *)dev_alloc(sizeof(float) * nl);
     float *scratch = (float *)dev_alloc(sizeof(float) * attention_backward_scratch_floats(s));
     attention_kernel_version_set_cuda(2);
     MUST(attention_forward_cuda(d_o, d_lse, d_q, d_k, d_v, s, NULL, &kt_err));
-    for (int pass = 0; pass < 2; pass++) {  // mask 3 set, then STAR_ATTN_WGMMA=3
+    for (int pass = 0; pass < 3; pass++) {  // mask 3 set, then STAR_ATTN_WGMMA=3 and =19 (ping-pong)
         MUST(star_cuda_memset(d_dq, 0, sizeof(floatX) * nq, NULL, &kt_err));
         if (pass == 0) attention_wgmma_set_cuda(3);
         else {
             attention_wgmma_set_cuda(-1);
-            CHECK(setenv("STAR_ATTN_WGMMA", "3", 1) == 0);
+            CHECK(setenv("STAR_ATTN_WGMMA", pass == 1 ? "3" : "19", 1) == 0);
         }
         MUST(attention_backward_cuda(d_dq, d_dk, d_dv, scratch, d_dout, d_o, d_lse, d_q, d_k, d_v, s, NULL, &kt_err));
-        get_bf16(pass == 0 ? g1 : g2, d_dq, nq);
+        get_bf16(g[pass], d_dq, nq);
     }
-    CHECK_EQUAL("STAR_ATTN_WGMMA=3 is mask 3 (dq)", g2, g1, nq);
-    CHECK(setenv("STAR_ATTN_WGMMA", "8", 1) == 0);
-    CHECK(attention_backward_cuda(d_dq, d_dk, d_dv, scratch, d_dout, d_o, d_lse, d_q, d_k, d_v, s, NULL, &kt_err) ==
-          -1);
-    CHECK(strstr(kt_err.msg, "STAR_ATTN_WGMMA") != NULL);
+    CHECK_EQUAL("STAR_ATTN_WGMMA=3 is mask 3 (dq)", g[1], g[0], nq);
+    CHECK_EQUAL("STAR_ATTN_WGMMA=19 gives mask 3's bits (dq)", g[2], g[0], nq);
+    const char *bad[3] = {"32", "3x", " 3"};
+    for (int k = 0; k < 3; k++) {
+        CHECK(setenv("STAR_ATTN_WGMMA", bad[k], 1) == 0);
+        CHECK(attention_backward_cuda(d_dq, d_dk, d_dv, scratch, d_dout, d_o, d_lse, d_q, d_k, d_v, s, NULL,
+                                      &kt_err) == -1);
+        CHECK(strstr(kt_err.msg, "STAR_ATTN_WGMMA") != NULL);
+    }
     CHECK(unsetenv("STAR_ATTN_WGMMA") == 0);
     MUST(attention_backward_cuda(d_dq, d_dk, d_dv, scratch, d_dout, d_o, d_lse, d_q, d_k, d_v, s, NULL, &kt_err));
     attention_wgmma_set_cuda(0);
@@ -639,11 +669,24 @@ static void time_attention(pcg32 *rng) {
             }
             attention_wgmma_set_cuda(4);
             double wf = time_ms(&t, 0, reps);
+            attention_wgmma_set_cuda(8);
+            double wp = time_ms(&t, 0, reps);
+            attention_wgmma_set_cuda(3 + 16);
+            double bpp = time_ms(&t, 1, reps);
+            attention_wgmma_set_cuda(4 + 16);
+            double fpp = time_ms(&t, 0, reps);
+            attention_wgmma_set_cuda(8 + 16);
+            double ppp = time_ms(&t, 0, reps);
             attention_wgmma_set_cuda(0);
             printf("  v2 on wgmma: backward with the dK/dV pass %.3f ms (%.2fx the default's), the dQ pass %.3f ms "
-                   "(%.2fx), both %.3f ms (%.0f TFLOP/s, %.2fx); forward %.3f ms (%.0f TFLOP/s, %.2fx)\n",
+                   "(%.2fx), both %.3f ms (%.0f TFLOP/s, %.2fx); forward %.3f ms (%.0f TFLOP/s, %.2fx), pipelined "
+                   "%.3f ms (%.0f TFLOP/s, %.2fx)\n",
                    wg[1], ms[2][1] / wg[1], wg[2], ms[2][1] / wg[2], wg[3], tf / wg[3], ms[2][1] / wg[3], wf,
-                   flops / wf * 1e-9, ms[2][0] / wf);
+                   flops / wf * 1e-9, ms[2][0] / wf, wp, flops / wp * 1e-9, ms[2][0] / wp);
+            printf("  v2 on wgmma, warpgroups ping-ponged: backward (both passes) %.3f ms (%.0f TFLOP/s, %.2fx the "
+                   "default's); forward %.3f ms (%.0f TFLOP/s, %.2fx), pipelined %.3f ms (%.0f TFLOP/s, %.2fx)\n",
+                   bpp, tf / bpp, ms[2][1] / bpp, fpp, flops / fpp * 1e-9, ms[2][0] / fpp, ppp, flops / ppp * 1e-9,
+                   ms[2][0] / ppp);
         }
         kt_release();
     }
