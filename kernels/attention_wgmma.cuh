@@ -238,9 +238,11 @@ __device__ __forceinline__ void awg_store_out(const attn_params &p, const float 
 // (shared memory, K-major), the online softmax in registers as version 2's (exp2 with the
 // scale folded in, running max and partial row sums per thread, O rescaled), then
 // O += P V with P from registers and V read as N-major. The same arithmetic as version 2
-// per row; the sums run in another order. PP: ping-pong between the warpgroups.
+// per row; the sums run in another order. PP: ping-pong between the warpgroups. Without
+// it the kernel fits 128 registers (124), so 2 blocks share an SM (48 KB of shared memory
+// each): one block's products fill the other's softmax.
 template <bool PP>
-__global__ void __launch_bounds__(AWG_THREADS, 1) attention_forward_wgmma_kernel(attn_params p) {
+__global__ void __launch_bounds__(AWG_THREADS, PP ? 1 : 2) attention_forward_wgmma_kernel(attn_params p) {
 #ifdef STAR_WGMMA
     extern __shared__ __align__(128) unsigned char awg_smem[];
     unsigned char *Qs = awg_smem, *Ks = Qs + 2 * AWG_TILE, *Vs = Ks + 2 * AWG_TILE;
