@@ -248,7 +248,6 @@ run_search() {  # run_search NAME
 # each of them writes its result atomically or not at all.
 jobdir=$(mktemp -d)
 trap 'rm -rf "$jobdir"' EXIT
-running=0
 pool_check() {
     local f rc=0
     for f in "$jobdir"/*.rc; do
@@ -257,18 +256,18 @@ pool_check() {
     done
     if [ "$rc" != 0 ]; then wait || true; exit "$rc"; fi
 }
+# The running jobs are counted by jobs -r each time: wait -n can return at once for a job
+# an earlier wait reaped, so counting its returns would run more than N.
 pool_start() {
     local name=$1; shift
-    while [ "$running" -ge "$JOBS" ]; do
-        wait -n || true
-        running=$((running - 1))
+    while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do
+        wait -n || sleep 0.1
         pool_check
     done
     # The job runs under set -e of its own (a || would switch it off) and reads no stdin.
     ( set +e; ( set -e; "$@" ); echo $? >"$jobdir/$name.rc" ) </dev/null &
-    running=$((running + 1))
 }
-pool_wait() { wait || true; running=0; pool_check; }
+pool_wait() { wait || true; pool_check; }
 
 searches=()
 for p in "${PAIRS[@]}"; do searches+=("nsga2_$p" "random_$p"); done

@@ -9,7 +9,7 @@
 # rewritten) and gives the same figures; a control retraining (--retrain-steps 8, the
 # last rung) goes to retrain-8/ and its own summary and leaves the protocol's alone, and
 # prove_search.py budgets sets the two side by side; --jobs 3, stopped and resumed, gives
-# the same archives, losses and figures; --rungs 4,8,16 trains a third rung
+# the same archives, losses and figures, and runs 2 or 3 retrainings at once, never more; --rungs 4,8,16 trains a third rung
 # and retrains at 32 steps; bad usage, and another --plan, --corpus or --rungs on
 # the same --out (a directory from before --corpus counts as fortunes), exit 2. The helper's hypervolume is checked on known sets. $1 is the star
 # binary; run from the source root.
@@ -148,6 +148,24 @@ for run in ('nsga2_3obj', 'random_3obj'):
     ok &= key('$out') == key(sys.argv[2])
 sys.exit(0 if ok else 1)
 PY"
+# Another fresh --out at --jobs 3, uninterrupted, through a star that counts the
+# retrainings in flight (each held 0.2 s longer): 2 or 3 at once, never more.
+counting="$tmp/star_counting"
+cat >"$counting" <<EOF
+#!/usr/bin/env bash
+[ "\$1" = train ] || exec "$(realpath "$star")" "\$@"
+exec 9>>"$tmp/conc.lock"
+flock 9; n=\$(( \$(cat "$tmp/conc.n" 2>/dev/null || echo 0) + 1 )); echo \$n >"$tmp/conc.n"; echo \$n >>"$tmp/conc.log"; flock -u 9
+sleep 0.2
+rc=0; "$(realpath "$star")" "\$@" || rc=\$?
+flock 9; echo \$(( \$(cat "$tmp/conc.n") - 1 )) >"$tmp/conc.n"; flock -u 9
+exit \$rc
+EOF
+chmod +x "$counting"
+rc=$(bash "$script" "$counting" --scale tiny --threads 1 --jobs 3 --retrain-seeds 2 --out "$tmp/jobs2" >"$tmp/log" 2>&1; echo $?)
+most=$(sort -n "$tmp/conc.log" 2>/dev/null | tail -1)
+check "--jobs 3, uninterrupted: finishes (exit $rc), 2 or 3 retrainings at once, never more (most: $most)" \
+  "[ $rc = 0 ] && [ -n '$most' ] && [ '$most' -ge 2 ] && [ '$most' -le 3 ] && [ \$(cat '$tmp/conc.log' | wc -l) -ge 6 ]"
 check "bad --jobs exits 2" "[ \"\$(run --jobs 0)\" = 2 ] && grep -q 'jobs: expected' '$tmp/log'"
 
 # A control retraining at the search's last rung (8 steps at tiny scale), beside the
