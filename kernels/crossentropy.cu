@@ -131,12 +131,10 @@ __global__ void __launch_bounds__(CE_THREADS) crossentropy_row_kernel(float *pro
     } else {
         float *p = probs + n * V;
         if (VEC) {
-            const float4 *x4 = reinterpret_cast<const float4 *>(x);
             float4 *p4 = reinterpret_cast<float4 *>(p);
-            for (int i = threadIdx.x; i < V / 4; i += CE_THREADS) {
-                float4 v = x4[i];
+            for_row_float4(x, V / 4, [&](float4 v, int i) {
                 p4[i] = make_float4(expf(v.x - lse), expf(v.y - lse), expf(v.z - lse), expf(v.w - lse));
-            }
+            });
         } else {
             for (int i = threadIdx.x; i < V; i += CE_THREADS) p[i] = expf(x[i] - lse);
         }
