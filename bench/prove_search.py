@@ -11,6 +11,13 @@
                                            (the summaries of --retrain-steps N beside the
                                            protocol's): wins held, reductions and each
                                            genome's loss per budget, as Markdown tables
+    prove_search.py genomes SUMMARY_JSON   the retrained genomes by hash, one row each:
+                                           search loss, retrained loss per seed, gap
+    prove_search.py compare SEED SUMMARY_JSON...
+                                           runs retrained at one budget side by side on one
+                                           retraining seed (or `mean`: the means over the
+                                           seeds all of them have): best genome, genomes no
+                                           worse than each baseline, wins held, Kendall's tau
 
 PLAN_JSON is written by bench/prove_search.sh (its header says what it holds). The
 definitions of every figure are in docs/results.md ("The summary"); this file is their
@@ -372,15 +379,131 @@ def fmt(x, f):
     return "failed" if x is None else f % x
 
 
-def search_losses(s):
+def search_losses(s, with_fidelity=False):
     """Hash -> the search's loss of each retrained genome in summary s: the highest fidelity
-    it reached in its NSGA-II run; the baselines' from the first comparison naming them."""
+    it reached in its NSGA-II run; the baselines' from the first comparison naming them.
+    with_fidelity: hash -> (loss, steps) instead."""
     hash_of_kind = {x["kind"]: x["hash"] for x in s["raw"]["retrain"]["results"] if x["kind"] != "evolved"}
     out = {}
     for c in s["raw"]["search_vs_retrain"]:
-        out.setdefault(c["hash"], c["search_loss"])
-        out.setdefault(hash_of_kind[c["baseline"]], c["search_baseline_loss"])
+        f = c.get("fidelity")
+        out.setdefault(c["hash"], (c["search_loss"], f) if with_fidelity else c["search_loss"])
+        out.setdefault(hash_of_kind[c["baseline"]], (c["search_baseline_loss"], f) if with_fidelity else c["search_baseline_loss"])
     return out
+
+
+def kendall_tau(a, b):
+    """Kendall's tau-a between two hash -> value maps, over the hashes both have (None when
+    fewer than two)."""
+    hs = sorted(h for h in a if h in b and a[h] is not None and b[h] is not None)
+    conc = disc = 0
+    for i in range(len(hs)):
+        for j in range(i + 1, len(hs)):
+            d = (a[hs[i]] - a[hs[j]]) * (b[hs[i]] - b[hs[j]])
+            conc += d > 0
+            disc += d < 0
+    n_pairs = len(hs) * (len(hs) - 1) // 2
+    return ((conc - disc) / n_pairs if n_pairs else None), len(hs)
+
+
+KIND_NAMES = {"transformer": "Transformer++", "striped": "striped"}
+KIND_ORDER = {"transformer": 0, "striped": 1}
+
+
+def cmd_genomes(s):
+    r = s["raw"]["retrain"]
+    b = r["budget"]
+    seeds = [str(x) for x in (b.get("seeds") or [b["seed"]])]
+    search = search_losses(s, with_fidelity=True)
+    ok = [x for x in r["results"] if x["val_loss"] is not None]
+    best = min(ok, key=lambda x: x["val_loss"])["hash"] if ok else None
+    print("| genome | found by | params | cache | search (steps) | retrained @%d | seeds %s | val - train |"
+          % (b["steps"], " / ".join(seeds)))
+    print("|---|---|---|---|---|---|---|---|")
+    order = sorted(r["results"], key=lambda x: (KIND_ORDER.get(x["kind"], 2),
+                                               math.inf if x["val_loss"] is None else x["val_loss"]))
+    for x in order:
+        sl = search.get(x["hash"])
+        loss = fmt(x["val_loss"], "%.4f")
+        if x.get("val_loss_std") is not None and x["val_loss"] is not None:
+            loss += " ± %.4f" % x["val_loss_std"]
+        if x["hash"] == best:
+            loss = "**%s**" % loss
+        by_seed = x.get("val_loss_by_seed") or {seeds[0]: x["val_loss"]}
+        print("| %s | %s | %.2fM | %.2f MiB | %s | %s | %s | %s |" % (
+            x["hash"], KIND_NAMES.get(x["kind"]) or os.path.basename(x["source"]), x["params"] / 1e6,
+            x["cache_bytes"] / 1048576.0, "-" if sl is None else "%.4f (%s)" % (sl[0], sl[1]), loss,
+            " / ".join(fmt(by_seed.get(sd), "%.4f") for sd in seeds), fmt(x.get("train_val_gap"), "%.3f")))
+
+
+def cmd_compare(seed, paths):
+    runs = []
+    for p in paths:
+        s = load_json(p)
+        r = s.get("raw", {}).get("retrain") if isinstance(s, dict) else None
+        if not r or "budget" not in r or "results" not in r:
+            fail("%s: not a search_summary.json (no raw.retrain)" % p)
+        runs.append((p, s))
+    steps = sorted({s["raw"]["retrain"]["budget"]["steps"] for _, s in runs})
+    if len(steps) != 1:
+        fail("the summaries were retrained for %s steps: compare runs retrained at one budget"
+             % " and ".join(map(str, steps)))
+    seed_sets = [[str(x) for x in (s["raw"]["retrain"]["budget"].get("seeds") or [s["raw"]["retrain"]["budget"]["seed"]])]
+                 for _, s in runs]
+    if seed != "mean":
+        for (p, _), ss in zip(runs, seed_sets):
+            if seed not in ss:
+                fail("%s: no retraining with seed %s (seeds %s)" % (p, seed, ", ".join(ss)))
+    elif any(ss != seed_sets[0] for ss in seed_sets):
+        fail("the means are over other seeds in %s: compare one seed instead" % ", ".join(p for p, _ in runs))
+
+    def loss(x):
+        if seed == "mean":
+            return x["val_loss"]
+        return (x.get("val_loss_by_seed") or {seed_sets[0][0]: x["val_loss"]}).get(seed)
+
+    cols = []
+    for p, s in runs:
+        res = s["raw"]["retrain"]["results"]
+        base = {x["kind"]: loss(x) for x in res if x["kind"] != "evolved"}
+        ev = [x for x in res if x["kind"] == "evolved"]
+        ok = [x for x in ev if loss(x) is not None]
+        best = min(ok, key=loss) if ok else None
+        fid = max(int(f) for sr in s["raw"]["searches"] for f in sr.get("trainings_by_fidelity", {}))
+        counted = [c for c in s["raw"]["search_vs_retrain"] if c["search_beats_on"]]
+        if seed == "mean":
+            held = sum(1 for c in counted if c["confirmed"])
+        else:
+            held = sum(1 for c in counted if c.get("retrain_beats_by_seed", {}).get(seed))
+        tau, n = kendall_tau(search_losses(s), {x["hash"]: loss(x) for x in res})
+        no_worse = lambda k: (None if base.get(k) is None else sum(1 for x in ok if loss(x) <= base[k]))
+        cols.append({
+            "label": "%s (searched at %d)" % (os.path.dirname(s["raw"]["searches"][0]["dir"]), fid),
+            "best": best, "best_loss": None if best is None else loss(best),
+            "T": no_worse("transformer"), "T_loss": base.get("transformer"),
+            "S": no_worse("striped"), "S_loss": base.get("striped"),
+            "n_ev": len(ev), "held": held, "counted": len(counted), "tau": tau, "tau_n": n})
+    top = min((c["best_loss"] for c in cols if c["best_loss"] is not None), default=None)
+    print("| at %d steps, %s | %s |" % (steps[0], "seed " + seed if seed != "mean" else "the means over seeds "
+                                        + ", ".join(seed_sets[0]), " | ".join(c["label"] for c in cols)))
+    print("|---|%s" % ("---|" * len(cols)))
+
+    def best_cell(c):
+        if c["best"] is None:
+            return "-"
+        v = "%.4f" % c["best_loss"]
+        if c["best_loss"] == top:
+            v = "**%s**" % v
+        b = c["best"]
+        return "%s (%s: %.2fM, %.2f MiB)" % (v, b["hash"][:8], b["params"] / 1e6, b["cache_bytes"] / 1048576.0)
+
+    nw = lambda c, k: "-" if c[k] is None else "%d of %d (%.4f)" % (c[k], c["n_ev"], c[k + "_loss"])
+    print("| best evolved genome | %s |" % " | ".join(best_cell(c) for c in cols))
+    print("| evolved genomes no worse than Transformer++ | %s |" % " | ".join(nw(c, "T") for c in cols))
+    print("| evolved genomes no worse than the striped hybrid | %s |" % " | ".join(nw(c, "S") for c in cols))
+    print("| wins the search counted that held | %s |" % " | ".join("%d of %d" % (c["held"], c["counted"]) for c in cols))
+    print("| Kendall's tau, search loss against retrained loss | %s |" % " | ".join(
+        "%s (%d genomes)" % (fmt(c["tau"], "%.2f"), c["tau_n"]) for c in cols))
 
 
 def cmd_table(s):
@@ -481,15 +604,23 @@ def cmd_budgets(paths):
 
 
 def main(argv):
-    if len(argv) < 3 or argv[1] not in ("front", "summary", "table", "budgets") or (argv[1] == "summary" and len(argv) != 4):
+    if (len(argv) < 3 or argv[1] not in ("front", "summary", "table", "budgets", "genomes", "compare")
+            or (argv[1] == "summary" and len(argv) != 4) or (argv[1] == "compare" and len(argv) < 4)):
         sys.stderr.write(__doc__)
         return 2
     if argv[1] == "budgets":
         cmd_budgets(argv[2:])
         return 0
+    if argv[1] == "compare":
+        if argv[2] != "mean" and not argv[2].isdigit():
+            fail("compare: the seed is a whole number or `mean`, got '%s'" % argv[2])
+        cmd_compare(argv[2], argv[3:])
+        return 0
     plan = load_json(argv[2])
     if argv[1] == "table":
         cmd_table(plan)
+    elif argv[1] == "genomes":
+        cmd_genomes(plan)
     elif argv[1] == "front":
         cmd_front(plan)
     else:

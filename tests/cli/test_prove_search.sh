@@ -8,7 +8,8 @@
 # resumes everything and trains nothing (no archive line added, no retraining result
 # rewritten) and gives the same figures; a control retraining (--retrain-steps 8, the
 # last rung) goes to retrain-8/ and its own summary and leaves the protocol's alone, and
-# prove_search.py budgets sets the two side by side; --jobs 3, stopped and resumed, gives
+# prove_search.py budgets sets the two side by side, genomes and compare print the
+# summary's figures; --jobs 3, stopped and resumed, gives
 # the same archives, losses and figures, and runs 2 or 3 retrainings at once, never more; --rungs 4,8,16 trains a third rung
 # and retrains at 32 steps; bad usage, and another --plan, --corpus or --rungs on
 # the same --out (a directory from before --corpus counts as fortunes), exit 2. The helper's hypervolume is checked on known sets. $1 is the star
@@ -205,6 +206,48 @@ for r in rows2:
 sys.exit(0 if ok else 1)
 PY"
 check "prove_search.py budgets refuses two summaries of one budget" "! python3 bench/prove_search.py budgets '$sum' '$sum' 2>'$tmp/err' && grep -q 'same number of steps' '$tmp/err'"
+check "prove_search.py genomes: one row per retrained genome, its losses from the summary" "python3 - '$sum' <<'PY'
+import json, subprocess, sys
+out = subprocess.run(['python3', 'bench/prove_search.py', 'genomes', sys.argv[1]], capture_output=True, text=True, check=True).stdout
+r = {x['hash']: x for x in json.load(open(sys.argv[1]))['raw']['retrain']['results']}
+rows = out.strip().splitlines()[2:]
+ok = len(rows) == len(r) and rows[0].split('|')[2].strip() == 'Transformer++'
+for row in rows:
+    c = [x.strip() for x in row.split('|')]
+    x = r[c[1]]
+    if x['val_loss'] is not None:
+        ok &= abs(float(c[6].strip('*').split()[0]) - x['val_loss']) < 1e-4
+    for sd, v in zip(('2', '3', '4'), c[7].split(' / ')):
+        ok &= v == 'failed' if x['val_loss_by_seed'].get(sd) is None else abs(float(v) - x['val_loss_by_seed'][sd]) < 1e-4
+sys.exit(0 if ok else 1)
+PY"
+check "prove_search.py compare: a run beside itself on seed 2, every figure from the summary" "python3 - '$sum' <<'PY'
+import json, subprocess, sys
+out = subprocess.run(['python3', 'bench/prove_search.py', 'compare', '2', sys.argv[1], sys.argv[1]], capture_output=True, text=True, check=True).stdout
+s = json.load(open(sys.argv[1])); raw = s['raw']; res = raw['retrain']['results']
+l2 = {x['hash']: x['val_loss_by_seed'].get('2') for x in res}
+ev = [x for x in res if x['kind'] == 'evolved' and l2[x['hash']] is not None]
+T = [l2[x['hash']] for x in res if x['kind'] == 'transformer'][0]
+rows = {r.split('|')[1].strip(): [c.strip() for c in r.split('|')[2:4]] for r in out.strip().splitlines()[2:]}
+ok = len(rows) == 5 and all(a == b for a, b in rows.values())
+best = min(l2[x['hash']] for x in ev)
+ok &= abs(float(rows['best evolved genome'][0].split()[0].strip('*')) - best) < 1e-4
+n_ev = sum(1 for x in res if x['kind'] == 'evolved')
+ok &= rows['evolved genomes no worse than Transformer++'][0].startswith('%d of %d' % (sum(1 for x in ev if l2[x['hash']] <= T), n_ev))
+ok &= rows['wins the search counted that held'][0] == '%d of %d' % (raw['ranking_pairs_confirmed_by_seed'].get('2', 0), raw['ranking_pairs_counted'])
+sl = {}
+kind_hash = {x['kind']: x['hash'] for x in res}
+for c in raw['search_vs_retrain']:
+    sl.setdefault(c['hash'], c['search_loss']); sl.setdefault(kind_hash[c['baseline']], c['search_baseline_loss'])
+hs = sorted(h for h in sl if l2.get(h) is not None)
+pairs = [(a, b) for i, a in enumerate(hs) for b in hs[i + 1:]]
+sign = lambda v: (v > 0) - (v < 0)
+tau = sum(sign((sl[a] - sl[b]) * (l2[a] - l2[b])) for a, b in pairs) / len(pairs)
+ok &= rows[\"Kendall's tau, search loss against retrained loss\"][0] == '%.2f (%d genomes)' % (tau, len(hs))
+sys.exit(0 if ok else 1)
+PY"
+check "prove_search.py compare refuses runs retrained at two budgets" "! python3 bench/prove_search.py compare 2 '$sum' '$ctl' 2>'$tmp/err' && grep -q 'at one budget' '$tmp/err'"
+check "prove_search.py compare refuses a seed a run was not retrained with" "! python3 bench/prove_search.py compare 7 '$sum' 2>'$tmp/err' && grep -q 'no retraining with seed 7' '$tmp/err'"
 check "bad --retrain-steps exits 2" "[ \"\$(run --retrain-steps soon)\" = 2 ] && grep -q 'retrain-steps: expected' '$tmp/log'"
 rc=$(run --plan pairs)
 check "another plan on the same --out is refused (exit $rc)" "[ $rc = 2 ] && grep -q 'use another --out' '$tmp/log'"
