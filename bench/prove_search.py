@@ -32,8 +32,13 @@ OBJS_STRUCTURAL = ("params", "cache_bytes")
 
 
 def load_json(path):
-    with open(path) as f:
-        return json.load(f)
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except OSError as e:
+        fail("%s: %s" % (path, e.strerror or e))
+    except ValueError as e:  # json.JSONDecodeError, or bytes that are not UTF-8
+        fail("%s: not valid JSON (%s)" % (path, e))
 
 
 def fail(msg):
@@ -436,14 +441,17 @@ def cmd_genomes(s):
             " / ".join(fmt(by_seed.get(sd), "%.4f") for sd in seeds), fmt(x.get("train_val_gap"), "%.3f")))
 
 
+def load_summary(p):
+    """A search_summary.json with its retraining part, or a failure naming the file."""
+    s = load_json(p)
+    r = s.get("raw", {}).get("retrain") if isinstance(s, dict) else None
+    if not r or "budget" not in r or "results" not in r:
+        fail("%s: not a search_summary.json (no raw.retrain)" % p)
+    return s
+
+
 def cmd_compare(seed, paths):
-    runs = []
-    for p in paths:
-        s = load_json(p)
-        r = s.get("raw", {}).get("retrain") if isinstance(s, dict) else None
-        if not r or "budget" not in r or "results" not in r:
-            fail("%s: not a search_summary.json (no raw.retrain)" % p)
-        runs.append((p, s))
+    runs = [(p, load_summary(p)) for p in paths]
     steps = sorted({s["raw"]["retrain"]["budget"]["steps"] for _, s in runs})
     if len(steps) != 1:
         fail("the summaries were retrained for %s steps: compare runs retrained at one budget"
@@ -545,11 +553,8 @@ def cmd_table(s):
 def cmd_budgets(paths):
     runs = []
     for p in paths:
-        s = load_json(p)
-        r = s.get("raw", {}).get("retrain") if isinstance(s, dict) else None
-        if not r or "budget" not in r or "results" not in r:
-            fail("%s: not a search_summary.json (no raw.retrain)" % p)
-        runs.append((r["budget"]["steps"], p, s))
+        s = load_summary(p)
+        runs.append((s["raw"]["retrain"]["budget"]["steps"], p, s))
     runs.sort(key=lambda x: x[0])
     steps = [x[0] for x in runs]
     if len(set(steps)) != len(steps):

@@ -248,6 +248,8 @@ sys.exit(0 if ok else 1)
 PY"
 check "prove_search.py compare refuses runs retrained at two budgets" "! python3 bench/prove_search.py compare 2 '$sum' '$ctl' 2>'$tmp/err' && grep -q 'at one budget' '$tmp/err'"
 check "prove_search.py compare refuses a seed a run was not retrained with" "! python3 bench/prove_search.py compare 7 '$sum' 2>'$tmp/err' && grep -q 'no retraining with seed 7' '$tmp/err'"
+echo 'not json' >"$tmp/bad.json"
+check "prove_search.py on a file that is not JSON names it and exits 1" "python3 bench/prove_search.py compare 2 '$tmp/bad.json' 2>'$tmp/err'; [ \$? = 1 ] && grep -q 'bad.json: not valid JSON' '$tmp/err'"
 check "bad --retrain-steps exits 2" "[ \"\$(run --retrain-steps soon)\" = 2 ] && grep -q 'retrain-steps: expected' '$tmp/log'"
 rc=$(run --plan pairs)
 check "another plan on the same --out is refused (exit $rc)" "[ $rc = 2 ] && grep -q 'use another --out' '$tmp/log'"
