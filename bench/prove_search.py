@@ -46,6 +46,24 @@ def fail(msg):
     sys.exit(1)
 
 
+def kendall_tau(a, b):
+    """Kendall's tau-a between two hash -> value maps, over the hashes both have (None when
+    fewer than two)."""
+    hs = sorted(h for h in a if h in b and a[h] is not None and b[h] is not None)
+    conc = disc = 0
+    for i in range(len(hs)):
+        for j in range(i + 1, len(hs)):
+            d = (a[hs[i]] - a[hs[j]]) * (b[hs[i]] - b[hs[j]])
+            conc += d > 0
+            disc += d < 0
+    n_pairs = len(hs) * (len(hs) - 1) // 2
+    return ((conc - disc) / n_pairs if n_pairs else None), len(hs)
+
+
+KIND_NAMES = {"transformer": "Transformer++", "striped": "striped"}
+KIND_ORDER = {"transformer": 0, "striped": 1}
+
+
 def last_generation(run_dir):
     """The last generation file of a complete run, as a dict."""
     ck = os.path.join(run_dir, "checkpoint.json")
@@ -311,15 +329,7 @@ def cmd_summary(plan, out_path):
         mine = {f: d for (h, f), d in archives[run].items() if h == r["hash"] and d["status"] == "ok"}
         if mine and r["val_loss"] is not None:
             search_loss[r["hash"]] = mine[max(mine)]["objectives"]["quality"]
-    hs = sorted(search_loss)
-    conc = disc = 0
-    for i in range(len(hs)):
-        for j in range(i + 1, len(hs)):
-            d = (search_loss[hs[i]] - search_loss[hs[j]]) * (retrained[hs[i]]["val_loss"] - retrained[hs[j]]["val_loss"])
-            conc += d > 0
-            disc += d < 0
-    n_pairs = len(hs) * (len(hs) - 1) // 2
-    kendall_tau = (conc - disc) / n_pairs if n_pairs else None
+    tau, tau_genomes = kendall_tau(search_loss, {h: r["val_loss"] for h, r in retrained.items()})
 
     # --- reductions at equal loss, after retraining -----------------------------------
     def reduction(obj):
@@ -368,8 +378,8 @@ def cmd_summary(plan, out_path):
             "ranking_pairs_confirmed": sum(1 for c in counted if c["confirmed"]),
             "ranking_pairs_confirmed_by_seed": {
                 str(sd): sum(1 for c in counted if c["retrain_beats_by_seed"][str(sd)]) for sd in seeds},
-            "ranking_kendall_tau": kendall_tau,
-            "ranking_kendall_genomes": len(hs),
+            "ranking_kendall_tau": tau,
+            "ranking_kendall_genomes": tau_genomes,
         },
         "invocation": plan["invocation"],
     }
@@ -395,24 +405,6 @@ def search_losses(s, with_fidelity=False):
         out.setdefault(c["hash"], (c["search_loss"], f) if with_fidelity else c["search_loss"])
         out.setdefault(hash_of_kind[c["baseline"]], (c["search_baseline_loss"], f) if with_fidelity else c["search_baseline_loss"])
     return out
-
-
-def kendall_tau(a, b):
-    """Kendall's tau-a between two hash -> value maps, over the hashes both have (None when
-    fewer than two)."""
-    hs = sorted(h for h in a if h in b and a[h] is not None and b[h] is not None)
-    conc = disc = 0
-    for i in range(len(hs)):
-        for j in range(i + 1, len(hs)):
-            d = (a[hs[i]] - a[hs[j]]) * (b[hs[i]] - b[hs[j]])
-            conc += d > 0
-            disc += d < 0
-    n_pairs = len(hs) * (len(hs) - 1) // 2
-    return ((conc - disc) / n_pairs if n_pairs else None), len(hs)
-
-
-KIND_NAMES = {"transformer": "Transformer++", "striped": "striped"}
-KIND_ORDER = {"transformer": 0, "striped": 1}
 
 
 def cmd_genomes(s):
@@ -583,13 +575,12 @@ def cmd_budgets(paths):
     order = sorted(res[0].values(), key=lambda x: (x["kind"] != "transformer", x["kind"] != "striped",
                                                    search_loss.get(x["hash"], math.inf)))
     best = [min((x for x in d.values() if x["val_loss"] is not None), key=lambda x: x["val_loss"])["hash"] for d in res]
-    names = {"transformer": "Transformer++", "striped": "striped"}
     print("| genome | found by | params | cache | search | %s | %s |" % (
         " | ".join("@%d" % n for n in steps), " | ".join("gain %d to %d" % (a, b) for a, b in zip(steps, steps[1:]))))
     print("|---|---|---|---|---|%s" % ("---|" * (2 * len(steps) - 1)))
     for x in order:
         h = x["hash"]
-        found = names.get(x["kind"]) or os.path.basename(x["source"])
+        found = KIND_NAMES.get(x["kind"]) or os.path.basename(x["source"])
         cells = []
         for d, b in zip(res, best):
             y = d[h]
