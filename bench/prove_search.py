@@ -204,7 +204,7 @@ def search_record(pair_name, alg, run_dir):
         "trained_by_fidelity": trained_fid,
         "refused_untrained": sum(1 for d in lines if not trained(d)),
         "failed_or_infeasible": sum(1 for d in lines if d["status"] != "ok"),
-        "train_s": round(sum(d.get("wall_s") or 0 for d in lines), 1),
+        "train_s": round(math.fsum(d.get("wall_s") or 0 for d in lines), 1),
         "hypervolume_per_generation_own_reference": ck.get("hypervolume"),
         "final_front": [
             {"hash": gen["population"][i]["hash"], "genome": gen["population"][i]["x"],
@@ -244,8 +244,8 @@ def cmd_summary(plan, out_path):
                        "inside_reference": sum(1 for p in pts if all(x < 1 for x in p))}
         hv_pairs.append({"pair": pair["name"], "objectives": objs,
                          "reference": dict(zip(objs, ref)), "nsga2": hv["nsga2"], "random": hv["random"]})
-    hv_nsga2 = sum(p["nsga2"]["hypervolume"] for p in hv_pairs) / len(hv_pairs)
-    hv_random = sum(p["random"]["hypervolume"] for p in hv_pairs) / len(hv_pairs)
+    hv_nsga2 = math.fsum(p["nsga2"]["hypervolume"] for p in hv_pairs) / len(hv_pairs)
+    hv_random = math.fsum(p["random"]["hypervolume"] for p in hv_pairs) / len(hv_pairs)
 
     # --- retrainings: one per genome and seed; a genome's loss is the mean over the seeds
     # (None when any seed's training failed) --------------------------------------------
@@ -263,8 +263,8 @@ def cmd_summary(plan, out_path):
         ok = all(bool(r["train"].get("ok")) for _, r in runs)
         by_seed = {str(seed): (r["train"].get("val_loss") if r["train"].get("ok") else None) for seed, r in runs}
         losses = [v for v in by_seed.values() if v is not None]
-        mean = lambda xs: sum(xs) / len(xs)
-        std = (math.sqrt(sum((x - mean(losses)) ** 2 for x in losses) / (len(losses) - 1))
+        mean = lambda xs: math.fsum(xs) / len(xs)  # fsum: the same last bit on every Python (3.12 changed sum)
+        std = (math.sqrt(math.fsum((x - mean(losses)) ** 2 for x in losses) / (len(losses) - 1))
                if ok and len(losses) > 1 else None)
         reasons = ["seed %d: %s" % (seed, r["train"].get("reason", "")) for seed, r in runs if not r["train"].get("ok")]
         train_loss = mean([r["train"]["train_loss"] for _, r in runs]) if ok else None
@@ -278,7 +278,7 @@ def cmd_summary(plan, out_path):
                         # how far the validation loss lies above it (memorization shows there).
                         "train_loss": train_loss,
                         "train_val_gap": mean(losses) - train_loss if ok else None,
-                        "train_s": round(sum(r["train"].get("wall_s") or 0 for _, r in runs), 3),
+                        "train_s": round(math.fsum(r["train"].get("wall_s") or 0 for _, r in runs), 3),
                         "device": r0.get("device"), "date": max(r.get("date") or "" for _, r in runs)}
     for k, b in base.items():
         if b["hash"] not in retrained:
