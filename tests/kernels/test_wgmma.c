@@ -1,7 +1,8 @@
 // Hopper's warpgroup products (kernels/wgmma.cuh) one 64 x 64 tile at a time, against a
 // double-precision product of the same bf16 inputs: every way an operand can reach
 // wgmma (A K-major or M-major in shared memory or in registers, times B K-major or
-// N-major), at K = 16 (one product), 64 and 256 (accumulating chains). Bound 1e-4
+// N-major), at K = 16 (one product), 64 and 256 (accumulating chains), with the operands
+// in shared memory laid out without swizzle and with the 128-byte swizzle. Bound 1e-4
 // relative to the largest |C| (bf16 products are exact in fp32; only the order of the fp32
 // sums differs); the output starts as NaN, so an element not written fails. Where a case
 // fails, the test says where in the reference the first wrong values are found (a
@@ -24,17 +25,18 @@ static void locate(char *out, size_t cap, const float *ref, float v) {
 }
 
 // got = the device's product for one arrangement.
-static void tile_run(float *got, int K, int a_mode, int b_mn, const float *a, const float *bt) {
+static void tile_run(float *got, int K, int a_mode, int b_mn, int sw, const float *a, const float *bt) {
     floatX *d_a = dev_bf16(a, (long)TILE * K), *d_bt = dev_bf16(bt, (long)TILE * K);
     float *d_c = (float *)dev_alloc(sizeof(float) * TILE * TILE);
     dev_nan(d_c, sizeof(float) * TILE * TILE);
-    MUST(wgmma_tile_product_cuda(d_c, d_a, d_bt, K, a_mode, b_mn, NULL, &kt_err));
+    MUST(wgmma_tile_product_cuda(d_c, d_a, d_bt, K, a_mode, b_mn, sw, NULL, &kt_err));
     get_f32(got, d_c, TILE * TILE);
 }
 
-static void test_tile(int K, int a_mode, int b_mn, pcg32 *rng) {
+static void test_tile(int K, int a_mode, int b_mn, int sw, pcg32 *rng) {
     char what[160];
-    snprintf(what, sizeof what, "K=%d, %s, B %s", K, a_modes[a_mode], b_mn ? "N-major" : "K-major");
+    snprintf(what, sizeof what, "K=%d, %s, B %s%s", K, a_modes[a_mode], b_mn ? "N-major" : "K-major",
+             sw ? ", 128-byte swizzle" : "");
     float *a = host_random((long)TILE * K, 1, 1, rng), *bt = host_random((long)TILE * K, 1, 1, rng);
     float *ref = host_f32(TILE * TILE), *got = host_f32(TILE * TILE);
     for (int m = 0; m < TILE; m++)
@@ -43,9 +45,9 @@ static void test_tile(int K, int a_mode, int b_mn, pcg32 *rng) {
             for (int k = 0; k < K; k++) s += (double)a[(long)m * K + k] * bt[(long)n * K + k];
             ref[m * TILE + n] = (float)s;
         }
-    tile_run(got, K, a_mode, b_mn, a, bt);
+    tile_run(got, K, a_mode, b_mn, sw, a, bt);
     double err = rel_diff(got, ref, TILE * TILE);
-    printf("  %-60s relative error %.3g\n", what, err);
+    printf("  %-80s relative error %.3g\n", what, err);
     CHECK_MSG(err <= TOL_WGMMA, "%s: relative error %g > %g", what, err, TOL_WGMMA);
     if (!(err <= TOL_WGMMA)) {
         double scale = 0;
@@ -60,7 +62,7 @@ static void test_tile(int K, int a_mode, int b_mn, pcg32 *rng) {
             }
         // An MN-major operand: would the descriptor's strides read the other way round pass?
         if (a_mode == 1 || b_mn == 1) {
-            tile_run(got, K, a_mode == 1 ? 3 : a_mode, b_mn == 1 ? 2 : b_mn, a, bt);
+            tile_run(got, K, a_mode == 1 ? 3 : a_mode, b_mn == 1 ? 2 : b_mn, sw, a, bt);
             double e2 = rel_diff(got, ref, TILE * TILE);
             fprintf(stderr, "    with the MN-major strides (LBO, SBO) swapped: relative error %.3g (%s)\n", e2,
                     e2 <= TOL_WGMMA ? "passes: swap them in wgmma.cuh" : "fails too");
@@ -83,13 +85,16 @@ int main(void) {
     }
     pcg32 rng = pcg32_derive(20261202, 1);
     const int Ks[3] = {16, 64, 256};
-    for (int ki = 0; ki < 3; ki++)
-        for (int a_mode = 0; a_mode < 3; a_mode++)
-            for (int b_mn = 0; b_mn < 2; b_mn++) test_tile(Ks[ki], a_mode, b_mn, &rng);
+    for (int sw = 0; sw < 2; sw++)
+        for (int ki = 0; ki < 3; ki++)
+            for (int a_mode = 0; a_mode < 3; a_mode++)
+                for (int b_mn = 0; b_mn < 2; b_mn++) test_tile(Ks[ki], a_mode, b_mn, sw ? 128 : 0, &rng);
     // Bad arguments are refused, naming them.
-    CHECK(wgmma_tile_product_cuda(NULL, NULL, NULL, 24, 0, 0, NULL, &kt_err) == -1 && strstr(kt_err.msg, "K 24"));
-    CHECK(wgmma_tile_product_cuda(NULL, NULL, NULL, 16, 4, 0, NULL, &kt_err) == -1 && strstr(kt_err.msg, "a_mode 4"));
-    CHECK(wgmma_tile_product_cuda(NULL, NULL, NULL, 16, 0, 3, NULL, &kt_err) == -1 && strstr(kt_err.msg, "b_mn 3"));
+    CHECK(wgmma_tile_product_cuda(NULL, NULL, NULL, 24, 0, 0, 0, NULL, &kt_err) == -1 && strstr(kt_err.msg, "K 24"));
+    CHECK(wgmma_tile_product_cuda(NULL, NULL, NULL, 16, 4, 0, 0, NULL, &kt_err) == -1 && strstr(kt_err.msg, "a_mode 4"));
+    CHECK(wgmma_tile_product_cuda(NULL, NULL, NULL, 16, 0, 3, 0, NULL, &kt_err) == -1 && strstr(kt_err.msg, "b_mn 3"));
+    CHECK(wgmma_tile_product_cuda(NULL, NULL, NULL, 16, 0, 0, 64, NULL, &kt_err) == -1 &&
+          strstr(kt_err.msg, "swizzle 64"));
     MUST(star_cuda_destroy(ctx, &kt_err));
     TEST_END();
 }
