@@ -81,6 +81,80 @@ __global__ void __launch_bounds__(128) wgmma_tile_kernel(float *c, const floatX 
 #endif
 }
 
+// Throughput of one arrangement (K 64): each block (one warpgroup) writes its two tiles
+// once, then chains iters x 4 products into one accumulator; the sum goes to out[block] so
+// nothing is left out. For a timing side by side of the layouts, not a check.
+__global__ void __launch_bounds__(128) wgmma_rate_kernel(float *out, int iters, int a_mode, int b_mn, int sw) {
+#ifdef STAR_WGMMA
+    constexpr int K = 64;
+    extern __shared__ __align__(1024) unsigned char wg_smem[];
+    unsigned char *As = wg_smem + ((1024u - ((uint32_t)__cvta_generic_to_shared(wg_smem) & 1023u)) & 1023u);
+    unsigned char *Bs = As + wg_operand_bytes(K, sw);
+    for (int i = threadIdx.x; i < WG_TILE * K; i += 128) {
+        int r = i / K, k = i % K;
+        floatX v = __float2bfloat16_rn((float)((r * 7 + k * 3) % 17 - 8) / 64.0f);
+        *reinterpret_cast<floatX *>(As + wg_operand_off(r, k, K, a_mode & 1, sw)) = v;
+        *reinterpret_cast<floatX *>(Bs + wg_operand_off(r, k, K, b_mn != 0, sw)) = v;
+    }
+    fence_proxy_async();
+    __syncthreads();
+    uint64_t da[4], db[4];
+    for (int st = 0; st < 4; st++) {
+        da[st] = wg_operand_desc(As, st, K, a_mode & 1, sw, 0);
+        db[st] = wg_operand_desc(Bs, st, K, b_mn != 0, sw, 0);
+    }
+    uint32_t af[4] = {0x3f803f80u, 0x3f803f80u, 0x3f803f80u, 0x3f803f80u};  // bf16 1.0
+    float d[32];
+#pragma unroll
+    for (int i = 0; i < 32; i++) d[i] = 0.0f;
+    wgmma_fence();
+    for (int it = 0; it < iters; it++) {
+#pragma unroll
+        for (int st = 0; st < 4; st++) {
+            if (a_mode == 2) {
+                if (b_mn) wgmma_m64n64k16_rs<1>(d, af, db[st], 1);
+                else wgmma_m64n64k16_rs<0>(d, af, db[st], 1);
+            } else if (a_mode & 1) {
+                if (b_mn) wgmma_m64n64k16_ss<1, 1>(d, da[st], db[st], 1);
+                else wgmma_m64n64k16_ss<1, 0>(d, da[st], db[st], 1);
+            } else {
+                if (b_mn) wgmma_m64n64k16_ss<0, 1>(d, da[st], db[st], 1);
+                else wgmma_m64n64k16_ss<0, 0>(d, da[st], db[st], 1);
+            }
+        }
+        wgmma_commit();
+    }
+    wgmma_wait<0>();
+    wg_fence_regs(d);
+    float sum = 0.0f;
+#pragma unroll
+    for (int i = 0; i < 32; i++) sum += d[i];
+    if (threadIdx.x == 0) out[blockIdx.x] = sum;
+#endif
+}
+
+int wgmma_rate_blocks_cuda(star_error *err) {
+    int dev = 0, sms = 0;
+    cudaCheck(cudaGetDevice(&dev), err);
+    cudaCheck(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev), err);
+    return 4 * sms;
+}
+
+int wgmma_rate_run_cuda(float *out, int blocks, int iters, int a_mode, int b_mn, int swizzle, star_stream s,
+                        star_error *err) {
+    int ok = wgmma_available_cuda(err);
+    if (ok != 1) return -1;
+    if (blocks < 1 || iters < 1 || a_mode < 0 || a_mode > 2 || b_mn < 0 || b_mn > 1 || (swizzle != 0 && swizzle != 128))
+        return STAR_FAIL(err, "wgmma_rate_run_cuda: blocks %d, iters %d (positive), a_mode %d (0 to 2), b_mn %d (0, 1), "
+                              "swizzle %d (0 or 128)", blocks, iters, a_mode, b_mn, swizzle);
+    int sw = swizzle == 128;
+    size_t smem = 2 * (size_t)wg_operand_bytes(64, sw) + 1024;
+    cudaCheck(cudaFuncSetAttribute(wgmma_rate_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem), err);
+    wgmma_rate_kernel<<<blocks, 128, smem, s>>>(out, iters, a_mode, b_mn, sw);
+    cudaCheck(cudaGetLastError(), err);
+    return 0;
+}
+
 int wgmma_available_cuda(star_error *err) {
     int dev = 0, major = 0, minor = 0;
     cudaCheck(cudaGetDevice(&dev), err);

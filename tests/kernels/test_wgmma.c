@@ -9,6 +9,10 @@
 // transposed or shifted fragment shows as such) and, for an MN-major operand, whether
 // the descriptor's strides read the other way round would pass. The kernels are sm_90a:
 // on any other device, or with none, the test prints SKIP and exits 77 (ctest: skipped).
+// `test_wgmma --time`: the products' throughput in each arrangement, without swizzle and
+// with it, side by side in one run (no checks).
+#include <time.h>
+
 #include "tests/kernels/kernel_test_util.h"
 
 #define TILE 64
@@ -71,7 +75,38 @@ static void test_tile(int K, int a_mode, int b_mn, int sw, pcg32 *rng) {
     kt_release();
 }
 
-int main(void) {
+static double now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
+}
+
+// TFLOP/s of one arrangement: 4 warpgroups per SM, after one untimed launch.
+static double rate(int a_mode, int b_mn, int swizzle, int blocks, float *d_out) {
+    const int iters = 20000;
+    MUST(wgmma_rate_run_cuda(d_out, blocks, 100, a_mode, b_mn, swizzle, NULL, &kt_err));
+    MUST(star_cuda_sync(NULL, &kt_err));
+    double t0 = now_ms();
+    MUST(wgmma_rate_run_cuda(d_out, blocks, iters, a_mode, b_mn, swizzle, NULL, &kt_err));
+    MUST(star_cuda_sync(NULL, &kt_err));
+    double ms = now_ms() - t0;
+    return 2.0 * 64 * 64 * 64 * (double)iters * blocks / ms * 1e-9;
+}
+
+static void time_products(void) {
+    int blocks = wgmma_rate_blocks_cuda(&kt_err);
+    if (blocks < 0) MUST(-1);
+    float *d_out = (float *)dev_alloc(sizeof(float) * blocks);
+    for (int a_mode = 0; a_mode < 3; a_mode++)
+        for (int b_mn = 0; b_mn < 2; b_mn++) {
+            double plain = rate(a_mode, b_mn, 0, blocks, d_out), sw = rate(a_mode, b_mn, 128, blocks, d_out);
+            printf("%-28s B %-7s: %6.0f TFLOP/s without swizzle, %6.0f with the 128-byte swizzle (%.2fx)\n",
+                   a_modes[a_mode], b_mn ? "N-major" : "K-major", plain, sw, sw / plain);
+        }
+    kt_release();
+}
+
+int main(int argc, char **argv) {
     kt_skip_without_device();
     star_cuda *ctx = NULL;
     MUST(star_cuda_create(&ctx, 0, &kt_err));
@@ -82,6 +117,11 @@ int main(void) {
         printf("SKIP: %s\n", kt_err.msg);
         MUST(star_cuda_destroy(ctx, &kt_err));
         return 77;
+    }
+    if (argc > 1 && strcmp(argv[1], "--time") == 0) {
+        time_products();
+        MUST(star_cuda_destroy(ctx, &kt_err));
+        return 0;
     }
     pcg32 rng = pcg32_derive(20261202, 1);
     const int Ks[3] = {16, 64, 256};
