@@ -335,7 +335,7 @@ write_plan 0
 python3 "$HERE/prove_search.py" front "$PLANF" >"$RDIR/list.tsv.tmp" || die "cannot read the fronts"
 mv "$RDIR/list.tsv.tmp" "$RDIR/list.tsv"
 retrain_one() {  # retrain_one HASH KIND SOURCE SEED ARCH RESULT LOG
-    local h=$1 kind=$2 src=$3 seed=$4 arch=$5 res=$6 log=$7 stats train rc t0 l
+    local h=$1 kind=$2 src=$3 seed=$4 arch=$5 res=$6 log=$7 stats train rc t0 l took
     local -a cmd
     stats=$("$STAR" genome stats "$arch" --width "$WIDTH" --vocab 256 --context "$CONTEXT" --json) || die "star genome stats $arch failed"
     cmd=("$STAR" train "$arch" --width "$WIDTH" --vocab 256 --data "$CORPUS" --steps "$RETRAIN_STEPS" --batch "$BATCH"
@@ -359,8 +359,9 @@ retrain_one() {  # retrain_one HASH KIND SOURCE SEED ARCH RESULT LOG
     printf '{"hash":"%s","kind":"%s","source":"%s","seed":%s,"device":"%s","date":"%s","train":%s,"stats":%s}\n' \
         "$h" "$kind" "$src" "$seed" "$DEVICE" "$(now_utc)" "$train" "$stats" >"$res.tmp"
     mv "$res.tmp" "$res"
-    echo $(( $(date +%s) - t0 )) >"$jobdir/retrain.$h.$seed.s"
-    echo "== retrained $h ($kind, seed $seed) in $(( $(date +%s) - t0 ))s" >&2
+    took=$(( $(date +%s) - t0 ))
+    echo "$took" >"$jobdir/retrain.$h.$seed.s"
+    echo "== retrained $h ($kind, seed $seed) in ${took}s" >&2
 }
 longest_s() { { cat "$jobdir"/retrain.*.s 2>/dev/null || true; } | sort -n | tail -1; }
 # Seed by seed, so that a budget stop leaves whole seeds done rather than some genomes of each.

@@ -374,6 +374,16 @@ __global__ void __launch_bounds__(AWG_THREADS, 1) attention_forward_wgmma_pipe_k
 #endif
 }
 
+// Launches one of the kernels above on its 2 warpgroups with smem bytes of dynamic shared
+// memory: 0, or -1 with err.
+static int awg_launch(void (*kernel)(attn_params), dim3 grid, size_t smem, attn_params p, star_stream st,
+                      star_error *err) {
+    cudaCheck(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem), err);
+    kernel<<<grid, AWG_THREADS, smem, st>>>(p);
+    cudaCheck(cudaGetLastError(), err);
+    return 0;
+}
+
 // Runs the forward where it applies (q.k and value width 64 on a compute capability 9.0
 // device) and returns 1; 0 where it does not (the caller runs version 2's).
 template <int QKD, int VD>
@@ -388,11 +398,7 @@ static int forward_launch_wgmma(attn_params p, int pipelined, int pp, star_strea
                                                 : (pp ? attention_forward_wgmma_kernel<true>
                                                       : attention_forward_wgmma_kernel<false>);
         size_t smem = (pipelined ? 8 : 6) * (size_t)AWG_TILE;
-        cudaCheck(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem), err);
-        dim3 grid((p.T + AWG_KB - 1) / AWG_KB, p.H, p.B);
-        kernel<<<grid, AWG_THREADS, smem, st>>>(p);
-        cudaCheck(cudaGetLastError(), err);
-        return 1;
+        return awg_launch(kernel, dim3((p.T + AWG_KB - 1) / AWG_KB, p.H, p.B), smem, p, st, err) ? -1 : 1;
     }
 }
 
@@ -578,21 +584,15 @@ static int backward_launch_wgmma(attn_params p, int mask, star_stream st, star_e
         if (ok == 0) return 0;
         if (mask & 1) {
             size_t smem = 8 * (size_t)AWG_TILE + sizeof(float) * 4 * AWG_BQ;
-            void (*kernel)(attn_params) =
-                pp ? attention_backward_dkv_wgmma_kernel<true> : attention_backward_dkv_wgmma_kernel<false>;
-            cudaCheck(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem), err);
-            dim3 grid((p.T + AWG_KB - 1) / AWG_KB, p.Hkv, p.B);
-            kernel<<<grid, AWG_THREADS, smem, st>>>(p);
-            cudaCheck(cudaGetLastError(), err);
+            if (awg_launch(pp ? attention_backward_dkv_wgmma_kernel<true> : attention_backward_dkv_wgmma_kernel<false>,
+                           dim3((p.T + AWG_KB - 1) / AWG_KB, p.Hkv, p.B), smem, p, st, err))
+                return -1;
         }
         if (mask & 2) {
             size_t smem = 8 * (size_t)AWG_TILE;
-            void (*kernel)(attn_params) =
-                pp ? attention_backward_dq_wgmma_kernel<true> : attention_backward_dq_wgmma_kernel<false>;
-            cudaCheck(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem), err);
-            dim3 grid((p.T + AWG_KB - 1) / AWG_KB, p.H, p.B);
-            kernel<<<grid, AWG_THREADS, smem, st>>>(p);
-            cudaCheck(cudaGetLastError(), err);
+            if (awg_launch(pp ? attention_backward_dq_wgmma_kernel<true> : attention_backward_dq_wgmma_kernel<false>,
+                           dim3((p.T + AWG_KB - 1) / AWG_KB, p.H, p.B), smem, p, st, err))
+                return -1;
         }
         return mask & 3;
     }
