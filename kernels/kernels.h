@@ -382,10 +382,19 @@ int long_conv_filter_backward_cuda(float *da, float *db, float *dalpha, const fl
 // 16 up to 256) through wgmma.mma_async on one warpgroup. a_mode: 0 A K-major in shared
 // memory, 1 A M-major in shared memory, 2 A from registers; b_mn: 1 stores B N-major.
 // For diagnosis only, a_mode 3 and b_mn 2: M- and N-major with the descriptor's two
-// strides read the other way round (wgmma.cuh says which reading is right).
+// strides read the other way round (wgmma.cuh says which reading is right). swizzle: 0
+// the layout without swizzle, 128 the 128-byte swizzle (wgmma.cuh).
 // Fails naming the device where it is not compute capability 9.0 (the kernels are sm_90a).
-int wgmma_tile_product_cuda(float *c, const floatX *a, const floatX *bt, int K, int a_mode, int b_mn, star_stream s,
-                            star_error *err);
+int wgmma_tile_product_cuda(float *c, const floatX *a, const floatX *bt, int K, int a_mode, int b_mn, int swizzle,
+                            star_stream s, star_error *err);
+// Throughput of the products alone, for timings side by side (test_wgmma --time): blocks
+// warpgroups each chain iters x 4 m64n64k16 products (K 64, one accumulator) from tiles
+// written once in the given arrangement (a_mode 0 to 2, b_mn 0 or 1, swizzle 0 or 128);
+// out[blocks] gets each block's sum. 2 x 64^3 x iters x blocks flops in all.
+int wgmma_rate_run_cuda(float *out, int blocks, int iters, int a_mode, int b_mn, int swizzle, star_stream s,
+                        star_error *err);
+// The blocks for it: 4 warpgroups per SM of the current device; -1 on a CUDA error.
+int wgmma_rate_blocks_cuda(star_error *err);
 // 1 where the current device runs the sm_90a wgmma kernels (compute capability 9.0); 0
 // with err saying what the device is; -1 on a CUDA error.
 int wgmma_available_cuda(star_error *err);

@@ -63,6 +63,39 @@ __device__ __forceinline__ uint64_t wg_desc(const void *smem, uint32_t lbo, uint
            ((uint64_t)((sbo & 0x3ffff) >> 4) << 32);
 }
 
+// The 128-byte swizzle (the layout TMA writes with its 128-byte swizzle mode). Its unit is
+// the atom: 8 rows of 128 bytes (64 bf16), 1024 contiguous bytes, 1024-byte aligned in
+// shared memory, in which the 16-byte chunk c of row j is stored at chunk c ^ j. Rows are
+// m or n for a K-major operand (a row holds 64 consecutive k), k for an MN-major one (a
+// row holds 64 consecutive m or n). Fewer bank conflicts than the layout above when the
+// tensor cores read a core matrix (8 rows of one chunk), and it lets a row of 64 values
+// be stored as 8 chunks of 16 bytes.
+//   K-major, R rows by K columns: 64-column panels of R x 128 bytes one after the other;
+//     SBO 1024 (from 8 rows to the next 8), LBO unused (set to 16); a k16 step starts 32
+//     bytes further along the row, and a new panel every 4 steps.
+//   MN-major (R a multiple of 64): k rows of 128 bytes, atoms of 8 k one after the other
+//     (SBO 1024; a k16 step is 2 atoms, 2048 bytes), 64-row panels K x 128 bytes apart
+//     (LBO).
+__host__ __device__ inline uint32_t wg_off_kmajor_sw128(int r, int k, int R) {
+    return (uint32_t)((k / 64) * (R * 128) + r * 128 + ((((k % 64) / 8) ^ (r % 8)) * 16) + (k % 8) * 2);
+}
+__host__ __device__ inline uint32_t wg_off_mnmajor_sw128(int r, int k, int K) {
+    return (uint32_t)((r / 64) * (K * 128) + (k / 8) * 1024 + (k % 8) * 128 + ((((r % 64) / 8) ^ (k % 8)) * 16) +
+                      (r % 8) * 2);
+}
+// Where k16 step s starts, in bytes from the tile.
+__host__ __device__ inline uint32_t wg_step_kmajor_sw128(int s, int R) { return (uint32_t)((s / 4) * (R * 128) + (s % 4) * 32); }
+__host__ __device__ inline uint32_t wg_step_mnmajor_sw128(int s) { return (uint32_t)(s * 2048); }
+__host__ __device__ constexpr wg_tile wg_tile_kmajor_sw128() { return wg_tile{16u, 1024u, 0u}; }
+__host__ __device__ constexpr wg_tile wg_tile_mnmajor_sw128(int K) { return wg_tile{(uint32_t)K * 128u, 1024u, 2048u}; }
+
+// The descriptor of a k16 step in the 128-byte swizzle: layout type 1 in bits 62-63, base
+// offset 0 (the atoms are 1024-byte aligned; a step inside a K-major row moves only the
+// start address, as the swizzle is applied to the address bits).
+__device__ __forceinline__ uint64_t wg_desc_sw128(const void *smem, uint32_t lbo, uint32_t sbo) {
+    return wg_desc(smem, lbo, sbo) | (1ull << 62);
+}
+
 __device__ __forceinline__ void fence_proxy_async() {
 #ifdef STAR_WGMMA
     asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
