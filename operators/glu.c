@@ -8,7 +8,8 @@ void glu_forward(real *y, const real *g, const real *u, long n, act_kind k) {
 void glu_backward(real *dg, real *du, const real *dy, const real *g, const real *u, long n, act_kind k) {
 #pragma omp parallel for schedule(static)
     for (long i = 0; i < n; i++) {
-        if (dg) dg[i] += dy[i] * u[i] * act_derivative(k, g[i]);
-        if (du) du[i] += dy[i] * act_value(k, g[i]);
+        real d, v = act_value_derivative(k, g[i], &d);
+        if (dg) dg[i] += dy[i] * u[i] * d;
+        if (du) du[i] += dy[i] * v;
     }
 }
