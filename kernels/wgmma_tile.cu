@@ -21,6 +21,12 @@ static __device__ uint32_t wg_operand_off(int r, int k, int K, int mn, int sw) {
     return mn ? wg_off_mnmajor(r, k, WG_TILE) : wg_off_kmajor(r, k, K);
 }
 
+// The first 1024-byte boundary at or after p in shared memory: the swizzle's atoms must
+// sit on one (the launches ask 1024 bytes more).
+static __device__ unsigned char *wg_smem_1024(unsigned char *p) {
+    return p + ((1024u - ((uint32_t)__cvta_generic_to_shared(p) & 1023u)) & 1023u);
+}
+
 // The descriptor of k16 step s of an operand at base; swap: the strides read the other way
 // round (diagnosis).
 static __device__ uint64_t wg_operand_desc(const unsigned char *base, int s, int K, int mn, int sw, int swap) {
@@ -37,8 +43,7 @@ __global__ void __launch_bounds__(128) wgmma_tile_kernel(float *c, const floatX 
                                                          int b_mn, int sw) {
 #ifdef STAR_WGMMA
     extern __shared__ __align__(1024) unsigned char wg_smem[];
-    // The swizzle's atoms must sit on 1024-byte boundaries (the launch asks 1024 bytes more).
-    unsigned char *As = wg_smem + ((1024u - ((uint32_t)__cvta_generic_to_shared(wg_smem) & 1023u)) & 1023u);
+    unsigned char *As = wg_smem_1024(wg_smem);
     unsigned char *Bs = As + wg_operand_bytes(K, sw);
     int tid = threadIdx.x;
     for (int i = tid; i < WG_TILE * K; i += 128) {
@@ -88,7 +93,7 @@ __global__ void __launch_bounds__(128) wgmma_rate_kernel(float *out, int iters, 
 #ifdef STAR_WGMMA
     constexpr int K = 64;
     extern __shared__ __align__(1024) unsigned char wg_smem[];
-    unsigned char *As = wg_smem + ((1024u - ((uint32_t)__cvta_generic_to_shared(wg_smem) & 1023u)) & 1023u);
+    unsigned char *As = wg_smem_1024(wg_smem);
     unsigned char *Bs = As + wg_operand_bytes(K, sw);
     for (int i = threadIdx.x; i < WG_TILE * K; i += 128) {
         int r = i / K, k = i % K;

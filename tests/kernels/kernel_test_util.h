@@ -8,12 +8,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/pcg32.h"
 #include "kernels/kernels.h"
 #include "tests/test_util.h"
 
 static star_error kt_err;
+
+// Wall-clock milliseconds, for the tests' --time modes (timings side by side, no checks).
+static inline double kt_now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
+}
 
 // A failed CUDA call makes the rest meaningless: report and stop.
 static inline void must_at(int rc, const char *file, int line) {

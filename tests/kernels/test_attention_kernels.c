@@ -30,7 +30,6 @@
 // `test_attention_kernels --time`: forward and backward times and TFLOP/s of the versions
 // at the model shapes (no checks). `--sanitize`: a few cases on versions 3 and 2 only, for
 // compute-sanitizer racecheck.
-#include <time.h>
 
 #include "operators/attention.h"
 #include "operators/rmsnorm.h"
@@ -579,12 +578,6 @@ static void test_wgmma_switch(pcg32 *rng) {
 // shapes. FLOPs: causal forward 2 products of B H T^2 hd / 2 multiply-adds each
 // (2 B H T^2 hd); the backward counted as 2.5 times that (FlashAttention's convention;
 // version 1's dQ recompute does more work than that).
-static double now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
-}
-
 // Milliseconds per call of the forward (which 0) or backward (1), after 2 untimed calls.
 typedef struct {
     attn_shape s;
@@ -597,7 +590,7 @@ static double time_ms(const time_bufs *t, int which, int reps) {
     for (int r = -2; r < reps; r++) {
         if (r == 0) {
             MUST(star_cuda_sync(NULL, &kt_err));
-            t0 = now_ms();
+            t0 = kt_now_ms();
         }
         if (which == 0) MUST(attention_forward_cuda(t->out, t->lse, t->q, t->k, t->v, t->s, NULL, &kt_err));
         else
@@ -605,7 +598,7 @@ static double time_ms(const time_bufs *t, int which, int reps) {
                                          t->s, NULL, &kt_err));
     }
     MUST(star_cuda_sync(NULL, &kt_err));
-    return (now_ms() - t0) / reps;
+    return (kt_now_ms() - t0) / reps;
 }
 
 static void time_attention(pcg32 *rng) {

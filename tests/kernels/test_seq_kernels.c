@@ -16,7 +16,6 @@
 // both against the same references and bounds; test_scan_switch checks the switch itself.
 // `test_seq_kernels --time` instead times the scans of both paths at model shapes.
 // With no CUDA device the test prints SKIP and exits 77 (ctest: skipped).
-#include <time.h>
 
 #include "operators/linear_attention.h"
 #include "operators/long_conv.h"  // LONG_CONV_T0
@@ -328,12 +327,6 @@ static void test_scan_switch(pcg32 *rng) {
 
 // `test_seq_kernels --time`: wall-clock means of the chunked scans at a model's shapes, on
 // tensor cores and on the fp32 kernel (no checks; the inputs are random).
-static double now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
-}
-
 static void time_scans(pcg32 *rng) {
     const int reps = 20;
     int B = 8, T = 2048, H = 12, D = 64;  // linear attention
@@ -359,7 +352,7 @@ static void time_scans(pcg32 *rng) {
             for (int r = -2; r < reps; r++) {  // 2 warm-up calls
                 if (r == 0) {
                     MUST(star_cuda_sync(NULL, &kt_err));
-                    ms[which] = now_ms();
+                    ms[which] = kt_now_ms();
                 }
                 if (which == 0) MUST(linear_attention_forward_cuda(o, q, k, v, B, T, H, D, LINATT_PHI_ELU1, NULL, &kt_err));
                 if (which == 1)
@@ -368,7 +361,7 @@ static void time_scans(pcg32 *rng) {
                 if (which == 3) MUST(ssd_scan_backward_cuda(&gr, scratch, sb, dy, &in, s, NULL, &kt_err));
             }
             MUST(star_cuda_sync(NULL, &kt_err));
-            ms[which] = (now_ms() - ms[which]) / reps;
+            ms[which] = (kt_now_ms() - ms[which]) / reps;
         }
         printf("%s: linear attention B=%d T=%d H=%d D=%d forward %.3f ms, backward %.3f ms; "
                "SSD B=%d T=%d H=%d P=%d N=%d forward %.3f ms, backward %.3f ms\n",

@@ -11,8 +11,6 @@
 // on any other device, or with none, the test prints SKIP and exits 77 (ctest: skipped).
 // `test_wgmma --time`: the products' throughput in each arrangement, without swizzle and
 // with it, side by side in one run (no checks).
-#include <time.h>
-
 #include "tests/kernels/kernel_test_util.h"
 
 #define TILE 64
@@ -75,21 +73,16 @@ static void test_tile(int K, int a_mode, int b_mn, int sw, pcg32 *rng) {
     kt_release();
 }
 
-static double now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
-}
 
 // TFLOP/s of one arrangement: 4 warpgroups per SM, after one untimed launch.
 static double rate(int a_mode, int b_mn, int swizzle, int blocks, float *d_out) {
     const int iters = 20000;
     MUST(wgmma_rate_run_cuda(d_out, blocks, 100, a_mode, b_mn, swizzle, NULL, &kt_err));
     MUST(star_cuda_sync(NULL, &kt_err));
-    double t0 = now_ms();
+    double t0 = kt_now_ms();
     MUST(wgmma_rate_run_cuda(d_out, blocks, iters, a_mode, b_mn, swizzle, NULL, &kt_err));
     MUST(star_cuda_sync(NULL, &kt_err));
-    double ms = now_ms() - t0;
+    double ms = kt_now_ms() - t0;
     return 2.0 * 64 * 64 * 64 * (double)iters * blocks / ms * 1e-9;
 }
 
