@@ -64,6 +64,17 @@ KIND_NAMES = {"transformer": "Transformer++", "striped": "striped"}
 KIND_ORDER = {"transformer": 0, "striped": 1}
 
 
+def budget_seeds(b):
+    """The retraining seeds of a budget (plan["retrain"] or a summary's), as strings."""
+    return [str(x) for x in (b.get("seeds") or [b["seed"]])]
+
+
+def loss_by_seed(x, seeds):
+    """Seed -> validation loss of one retrained genome (a summary written before seeds were
+    recorded holds the one seed's loss alone)."""
+    return x.get("val_loss_by_seed") or {seeds[0]: x["val_loss"]}
+
+
 def last_generation(run_dir):
     """The last generation file of a complete run, as a dict."""
     ck = os.path.join(run_dir, "checkpoint.json")
@@ -410,7 +421,7 @@ def search_losses(s, with_fidelity=False):
 def cmd_genomes(s):
     r = s["raw"]["retrain"]
     b = r["budget"]
-    seeds = [str(x) for x in (b.get("seeds") or [b["seed"]])]
+    seeds = budget_seeds(b)
     search = search_losses(s, with_fidelity=True)
     ok = [x for x in r["results"] if x["val_loss"] is not None]
     best = min(ok, key=lambda x: x["val_loss"])["hash"] if ok else None
@@ -426,7 +437,7 @@ def cmd_genomes(s):
             loss += " ± %.4f" % x["val_loss_std"]
         if x["hash"] == best:
             loss = "**%s**" % loss
-        by_seed = x.get("val_loss_by_seed") or {seeds[0]: x["val_loss"]}
+        by_seed = loss_by_seed(x, seeds)
         print("| %s | %s | %.2fM | %.2f MiB | %s | %s | %s | %s |" % (
             x["hash"], KIND_NAMES.get(x["kind"]) or os.path.basename(x["source"]), x["params"] / 1e6,
             x["cache_bytes"] / 1048576.0, "-" if sl is None else "%.4f (%s)" % (sl[0], sl[1]), loss,
@@ -448,8 +459,7 @@ def cmd_compare(seed, paths):
     if len(steps) != 1:
         fail("the summaries were retrained for %s steps: compare runs retrained at one budget"
              % " and ".join(map(str, steps)))
-    seed_sets = [[str(x) for x in (s["raw"]["retrain"]["budget"].get("seeds") or [s["raw"]["retrain"]["budget"]["seed"]])]
-                 for _, s in runs]
+    seed_sets = [budget_seeds(s["raw"]["retrain"]["budget"]) for _, s in runs]
     if seed != "mean":
         for (p, _), ss in zip(runs, seed_sets):
             if seed not in ss:
@@ -460,7 +470,7 @@ def cmd_compare(seed, paths):
     def loss(x):
         if seed == "mean":
             return x["val_loss"]
-        return (x.get("val_loss_by_seed") or {seed_sets[0][0]: x["val_loss"]}).get(seed)
+        return loss_by_seed(x, seed_sets[0]).get(seed)
 
     cols = []
     for p, s in runs:
@@ -510,9 +520,9 @@ def cmd_table(s):
     r = s["raw"]["retrain"]
     T = [x for x in r["results"] if x["kind"] == "transformer"][0]
     b = r["budget"]
-    seeds = b.get("seeds") or [b["seed"]]
+    seeds = budget_seeds(b)
     print("Retrained from scratch: seed%s %s, %s steps of %s x %s bytes, width %s, %s; cache at context %s, bf16."
-          % ("s" if len(seeds) > 1 else "", ", ".join(map(str, seeds)), b["steps"], b["batch"], b["seq_len"],
+          % ("s" if len(seeds) > 1 else "", ", ".join(seeds), b["steps"], b["batch"], b["seq_len"],
              b["width"], s["device"], b["cache_context"]))
     if len(seeds) > 1:
         print("Validation loss: the mean over the seeds (standard deviation), then each seed's.")
@@ -524,7 +534,7 @@ def cmd_table(s):
           "| val - train | gain |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for x in r["results"]:
-        by_seed = x.get("val_loss_by_seed") or {str(seeds[0]): x["val_loss"]}
+        by_seed = loss_by_seed(x, seeds)
         loss = fmt(x["val_loss"], "%.4f")
         if x.get("val_loss_std") is not None:
             loss += " (%.4f)" % x["val_loss_std"]
@@ -533,7 +543,7 @@ def cmd_table(s):
         print("| %s | `%s` | %d | %+.1f%% | %.2f | %+.1f%% | %s | %s | %s | %s | %s | %s |" % (
             x["kind"], x["genome"], x["params"], 100.0 * (x["params"] / T["params"] - 1),
             x["cache_bytes"] / 1048576.0, 100.0 * (x["cache_bytes"] / T["cache_bytes"] - 1),
-            fmt(sl, "%.4f"), loss, " / ".join(fmt(by_seed.get(str(sd)), "%.4f") for sd in seeds), fmt(x["bits_per_byte"], "%.4f"),
+            fmt(sl, "%.4f"), loss, " / ".join(fmt(by_seed.get(sd), "%.4f") for sd in seeds), fmt(x["bits_per_byte"], "%.4f"),
             fmt(x["train_val_gap"], "%.3f") if "train_val_gap" in x else "-",  # older summaries lack it
             fmt(gain, "%.3f")))
     print()
