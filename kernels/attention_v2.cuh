@@ -64,21 +64,38 @@ struct att2_fwd_cfg {
 
 // cp.async of rows r0 .. r0 + NROWS - 1 (COLS values each, from column 0 of a [T, stride]
 // matrix) into s with leading dimension COLS + ATT_PAD; rows at or past T become zeros.
-template <int COLS, int NROWS, int NTHREADS>
+// WHOLE: a constant trip count (the loop unrolls whole, no bound test when NTHREADS divides
+// the pieces): fewer instructions, but the unrolled addresses can cost registers.
+template <int COLS, int NROWS, int NTHREADS, bool WHOLE = true>
 __device__ __forceinline__ void cp_tile(floatX *s, const floatX *g, long stride, int r0, int T) {
-    constexpr int LD = COLS + ATT_PAD, CH = COLS / PACK;
+    constexpr int LD = COLS + ATT_PAD, CH = COLS / PACK, N = NROWS * CH, IT = (N + NTHREADS - 1) / NTHREADS;
+    if constexpr (!WHOLE) {
 #pragma unroll
-    for (int idx = threadIdx.x; idx < NROWS * CH; idx += NTHREADS) {
-        int r = idx / CH, c = (idx % CH) * PACK;
-        bool ok = r0 + r < T;
-        cp_async16(s + r * LD + c, g + (long)(ok ? r0 + r : 0) * stride + c, ok);
+        for (int idx = threadIdx.x; idx < N; idx += NTHREADS) {
+            int r = idx / CH, c = (idx % CH) * PACK;
+            bool ok = r0 + r < T;
+            cp_async16(s + r * LD + c, g + (long)(ok ? r0 + r : 0) * stride + c, ok);
+        }
+    } else {
+#pragma unroll
+        for (int it = 0; it < IT; it++) {
+            int idx = threadIdx.x + it * NTHREADS;
+            if (N % NTHREADS != 0 && idx >= N) break;
+            int r = idx / CH, c = (idx % CH) * PACK;
+            bool ok = r0 + r < T;
+            cp_async16(s + r * LD + c, g + (long)(ok ? r0 + r : 0) * stride + c, ok);
+        }
     }
 }
 
 // cp.async of N row values (lse or D) from r0; 0 past T.
 template <int N, int NTHREADS>
 __device__ __forceinline__ void cp_row_values(float *s, const float *g, int r0, int T) {
-    for (int i = threadIdx.x; i < N; i += NTHREADS) {
+    constexpr int IT = (N + NTHREADS - 1) / NTHREADS;
+#pragma unroll
+    for (int it = 0; it < IT; it++) {
+        int i = threadIdx.x + it * NTHREADS;
+        if (N % NTHREADS != 0 && i >= N) break;
         bool ok = r0 + i < T;
         cp_async4(s + i, g + (ok ? r0 + i : 0), ok);
     }
@@ -87,14 +104,14 @@ __device__ __forceinline__ void cp_row_values(float *s, const float *g, int r0, 
 // The key loop's double buffering (forward and dQ): starts loading key/value tile n + 1
 // (the key rows from k0 + BK) into the other buffer, then waits until tile n, and all
 // that was committed before it, is in shared memory for the whole block.
-template <int QKD, int VD, int BK, int NT>
+template <int QKD, int VD, int BK, int NT, bool WHOLE = true>
 __device__ __forceinline__ void next_kv_tile(floatX *Ks, floatX *Vs, const floatX *kg, const floatX *vg, long ks,
                                              int n, int ntiles, int k0, int T) {
     constexpr int LQ = QKD + ATT_PAD, LV = VD + ATT_PAD;
     if (n + 1 < ntiles) {
         int nb = (n + 1) & 1;
-        cp_tile<QKD, BK, NT>(Ks + nb * BK * LQ, kg, ks, k0 + BK, T);
-        cp_tile<VD, BK, NT>(Vs + nb * BK * LV, vg, ks, k0 + BK, T);
+        cp_tile<QKD, BK, NT, WHOLE>(Ks + nb * BK * LQ, kg, ks, k0 + BK, T);
+        cp_tile<VD, BK, NT, WHOLE>(Vs + nb * BK * LV, vg, ks, k0 + BK, T);
     }
     cp_async_commit();
     cp_async_wait<1>();
@@ -125,10 +142,12 @@ __global__ void __launch_bounds__(NW *WARP_SIZE, att2_fwd_cfg<VD, MT>::MINB) att
     int kbeg = first_key_tile(q0, p.window), kend = min(q0 + BQ - 1, T - 1);
     int ntiles = (kend - kbeg) / BK + 1;
 
-    cp_tile<QKD, BQ, NT>(Qs, qg, qs, q0, T);
+    // The loops as they were (WHOLE false): unrolled whole, they cost the 32-row-warp forward
+    // spills at hd 64 (253 registers there).
+    cp_tile<QKD, BQ, NT, false>(Qs, qg, qs, q0, T);
     cp_async_commit();
-    cp_tile<QKD, BK, NT>(Ks, kg, ks, kbeg, T);
-    cp_tile<VD, BK, NT>(Vs, vg, ks, kbeg, T);
+    cp_tile<QKD, BK, NT, false>(Ks, kg, ks, kbeg, T);
+    cp_tile<VD, BK, NT, false>(Vs, vg, ks, kbeg, T);
     cp_async_commit();
     cp_async_wait<1>();  // Q is in
     __syncthreads();
@@ -150,7 +169,7 @@ __global__ void __launch_bounds__(NW *WARP_SIZE, att2_fwd_cfg<VD, MT>::MINB) att
     for (int mt = 0; mt < MT; mt++) ms[mt][0] = ms[mt][1] = -INFINITY, l[mt][0] = l[mt][1] = 0.0f;
     for (int n = 0; n < ntiles; n++) {
         int k0 = kbeg + n * BK;
-        next_kv_tile<QKD, VD, BK, NT>(Ks, Vs, kg, vg, ks, n, ntiles, k0, T);  // tile n is in
+        next_kv_tile<QKD, VD, BK, NT, false>(Ks, Vs, kg, vg, ks, n, ntiles, k0, T);  // tile n is in
         const floatX *Kb = Ks + (n & 1) * BK * LQ, *Vb = Vs + (n & 1) * BK * LV;
         // A row tile with no visible key here gets -inf scores: its state does not change
         // (corr 1 and no mass), as if skipped.
@@ -298,11 +317,18 @@ __global__ void __launch_bounds__(NW *WARP_SIZE, MINB) attention_backward_dkv_v2
 #pragma unroll
             for (int nt = 0; nt < BQ / 8; nt++)
 #pragma unroll
-                for (int e = 0; e < 4; e++) {
-                    int c = nt * 8 + 2 * t + (e & 1);
-                    float pr = exp2f(fmaf(pt[nt][e], sl2, -lse_b[c] * ATT2_LOG2E));
-                    pt[nt][e] = all || visible(i0 + c, key[e >> 1], T, p.window) ? pr : 0.0f;
-                }
+                for (int e = 0; e < 4; e++)
+                    pt[nt][e] = exp2f(fmaf(pt[nt][e], sl2, -lse_b[nt * 8 + 2 * t + (e & 1)] * ATT2_LOG2E));
+            // The mask as a pass of its own, on the tiles that need it (a test per element fused
+            // into the loop above made the compiler keep the tests as bit masks in registers,
+            // a third of the dQ kernel's instructions, on every tile).
+            if (!all) {
+#pragma unroll
+                for (int nt = 0; nt < BQ / 8; nt++)
+#pragma unroll
+                    for (int e = 0; e < 4; e++)
+                        if (!visible(i0 + nt * 8 + 2 * t + (e & 1), key[e >> 1], T, p.window)) pt[nt][e] = 0.0f;
+            }
             // dP^T = V dO^T
             float dpt[BQ / 8][4] = {};
             ldsm_mma_nk<VD, BQ, LV, LV>(dpt, Vs, warp * 16, dOb);
@@ -421,16 +447,23 @@ __global__ void __launch_bounds__(NW *WARP_SIZE, MINB) attention_backward_dq_v2_
             float s[BK / 8][4] = {}, dpr[BK / 8][4] = {};
             ldsm_mma_nk<QKD, BK, LQ, LQ>(s, Qs, warp * 16, Kb);
             ldsm_mma_nk<VD, BK, LV, LV>(dpr, dOs, warp * 16, Vb);
-            // dS = P (dP - D), P = exp2(scale log2e S - lse log2e); masked entries are 0.
+            // dS = P (dP - D), P = exp2(scale log2e S - lse log2e); masked entries are 0 (the
+            // mask a pass of its own on the tiles that need it, as in the dK/dV kernel).
 #pragma unroll
             for (int nt = 0; nt < BK / 8; nt++)
 #pragma unroll
-                for (int e = 0; e < 4; e++) {
-                    int r = e >> 1;
-                    float pr = exp2f(fmaf(s[nt][e], sl2, -lse2[r]));
-                    if (!all && !visible(row[r], k0 + nt * 8 + 2 * t + (e & 1), T, p.window)) pr = 0.0f;
-                    s[nt][e] = pr * (dpr[nt][e] - Dr[r]);
-                }
+                for (int e = 0; e < 4; e++) s[nt][e] = exp2f(fmaf(s[nt][e], sl2, -lse2[e >> 1]));
+            if (!all) {
+#pragma unroll
+                for (int nt = 0; nt < BK / 8; nt++)
+#pragma unroll
+                    for (int e = 0; e < 4; e++)
+                        if (!visible(row[e >> 1], k0 + nt * 8 + 2 * t + (e & 1), T, p.window)) s[nt][e] = 0.0f;
+            }
+#pragma unroll
+            for (int nt = 0; nt < BK / 8; nt++)
+#pragma unroll
+                for (int e = 0; e < 4; e++) s[nt][e] *= dpr[nt][e] - Dr[e >> 1];
             ldsm_mma_pkn<BK, QKD, LQ>(dq, s, Kb);
         }
         __syncthreads();  // buffer n & 1 is consumed before tile n + 2 loads into it

@@ -27,7 +27,7 @@
 #ifndef STAR_KERNELS_CHUNKED_SCAN_CUH
 #define STAR_KERNELS_CHUNKED_SCAN_CUH
 
-#include "kernels/common.cuh"
+#include "kernels/mma.cuh"
 
 #define SCAN_L 64         // chunk length
 #define SCAN_VB 32        // value columns per block
@@ -80,6 +80,7 @@ typedef struct scan_args {
     int lam_key;        // weight keys by lam_j
     int fp32_operands;  // keep this product on the fp32 kernel even when tensor cores are on
     int B, T, H, DK, DV;
+    int vec;  // set by chunked_scan_launch: q, k, v all read 16 bytes at a time (scan_in_vec)
 } scan_args;
 
 __device__ __forceinline__ float scan_phi(float x, int phi) {
@@ -93,6 +94,85 @@ __device__ __forceinline__ float scan_softplus(float u) { return u > 20.0f ? u :
 __device__ __forceinline__ float scan_read(const scan_in &in, int b, long t, int h, int i) {
     float x = __bfloat162float(in.p[b * in.b_stride + t * in.t_stride + h * in.h_off + i]);
     return in.scale * scan_phi(x, in.phi);
+}
+
+// ---- Chunk loads, 8 values (16 bytes) at a time --------------------------------------
+// Read element by element, a chunk's loads wait one memory latency each: a shared-memory
+// store lies between two of them and the compiler cannot move a generic load above it.
+// When the layout allows (scan_in_vec), each thread issues all of its 16-byte loads of a
+// tile first and converts them after: about one latency per chunk. The values stored are
+// the same bits as element by element.
+#define SCAN_PIECES (SCAN_L * SCAN_DK_MAX / PACK / SCAN_THREADS)  // pieces per thread of the widest tile: 4
+
+// 16-byte aligned base, every stride and offset a multiple of 8 elements, width a multiple of 8.
+static inline int scan_in_vec(const scan_in &in, int width) {
+    return is_aligned16(in.p) && in.b_stride % PACK == 0 && in.t_stride % PACK == 0 && in.h_off % PACK == 0 &&
+           width % PACK == 0;
+}
+
+// Piece r of this thread in a SCAN_L x WP tile (WP a multiple of 8): row u / (WP / 8), columns
+// 8 (u % (WP / 8)) + 0..7, u = threadIdx.x + r SCAN_THREADS. Returns whether the piece lies in
+// the tile; *live: whether it holds data (row < l, column < W).
+__device__ __forceinline__ bool scan_piece(int r, int WP, int l, int W, int *i, int *c, bool *live) {
+    const int u = threadIdx.x + r * SCAN_THREADS, per_row = WP / PACK;
+    *i = u / per_row, *c = (u % per_row) * PACK;
+    *live = *i < l && *c < W;
+    return *i < SCAN_L;
+}
+
+// This thread's raw pieces of in at rows t0 + i, columns c0 + c (zero where not live).
+template <int N>
+__device__ __forceinline__ void scan_load_pieces(uint4 (&raw)[N], const scan_in &in, int b, long t0, int h, int c0,
+                                                 int l, int W, int WP) {
+#pragma unroll
+    for (int r = 0; r < N; r++) {
+        int i, c;
+        bool live;
+        raw[r] = make_uint4(0u, 0u, 0u, 0u);
+        if (scan_piece(r, WP, l, W, &i, &c, &live) && live)
+            raw[r] = *reinterpret_cast<const uint4 *>(in.p + b * in.b_stride + (t0 + i) * in.t_stride +
+                                                      h * in.h_off + c0 + c);
+    }
+}
+
+// A piece's values as the kernels use them: mul * scale * phi(x), 0 where not live.
+__device__ __forceinline__ void scan_piece_values(float x[PACK], uint4 raw, const scan_in &in, bool live, float mul) {
+    const floatX *v = reinterpret_cast<const floatX *>(&raw);
+#pragma unroll
+    for (int k = 0; k < PACK; k++) x[k] = live ? mul * (in.scale * scan_phi(__bfloat162float(v[k]), in.phi)) : 0.0f;
+}
+
+// Stores the pieces into a bf16 tile dst [SCAN_L][ld] (ld a multiple of 8), each value
+// times g[row] when g is given.
+template <int N>
+__device__ __forceinline__ void scan_store_pieces_bf16(floatX *dst, int ld, const uint4 (&raw)[N], const scan_in &in,
+                                                       int l, int W, int WP, const float *g) {
+#pragma unroll
+    for (int r = 0; r < N; r++) {
+        int i, c;
+        bool live;
+        if (!scan_piece(r, WP, l, W, &i, &c, &live)) continue;
+        float x[PACK];
+        scan_piece_values(x, raw[r], in, live, g && live ? g[i] : 1.0f);
+        *reinterpret_cast<uint4 *>(dst + i * ld + c) =
+            make_uint4(pack_f32(x[0], x[1]), pack_f32(x[2], x[3]), pack_f32(x[4], x[5]), pack_f32(x[6], x[7]));
+    }
+}
+
+// Stores the pieces into an fp32 tile dst [SCAN_L][ld] (any ld).
+template <int N>
+__device__ __forceinline__ void scan_store_pieces_f32(float *dst, int ld, const uint4 (&raw)[N], const scan_in &in,
+                                                      int l, int W, int WP) {
+#pragma unroll
+    for (int r = 0; r < N; r++) {
+        int i, c;
+        bool live;
+        if (!scan_piece(r, WP, l, W, &i, &c, &live)) continue;
+        float x[PACK];
+        scan_piece_values(x, raw[r], in, live, 1.0f);
+#pragma unroll
+        for (int k = 0; k < PACK; k++) dst[i * ld + c + k] = x[k];
+    }
 }
 
 // Shared memory: Q, K [L][DK+1], V [L][VB+1], A [L][L+1], S [DK][VB], lc, lam, g [L].
@@ -177,14 +257,24 @@ __global__ void __launch_bounds__(SCAN_THREADS) chunked_scan_kernel(scan_args a)
         const long t0 = (long)c * SCAN_L;
         const int l = T - t0 < SCAN_L ? (int)(T - t0) : SCAN_L;
         // ---- load the chunk (rows past l are zero)
-        for (int k = tid; k < SCAN_L * DK; k += SCAN_THREADS) {
-            int i = k / DK, d = k % DK;
-            Qs[i * ldq + d] = i < l ? scan_read(a.q, b, t0 + i, h, d) : 0.0f;
-            Ks[i * ldq + d] = i < l ? scan_read(a.k, b, t0 + i, h, d) : 0.0f;
-        }
-        for (int k = tid; k < SCAN_L * SCAN_VB; k += SCAN_THREADS) {
-            int i = k / SCAN_VB, v = k % SCAN_VB;
-            Vs[i * ldv + v] = i < l && v < vb ? scan_read(a.v, b, t0 + i, h, v0 + v) : 0.0f;
+        if (a.vec) {
+            uint4 qr[SCAN_PIECES], kr[SCAN_PIECES], vr[1];
+            scan_load_pieces(qr, a.q, b, t0, h, 0, l, DK, DK);
+            scan_load_pieces(kr, a.k, b, t0, h, 0, l, DK, DK);
+            scan_load_pieces(vr, a.v, b, t0, h, v0, l, vb, SCAN_VB);
+            scan_store_pieces_f32(Qs, ldq, qr, a.q, l, DK, DK);
+            scan_store_pieces_f32(Ks, ldq, kr, a.k, l, DK, DK);
+            scan_store_pieces_f32(Vs, ldv, vr, a.v, l, vb, SCAN_VB);
+        } else {
+            for (int k = tid; k < SCAN_L * DK; k += SCAN_THREADS) {
+                int i = k / DK, d = k % DK;
+                Qs[i * ldq + d] = i < l ? scan_read(a.q, b, t0 + i, h, d) : 0.0f;
+                Ks[i * ldq + d] = i < l ? scan_read(a.k, b, t0 + i, h, d) : 0.0f;
+            }
+            for (int k = tid; k < SCAN_L * SCAN_VB; k += SCAN_THREADS) {
+                int i = k / SCAN_VB, v = k % SCAN_VB;
+                Vs[i * ldv + v] = i < l && v < vb ? scan_read(a.v, b, t0 + i, h, v0 + v) : 0.0f;
+            }
         }
         const float lc_last = scan_chunk_weights<REVERSE, DECAY>(a.decay.dt, a.T, a.H, a.lam_key, b, h, t0, l, A, bias,
                                                                     lc, lam, g);
@@ -314,6 +404,8 @@ static int chunked_scan_launch(const scan_args &a, bool reverse, bool decay, cud
     int tc = scan_tensor_cores_cuda(err);
     if (tc < 0) return -1;
     if (a.fp32_operands) tc = 0;
+    scan_args av = a;
+    av.vec = scan_in_vec(a.q, a.DK) && scan_in_vec(a.k, a.DK) && scan_in_vec(a.v, a.DV);
     dim3 grid((unsigned)blocks, (unsigned)((a.DV + SCAN_VB - 1) / SCAN_VB));
     size_t smem = tc ? scan_tc_smem_bytes(a.DK) : scan_smem_bytes(a.DK);
 #define SCAN_CASE(R, D)                                                                                            \
@@ -322,12 +414,12 @@ static int chunked_scan_launch(const scan_args &a, bool reverse, bool decay, cud
             cudaCheck(cudaFuncSetAttribute(chunked_scan_tc_kernel<R, D>,                                           \
                                            cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem),                \
                       err);                                                                                        \
-            chunked_scan_tc_kernel<R, D><<<grid, SCAN_THREADS, smem, s>>>(a);                                      \
+            chunked_scan_tc_kernel<R, D><<<grid, SCAN_THREADS, smem, s>>>(av);                                      \
         } else {                                                                                                   \
             cudaCheck(cudaFuncSetAttribute(chunked_scan_kernel<R, D>, cudaFuncAttributeMaxDynamicSharedMemorySize, \
                                            (int)smem),                                                             \
                       err);                                                                                        \
-            chunked_scan_kernel<R, D><<<grid, SCAN_THREADS, smem, s>>>(a);                                         \
+            chunked_scan_kernel<R, D><<<grid, SCAN_THREADS, smem, s>>>(av);                                         \
         }                                                                                                          \
     } while (0)
     if (reverse && decay)

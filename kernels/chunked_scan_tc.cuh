@@ -64,15 +64,26 @@ __global__ void __launch_bounds__(SCAN_THREADS) chunked_scan_tc_kernel(scan_args
         const long t0 = (long)c * SCAN_L;
         const int l = T - t0 < SCAN_L ? (int)(T - t0) : SCAN_L;
         // ---- load the chunk in bf16 (rows past l and columns past DK / vb are zero)
-        for (int k = tid; k < SCAN_L * DKP; k += SCAN_THREADS) {
-            int i = k / DKP, d = k % DKP;
-            bool in = i < l && d < DK;
-            Qs[i * ldk + d] = __float2bfloat16_rn(in ? scan_read(a.q, b, t0 + i, h, d) : 0.0f);
-            Ks[i * ldk + d] = __float2bfloat16_rn(in ? scan_read(a.k, b, t0 + i, h, d) : 0.0f);
-        }
-        for (int k = tid; k < SCAN_L * SCAN_VB; k += SCAN_THREADS) {
-            int i = k / SCAN_VB, v = k % SCAN_VB;
-            Vs[i * ldv + v] = __float2bfloat16_rn(i < l && v < vb ? scan_read(a.v, b, t0 + i, h, v0 + v) : 0.0f);
+        uint4 vr[1];  // the raw V pieces, kept for Vg below
+        if (a.vec) {
+            uint4 qr[SCAN_PIECES], kr[SCAN_PIECES];
+            scan_load_pieces(qr, a.q, b, t0, h, 0, l, DK, DKP);
+            scan_load_pieces(kr, a.k, b, t0, h, 0, l, DK, DKP);
+            scan_load_pieces(vr, a.v, b, t0, h, v0, l, vb, SCAN_VB);
+            scan_store_pieces_bf16(Qs, ldk, qr, a.q, l, DK, DKP, nullptr);
+            scan_store_pieces_bf16(Ks, ldk, kr, a.k, l, DK, DKP, nullptr);
+            scan_store_pieces_bf16(Vs, ldv, vr, a.v, l, vb, SCAN_VB, nullptr);
+        } else {
+            for (int k = tid; k < SCAN_L * DKP; k += SCAN_THREADS) {
+                int i = k / DKP, d = k % DKP;
+                bool in = i < l && d < DK;
+                Qs[i * ldk + d] = __float2bfloat16_rn(in ? scan_read(a.q, b, t0 + i, h, d) : 0.0f);
+                Ks[i * ldk + d] = __float2bfloat16_rn(in ? scan_read(a.k, b, t0 + i, h, d) : 0.0f);
+            }
+            for (int k = tid; k < SCAN_L * SCAN_VB; k += SCAN_THREADS) {
+                int i = k / SCAN_VB, v = k % SCAN_VB;
+                Vs[i * ldv + v] = __float2bfloat16_rn(i < l && v < vb ? scan_read(a.v, b, t0 + i, h, v0 + v) : 0.0f);
+            }
         }
         const float lc_last = scan_chunk_weights<REVERSE, DECAY>(a.decay.dt, a.T, a.H, a.lam_key, b, h, t0, l, A, bias,
                                                                     lc, lam, g);
@@ -105,7 +116,9 @@ __global__ void __launch_bounds__(SCAN_THREADS) chunked_scan_tc_kernel(scan_args
         }
         __syncthreads();  // As and g are complete
         // ---- Vg = bf16(g_j V_j) from the fp32 values (one rounding), for the state update
-        if (DECAY)
+        if (DECAY && a.vec)
+            scan_store_pieces_bf16(Vgs, ldv, vr, a.v, l, vb, SCAN_VB, g);
+        else if (DECAY)
             for (int k = tid; k < SCAN_L * SCAN_VB; k += SCAN_THREADS) {
                 int i = k / SCAN_VB, v = k % SCAN_VB;
                 float x = i < l && v < vb ? g[i] * scan_read(a.v, b, t0 + i, h, v0 + v) : 0.0f;

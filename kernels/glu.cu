@@ -25,21 +25,23 @@ __global__ void glu_backward_kernel(floatX *dg, floatX *du, const floatX *dy, co
     long chunks = (n + PACK - 1) / PACK;
     for (long i = blockIdx.x * (long)blockDim.x + threadIdx.x; i < chunks; i += (long)gridDim.x * blockDim.x) {
         long c = i * PACK;
-        float gv[PACK], uv[PACK], dyv[PACK], acc[PACK];
+        float gv[PACK], uv[PACK], dyv[PACK], ag[PACK], au[PACK];
+        // Every load before the first store: one memory latency per chunk, not two (a load
+        // after a store through another pointer waits for it).
         load_chunk<VEC>(gv, g, c, n);
         load_chunk<VEC>(uv, u, c, n);
         load_chunk<VEC>(dyv, dy, c, n);
+        if (dg) load_chunk<VEC>(ag, dg, c, n);
+        if (du) load_chunk<VEC>(au, du, c, n);
         if (dg) {
-            load_chunk<VEC>(acc, dg, c, n);
 #pragma unroll
-            for (int j = 0; j < PACK; j++) acc[j] += dyv[j] * uv[j] * act_derivative_dev(k, gv[j]);
-            store_chunk<VEC>(dg, acc, c, n);
+            for (int j = 0; j < PACK; j++) ag[j] += dyv[j] * uv[j] * act_derivative_dev(k, gv[j]);
+            store_chunk<VEC>(dg, ag, c, n);
         }
         if (du) {
-            load_chunk<VEC>(acc, du, c, n);
 #pragma unroll
-            for (int j = 0; j < PACK; j++) acc[j] += dyv[j] * act_value_dev(k, gv[j]);
-            store_chunk<VEC>(du, acc, c, n);
+            for (int j = 0; j < PACK; j++) au[j] += dyv[j] * act_value_dev(k, gv[j]);
+            store_chunk<VEC>(du, au, c, n);
         }
     }
 }

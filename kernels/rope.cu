@@ -6,6 +6,8 @@
 #include "kernels/common.cuh"
 #include "operators/rope.h"  // ROPE_BASE
 
+#define ROPE_HEADS 8  // heads whose loads one thread issues together
+
 template <bool BACKWARD>
 __global__ void rope_kernel(floatX *out, const floatX *x, int B, int T, int H, int hd, int pos0) {
     int half = hd / 2;
@@ -14,19 +16,36 @@ __global__ void rope_kernel(floatX *out, const floatX *x, int B, int T, int H, i
         int i = (int)(idx % half);
         long bt = idx / half;
         int t = (int)(bt % T);
-        double ang = (double)(pos0 + t) * pow(ROPE_BASE, -2.0 * i / hd);
-        double sd, cd;
-        sincos(ang, &sd, &cd);
-        float c = (float)cd, s = (float)sd;
-        for (int h = 0; h < H; h++) {
-            long o = (bt * H + h) * hd;
-            float a = __bfloat162float(x[o + i]), z = __bfloat162float(x[o + i + half]);
-            if (BACKWARD) {
-                out[o + i] = __float2bfloat16_rn(__bfloat162float(out[o + i]) + (a * c + z * s));
-                out[o + i + half] = __float2bfloat16_rn(__bfloat162float(out[o + i + half]) + (-a * s + z * c));
-            } else {
-                out[o + i] = __float2bfloat16_rn(a * c - z * s);
-                out[o + i + half] = __float2bfloat16_rn(a * s + z * c);
+        float c = 0.0f, s = 0.0f;
+        // Heads in groups of ROPE_HEADS: a group's loads are issued before its stores (and the
+        // first group's before the angle's double math), so their latencies overlap. In place
+        // (out == x) stays safe: each element is read and written by this thread alone.
+        for (int h0 = 0; h0 < H; h0 += ROPE_HEADS) {
+            float a[ROPE_HEADS], z[ROPE_HEADS], oa[ROPE_HEADS], oz[ROPE_HEADS];
+#pragma unroll
+            for (int j = 0; j < ROPE_HEADS; j++) {
+                if (h0 + j >= H) break;
+                long o = (bt * H + h0 + j) * hd;
+                a[j] = __bfloat162float(x[o + i]), z[j] = __bfloat162float(x[o + i + half]);
+                if (BACKWARD) oa[j] = __bfloat162float(out[o + i]), oz[j] = __bfloat162float(out[o + i + half]);
+            }
+            if (h0 == 0) {
+                double ang = (double)(pos0 + t) * pow(ROPE_BASE, -2.0 * i / hd);
+                double sd, cd;
+                sincos(ang, &sd, &cd);
+                c = (float)cd, s = (float)sd;
+            }
+#pragma unroll
+            for (int j = 0; j < ROPE_HEADS; j++) {
+                if (h0 + j >= H) break;
+                long o = (bt * H + h0 + j) * hd;
+                if (BACKWARD) {
+                    out[o + i] = __float2bfloat16_rn(oa[j] + (a[j] * c + z[j] * s));
+                    out[o + i + half] = __float2bfloat16_rn(oz[j] + (-a[j] * s + z[j] * c));
+                } else {
+                    out[o + i] = __float2bfloat16_rn(a[j] * c - z[j] * s);
+                    out[o + i + half] = __float2bfloat16_rn(a[j] * s + z[j] * c);
+                }
             }
         }
     }

@@ -290,6 +290,75 @@ static void test_ssd(int B, int T, int H, int P, int N, int with_bias_D, pcg32 *
     kt_release();
 }
 
+// The chunk loads: 16 bytes at a time when every input is 16-byte aligned with strides
+// that are multiples of 8 (the default at model shapes), element by element otherwise.
+// The same inputs placed one element past an alignment take the second path: both paths
+// must give the same bits, forward and backward, of linear attention and of the SSD.
+static floatX *dev_bf16_at(const float *h, long n, int off) {  // a copy starting off elements in
+    floatX *d = (floatX *)dev_alloc(sizeof(floatX) * (size_t)(n + off));
+    uint16_t *tmp = (uint16_t *)star_malloc(sizeof(uint16_t) * (size_t)n);
+    for (long i = 0; i < n; i++) tmp[i] = f2bf(h[i]);
+    MUST(star_cuda_upload(d + off, tmp, sizeof(uint16_t) * (size_t)n, &kt_err));
+    free(tmp);
+    return d + off;
+}
+
+static void test_scan_loads(pcg32 *rng) {
+    printf("chunked scan loads: 16-byte (aligned inputs) against element-wise (misaligned)\n");
+    int B = 2, T = 150, H = 2, D = 64;
+    long n = (long)B * T * H * D;
+    float *in[4], *acc[3], *got[2][4];
+    for (int i = 0; i < 4; i++) in[i] = host_random(n, 1, 1, rng);  // q, k, v, dout
+    for (int i = 0; i < 3; i++) acc[i] = host_random(n, 1, 1, rng);  // dq, dk, dv before +=
+    for (int off = 0; off < 2; off++) {
+        floatX *d[4], *g[3], *o = dev_nan_bf16(n);
+        for (int i = 0; i < 4; i++) d[i] = dev_bf16_at(in[i], n, off);
+        for (int i = 0; i < 3; i++) g[i] = dev_bf16_at(acc[i], n, off);
+        MUST(linear_attention_forward_cuda(o, d[0], d[1], d[2], B, T, H, D, LINATT_PHI_ELU1, NULL, &kt_err));
+        MUST(linear_attention_backward_cuda(g[0], g[1], g[2], d[3], d[0], d[1], d[2], B, T, H, D, LINATT_PHI_ELU1,
+                                            NULL, &kt_err));
+        for (int i = 0; i < 4; i++) {
+            got[off][i] = host_f32(n);
+            get_bf16(got[off][i], i == 0 ? o : g[i - 1], n);
+        }
+    }
+    CHECK_EQUAL("linear attention o", got[1][0], got[0][0], n);
+    CHECK_EQUAL("linear attention dq", got[1][1], got[0][1], n);
+    CHECK_EQUAL("linear attention dk", got[1][2], got[0][2], n);
+    CHECK_EQUAL("linear attention dv", got[1][3], got[0][3], n);
+
+    ssd_shape s = {2, 150, 2, 32, 16};
+    long nx = (long)s.B * s.T * s.H * s.P, nb = (long)s.B * s.T * s.N, nt = (long)s.B * s.T * s.H;
+    float *x = host_random(nx, 1, 1, rng), *Bm = host_random(nb, 1, 1, rng), *Cm = host_random(nb, 1, 1, rng);
+    float *dt = host_random(nt, 2, 1, rng), *dy = host_random(nx, 1, 1, rng), *A_log = host_random(s.H, 1, 0, rng);
+    float *bias = host_random(s.H, 0.5f, 0, rng), *Dp = host_random(s.H, 1, 0, rng);
+    float *sg[2][5];
+    for (int off = 0; off < 2; off++) {
+        ssd_inputs_cuda din = {dev_bf16_at(x, nx, off), dev_bf16_at(Bm, nb, off), dev_bf16_at(Cm, nb, off),
+                               dev_bf16(dt, nt), dev_f32(bias, s.H), dev_f32(A_log, s.H), dev_f32(Dp, s.H)};
+        floatX *y = dev_nan_bf16(nx), *dx = dev_bf16(x, nx), *dB = dev_bf16(Bm, nb), *dC = dev_bf16(Cm, nb);
+        floatX *ddt = dev_bf16(dt, nt);
+        float *dA = dev_f32(A_log, s.H), *dbias = dev_f32(bias, s.H), *dD = dev_f32(Dp, s.H);
+        MUST(ssd_scan_forward_cuda(y, &din, s, NULL, &kt_err));
+        size_t sb = ssd_scan_backward_scratch_bytes(s);
+        void *scratch = dev_alloc(sb);
+        ssd_grads_cuda dgr = {dx, dB, dC, ddt, dbias, dA, dD};
+        MUST(ssd_scan_backward_cuda(&dgr, scratch, sb, dev_bf16_at(dy, nx, off), &din, s, NULL, &kt_err));
+        for (int i = 0; i < 5; i++) sg[off][i] = host_f32(nx);
+        get_bf16(sg[off][0], y, nx);
+        get_bf16(sg[off][1], dx, nx);
+        get_bf16(sg[off][2], dB, nb);
+        get_bf16(sg[off][3], dC, nb);
+        get_f32(sg[off][4], dA, s.H);
+    }
+    CHECK_EQUAL("SSD y", sg[1][0], sg[0][0], nx);
+    CHECK_EQUAL("SSD dx", sg[1][1], sg[0][1], nx);
+    CHECK_EQUAL("SSD dBm", sg[1][2], sg[0][2], nb);
+    CHECK_EQUAL("SSD dCm", sg[1][3], sg[0][3], nb);
+    CHECK_EQUAL("SSD dA_log", sg[1][4], sg[0][4], s.H);
+    kt_release();
+}
+
 // The switch: the two paths give different bits (so the tensor-core kernel really ran),
 // STAR_SCAN_TC is read when no mode is set, and a bad value is refused by name.
 static void test_scan_switch(pcg32 *rng) {
@@ -411,6 +480,8 @@ int main(int argc, char **argv) {
         test_ssd(2, 128, 2, 32, 16, 0, &rng);  // T = 2 chunks exactly
         test_ssd(1, 150, 2, 64, 32, 1, &rng);
         test_ssd(1, 70, 1, 128, 128, 1, &rng);  // the widest state
+        test_linear_attention(1, 90, 2, 12, LINATT_PHI_ELU1, &rng);  // D % 8 != 0: element-wise loads
+        test_scan_loads(&rng);
     }
     test_scan_switch(&rng);
 
