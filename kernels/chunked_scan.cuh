@@ -142,11 +142,11 @@ __device__ __forceinline__ void scan_piece_values(float x[PACK], uint4 raw, cons
     for (int k = 0; k < PACK; k++) x[k] = live ? mul * (in.scale * scan_phi(__bfloat162float(v[k]), in.phi)) : 0.0f;
 }
 
-// Stores the pieces into a bf16 tile dst [SCAN_L][ld] (ld a multiple of 8), each value
-// times g[row] when g is given.
-template <int N>
-__device__ __forceinline__ void scan_store_pieces_bf16(floatX *dst, int ld, const uint4 (&raw)[N], const scan_in &in,
-                                                       int l, int W, int WP, const float *g) {
+// Stores the pieces into a tile dst [SCAN_L][ld] of floatX (ld a multiple of 8: one 16-byte
+// store a piece) or of float (any ld), each value times g[row] when g is given.
+template <typename OUT, int N>
+__device__ __forceinline__ void scan_store_pieces(OUT *dst, int ld, const uint4 (&raw)[N], const scan_in &in, int l,
+                                                  int W, int WP, const float *g) {
 #pragma unroll
     for (int r = 0; r < N; r++) {
         int i, c;
@@ -154,24 +154,13 @@ __device__ __forceinline__ void scan_store_pieces_bf16(floatX *dst, int ld, cons
         if (!scan_piece(r, WP, l, W, &i, &c, &live)) continue;
         float x[PACK];
         scan_piece_values(x, raw[r], in, live, g && live ? g[i] : 1.0f);
-        *reinterpret_cast<uint4 *>(dst + i * ld + c) =
-            make_uint4(pack_f32(x[0], x[1]), pack_f32(x[2], x[3]), pack_f32(x[4], x[5]), pack_f32(x[6], x[7]));
-    }
-}
-
-// Stores the pieces into an fp32 tile dst [SCAN_L][ld] (any ld).
-template <int N>
-__device__ __forceinline__ void scan_store_pieces_f32(float *dst, int ld, const uint4 (&raw)[N], const scan_in &in,
-                                                      int l, int W, int WP) {
+        if constexpr (sizeof(OUT) == sizeof(float)) {
 #pragma unroll
-    for (int r = 0; r < N; r++) {
-        int i, c;
-        bool live;
-        if (!scan_piece(r, WP, l, W, &i, &c, &live)) continue;
-        float x[PACK];
-        scan_piece_values(x, raw[r], in, live, 1.0f);
-#pragma unroll
-        for (int k = 0; k < PACK; k++) dst[i * ld + c + k] = x[k];
+            for (int k = 0; k < PACK; k++) dst[i * ld + c + k] = x[k];
+        } else {
+            *reinterpret_cast<uint4 *>(dst + i * ld + c) =
+                make_uint4(pack_f32(x[0], x[1]), pack_f32(x[2], x[3]), pack_f32(x[4], x[5]), pack_f32(x[6], x[7]));
+        }
     }
 }
 
@@ -262,9 +251,9 @@ __global__ void __launch_bounds__(SCAN_THREADS) chunked_scan_kernel(scan_args a)
             scan_load_pieces(qr, a.q, b, t0, h, 0, l, DK, DK);
             scan_load_pieces(kr, a.k, b, t0, h, 0, l, DK, DK);
             scan_load_pieces(vr, a.v, b, t0, h, v0, l, vb, SCAN_VB);
-            scan_store_pieces_f32(Qs, ldq, qr, a.q, l, DK, DK);
-            scan_store_pieces_f32(Ks, ldq, kr, a.k, l, DK, DK);
-            scan_store_pieces_f32(Vs, ldv, vr, a.v, l, vb, SCAN_VB);
+            scan_store_pieces(Qs, ldq, qr, a.q, l, DK, DK, nullptr);
+            scan_store_pieces(Ks, ldq, kr, a.k, l, DK, DK, nullptr);
+            scan_store_pieces(Vs, ldv, vr, a.v, l, vb, SCAN_VB, nullptr);
         } else {
             for (int k = tid; k < SCAN_L * DK; k += SCAN_THREADS) {
                 int i = k / DK, d = k % DK;

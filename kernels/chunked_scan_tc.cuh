@@ -70,9 +70,9 @@ __global__ void __launch_bounds__(SCAN_THREADS) chunked_scan_tc_kernel(scan_args
             scan_load_pieces(qr, a.q, b, t0, h, 0, l, DK, DKP);
             scan_load_pieces(kr, a.k, b, t0, h, 0, l, DK, DKP);
             scan_load_pieces(vr, a.v, b, t0, h, v0, l, vb, SCAN_VB);
-            scan_store_pieces_bf16(Qs, ldk, qr, a.q, l, DK, DKP, nullptr);
-            scan_store_pieces_bf16(Ks, ldk, kr, a.k, l, DK, DKP, nullptr);
-            scan_store_pieces_bf16(Vs, ldv, vr, a.v, l, vb, SCAN_VB, nullptr);
+            scan_store_pieces(Qs, ldk, qr, a.q, l, DK, DKP, nullptr);
+            scan_store_pieces(Ks, ldk, kr, a.k, l, DK, DKP, nullptr);
+            scan_store_pieces(Vs, ldv, vr, a.v, l, vb, SCAN_VB, nullptr);
         } else {
             for (int k = tid; k < SCAN_L * DKP; k += SCAN_THREADS) {
                 int i = k / DKP, d = k % DKP;
@@ -117,7 +117,7 @@ __global__ void __launch_bounds__(SCAN_THREADS) chunked_scan_tc_kernel(scan_args
         __syncthreads();  // As and g are complete
         // ---- Vg = bf16(g_j V_j) from the fp32 values (one rounding), for the state update
         if (DECAY && a.vec)
-            scan_store_pieces_bf16(Vgs, ldv, vr, a.v, l, vb, SCAN_VB, g);
+            scan_store_pieces(Vgs, ldv, vr, a.v, l, vb, SCAN_VB, g);
         else if (DECAY)
             for (int k = tid; k < SCAN_L * SCAN_VB; k += SCAN_THREADS) {
                 int i = k / SCAN_VB, v = k % SCAN_VB;
