@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# bench/ab.sh without building (--base-star / --star, the CPU backend, tiny shapes): each
+# bench runs the rounds on both sides and prints the ratio, one JSON line per bench with
+# both sides' tokens/s; bad usage exits 2 naming the option, a failing star bench exits 1.
+# $1 is the star binary; run from the source root.
+source "$(dirname "$0")/lib.sh"
+command -v python3 >/dev/null || { echo "SKIP: no python3"; exit 77; }
+ab="bash bench/ab.sh"
+tiny="--width 32 --vocab 64 --batch 2 --seq-len 16 --steps 2 --warmup-steps 1 --threads 1"
+out=$($ab label --base-star "$star" --star "$star" --backend cpu --rounds 2 --out "$tmp/ab.jsonl" \
+    --bench "11111-91111 $tiny" --bench "71111-91111 $tiny" 2>"$tmp/err"); rc=$?
+check "two benches of two rounds exit 0" "[ $rc = 0 ]"
+check "a line per bench and round with the ratio" "[ \$(grep -c 'round [12]: base [0-9]*, this [0-9]* tokens/s, this / base [0-9.]*' <<<\"\$out\") = 4 ]"
+check "one JSON line per bench with both sides and the ratio" "python3 - '$tmp/ab.jsonl' <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+ok = len(rows) == 2 and [r['arch'] for r in rows] == ['11111-91111', '71111-91111']
+for r in rows:
+    ok &= r['base'] == 'label' and r['backend'] == 'cpu' and r['options'].startswith('--width 32')
+    ok &= len(r['base_tokens_per_s']) == 2 and len(r['this_tokens_per_s']) == 2 and r['ratio'] > 0
+    ok &= min(r['base_tokens_per_s'] + r['this_tokens_per_s']) > 0 and r['date'].endswith('Z')
+sys.exit(0 if ok else 1)
+PY"
+$ab label --base-star "$star" --star "$star" --backend cpu --rounds 1 --out "$tmp/x.jsonl" \
+    --bench "11111-91111-zz $tiny" >/dev/null 2>"$tmp/err"; rc=$?
+check "a star bench that fails exits 1 naming the arch" "[ $rc = 1 ] && grep -q 'star bench failed (base, 11111-91111-zz)' '$tmp/err'"
+check "and writes no line" "[ ! -e '$tmp/x.jsonl' ]"
+$ab >/dev/null 2>&1; rc=$?
+check "no arguments exit 2" "[ $rc = 2 ]"
+$ab label --rounds 0 2>"$tmp/err"; rc=$?
+check "--rounds 0 exits 2 naming it" "[ $rc = 2 ] && grep -q -- '--rounds: expected' '$tmp/err'"
+$ab label --backend tpu 2>"$tmp/err"; rc=$?
+check "an unknown backend exits 2 naming it" "[ $rc = 2 ] && grep -q -- \"--backend: expected cuda or cpu, got 'tpu'\" '$tmp/err'"
+$ab label --base-star "$star" 2>"$tmp/err"; rc=$?
+check "--base-star without --star exits 2" "[ $rc = 2 ] && grep -q 'two executable star binaries' '$tmp/err'"
+$ab "$tmp/nothing" --backend cpu 2>"$tmp/err"; rc=$?
+check "a BASE that is no source tree exits 2 naming it" "[ $rc = 2 ] && grep -q 'is neither a source tree nor a .tgz' '$tmp/err'"
+$ab label --frobnicate 2>"$tmp/err"; rc=$?
+check "an unknown option exits 2 naming it" "[ $rc = 2 ] && grep -q \"unknown option '--frobnicate'\" '$tmp/err'"
+finish
