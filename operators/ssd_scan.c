@@ -29,10 +29,15 @@ static int bad_shape(ssd_shape s, int L, star_error *err) {
 
 static int shape_ok(ssd_shape s, int L) { return s.B > 0 && s.T > 0 && s.H > 0 && s.P > 0 && s.N > 0 && L > 0; }
 
-// S = a S + dt B x^T
+// S = a S + dt B x^T. Element-wise loops carry `omp simd`: without it -O2 leaves them
+// scalar; vectorized, each element's arithmetic is the same (no fused multiply-add in
+// the baseline instruction set), so the same bits.
 static void state_update(real *S, real a, real dt, const real *Bt, const real *xt, int N, int P) {
-    for (int n = 0; n < N; n++)
-        for (int p = 0; p < P; p++) S[n * P + p] = a * S[n * P + p] + dt * Bt[n] * xt[p];
+    for (int n = 0; n < N; n++) {
+        real c = dt * Bt[n];
+#pragma omp simd
+        for (int p = 0; p < P; p++) S[n * P + p] = a * S[n * P + p] + c * xt[p];
+    }
 }
 
 // y = C^T S + Dh x
@@ -146,7 +151,7 @@ int ssd_scan_backward(const ssd_grads *g, const real *dy, const ssd_inputs *in, 
     real *bc = calloc(n_bc + (size_t)B * H * 3, sizeof(real));  // [B*H][T][2N] then [B*H][3]
     if (!bc) return STAR_FAIL(err, "ssd_scan: cannot allocate backward partials (B=%d H=%d T=%d N=%d)", B, H, T, N);
     real *par = bc + n_bc;
-    size_t per_thread = ((size_t)nch + L + 1) * N * P;
+    size_t per_thread = ((size_t)nch + L + 1) * N * P + P;
 #pragma omp parallel
     {
         real *ck = malloc(sizeof(real) * per_thread);
@@ -159,7 +164,7 @@ int ssd_scan_backward(const ssd_grads *g, const real *dy, const ssd_inputs *in, 
             if (!ck) continue;
             int b = bh / H, h = bh % H;
             long NP = (long)N * P;
-            real *St = ck + nch * NP, *dS = St + L * NP;
+            real *St = ck + nch * NP, *dS = St + L * NP, *dxa = dS + NP;
             real Dh = in->D ? in->D[h] : 0, gA = 0, gbias = 0, gD = 0;
             real *pbc = want_bc ? bc + (size_t)bh * T * 2 * N : NULL;
             // checkpoints: ck[c] = state before chunk c (dS used as the running state)
@@ -189,6 +194,7 @@ int ssd_scan_backward(const ssd_grads *g, const real *dy, const ssd_inputs *in, 
                     const real *dyt = dy + (bt * H + h) * P, *S = St + i * NP;
                     const real *Sp = i ? St + (i - 1) * NP : ck + c * NP;
                     for (int n = 0; n < N; n++)
+#pragma omp simd
                         for (int p = 0; p < P; p++) dS[n * P + p] += Ct[n] * dyt[p];
                     real g_in = 0, g_a = 0;
                     for (int n = 0; n < N; n++) {
@@ -204,19 +210,22 @@ int ssd_scan_backward(const ssd_grads *g, const real *dy, const ssd_inputs *in, 
                             pbc[(long)t * 2 * N + N + n] += sdy;      // dC
                         }
                     }
-                    if (g->dx) {
+                    if (g->dx) {  // row by row over p: the same terms in the same order per element
                         real *dxt = g->dx + (bt * H + h) * P;
-                        for (int p = 0; p < P; p++) {
-                            real acc = Dh * dyt[p];
-                            for (int n = 0; n < N; n++) acc += st.dt * Bt[n] * dS[n * P + p];
-                            dxt[p] += acc;
+                        for (int p = 0; p < P; p++) dxa[p] = Dh * dyt[p];
+                        for (int n = 0; n < N; n++) {
+                            real c = st.dt * Bt[n];
+#pragma omp simd
+                            for (int p = 0; p < P; p++) dxa[p] += c * dS[n * P + p];
                         }
+                        for (int p = 0; p < P; p++) dxt[p] += dxa[p];
                     }
                     real du = (g_in - st.A * st.a * g_a) * st.sig;
                     if (g->ddt) g->ddt[bt * H + h] += du;
                     gbias += du;
                     gA += -st.dt * st.A * st.a * g_a;
                     for (int p = 0; p < P; p++) gD += dyt[p] * xt[p];
+#pragma omp simd
                     for (int k = 0; k < N * P; k++) dS[k] *= st.a;  // to S_{t-1}
                 }
             }
