@@ -10,7 +10,6 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/utsname.h>
 #include <time.h>
 
@@ -18,6 +17,7 @@
 #include "common/file.h"
 #include "common/json.h"
 #include "search/driver.h"
+#include "search/front_all.h"
 #include "search/hypervolume.h"
 #include "search/real_vector.h"
 #include "search/test_problems.h"
@@ -37,47 +37,6 @@ typedef struct outcome {
     long evaluations;
 } outcome;
 
-// The non-dominated set of every feasible point a run evaluates (its front over all
-// evaluations, where the last population keeps at most POP of them), recorded by a
-// wrapper around the problem's evaluation.
-typedef struct nd_set {
-    const problem *inner;
-    double *f;
-    int n, cap;
-} nd_set;
-
-static int weakly_dominates(const double *a, const double *b, int m) {
-    for (int k = 0; k < m; k++)
-        if (a[k] > b[k]) return 0;
-    return 1;
-}
-
-static int nd_add(nd_set *s, const double *p, star_error *err) {
-    int m = s->inner->n_obj;
-    for (int i = 0; i < s->n; i++)
-        if (weakly_dominates(s->f + (size_t)i * m, p, m)) return 0;
-    int k = 0;
-    for (int i = 0; i < s->n; i++)
-        if (!weakly_dominates(p, s->f + (size_t)i * m, m)) memmove(s->f + (size_t)k++ * m, s->f + (size_t)i * m, sizeof(double) * m);
-    s->n = k;
-    if (s->n == s->cap) {
-        int cap = s->cap ? 2 * s->cap : 256;
-        double *f = realloc(s->f, sizeof(double) * (size_t)cap * m);
-        if (!f) return STAR_FAIL(err, "bench_zdt: cannot grow the front of all evaluations to %d points", cap);
-        s->f = f, s->cap = cap;
-    }
-    memcpy(s->f + (size_t)s->n++ * m, p, sizeof(double) * m);
-    return 0;
-}
-
-static int recording_evaluate(void *ctx, individual **inds, int n, star_error *err) {
-    nd_set *s = ctx;
-    if (s->inner->evaluate_batch(s->inner->ctx, inds, n, err)) return -1;
-    for (int i = 0; i < n; i++)
-        if (inds[i]->status == INDIVIDUAL_OK && inds[i]->cv == 0 && nd_add(s, inds[i]->f, err)) return -1;
-    return 0;
-}
-
 static double now(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
@@ -90,15 +49,14 @@ static int run_one(const char *prob_name, const char *alg_name, int gens, uint64
     real_vector_space space;
     if (test_problem_init(&tp, prob_name, 3, err) || real_vector_space_init(&space, tp.n_var, err)) return -1;
     representation rep = real_vector_representation(&space);
-    problem prob = test_problem_problem(&tp), rec = prob;
-    nd_set all = {.inner = &prob};
-    rec.ctx = &all;
-    rec.evaluate_batch = recording_evaluate;
+    problem prob = test_problem_problem(&tp);
+    front_all all;
+    front_all_init(&all, &prob);
     search_params p = {.pop_size = POP, .generations = gens, .crossover_rate = 0.9, .mutation_rate = 1.0, .seed = seed};
     search_result res;
     double t0 = now();
-    if (search_run(&p, &rep, &rec, algorithm_by_name(alg_name), NULL, &res, err)) {
-        free(all.f);
+    if (search_run(&p, &rep, &all.wrapped, algorithm_by_name(alg_name), NULL, &res, err)) {
+        front_all_free(&all);
         return -1;
     }
     o->seconds = now() - t0;
@@ -106,7 +64,7 @@ static int run_one(const char *prob_name, const char *alg_name, int gens, uint64
     int rc = population_hypervolume(res.pop, res.n, tp.n_obj, ref, &o->hv, err);
     if (rc == 0) rc = hypervolume(all.f, all.n, tp.n_obj, ref, &o->hv_all, err);
     search_result_free(&res);
-    free(all.f);
+    front_all_free(&all);
     return rc;
 }
 
