@@ -34,8 +34,8 @@ static void usage(FILE *f) {
 // small model's step: on 2 cores a width-64 training of the quickstart's shape took 5.0 s
 // passive, 3.7 s spinning 1,000 times first, 6.0 / 6.6 s with two at once and 12.7 / 6.5
 // s beside two busy loops. So a short spin: passive past GOMP_SPINCOUNT=1000. libgomp
-// reads both variables once, before main, so when the user has set neither the process
-// starts itself again with them.
+// reads both variables once, before main, so when the user has not chosen a policy the
+// process starts itself again with them (keeping a GOMP_SPINCOUNT the user set).
 static void prefer_short_openmp_spin(char **argv) {
     if (getenv("OMP_WAIT_POLICY")) return;
     if (!getenv("GOMP_SPINCOUNT") && setenv("GOMP_SPINCOUNT", "1000", 1) != 0) return;
