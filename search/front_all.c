@@ -3,20 +3,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int weakly_dominates(const double *a, const double *b, int m) {
-    for (int k = 0; k < m; k++)
-        if (a[k] > b[k]) return 0;
-    return 1;
-}
+#include "search/ranking.h"
 
 int front_all_add(front_all *fa, const double *p, star_error *err) {
     int m = fa->inner->n_obj;
-    for (int i = 0; i < fa->n; i++)
-        if (weakly_dominates(fa->f + (size_t)i * m, p, m)) return 0;
+    size_t row = sizeof(double) * m;
+    for (int i = 0; i < fa->n; i++) {  // a recorded point dominates p, or is p: nothing to add
+        const double *q = fa->f + (size_t)i * m;
+        if (pareto_dominance(q, p, m) == 1 || !memcmp(q, p, row)) return 0;
+    }
     int k = 0;
-    for (int i = 0; i < fa->n; i++)
-        if (!weakly_dominates(p, fa->f + (size_t)i * m, m))
-            memmove(fa->f + (size_t)k++ * m, fa->f + (size_t)i * m, sizeof(double) * m);
+    for (int i = 0; i < fa->n; i++)  // drop the points p dominates
+        if (pareto_dominance(p, fa->f + (size_t)i * m, m) != 1)
+            memmove(fa->f + (size_t)k++ * m, fa->f + (size_t)i * m, row);
     fa->n = k;
     if (fa->n == fa->cap) {
         int cap = fa->cap ? 2 * fa->cap : 256;
@@ -24,7 +23,7 @@ int front_all_add(front_all *fa, const double *p, star_error *err) {
         if (!f) return STAR_FAIL(err, "front of all evaluations: cannot grow to %d points", cap);
         fa->f = f, fa->cap = cap;
     }
-    memcpy(fa->f + (size_t)fa->n++ * m, p, sizeof(double) * m);
+    memcpy(fa->f + (size_t)fa->n++ * m, p, row);
     return 0;
 }
 

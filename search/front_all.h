@@ -17,8 +17,8 @@ typedef struct front_all {
 // fa must stay where it is while fa->wrapped is in use.
 void front_all_init(front_all *fa, const problem *inner);
 void front_all_free(front_all *fa);
-// Adds one point (n_obj values) unless a recorded point weakly dominates it, dropping the
-// recorded points it weakly dominates.
+// Adds one point (n_obj values) unless a recorded point dominates or equals it, dropping
+// the recorded points it dominates (search/ranking.h's pareto_dominance).
 int front_all_add(front_all *fa, const double *f, star_error *err);
 
 #endif
