@@ -69,21 +69,20 @@ struct att2_fwd_cfg {
 template <int COLS, int NROWS, int NTHREADS, bool WHOLE = true>
 __device__ __forceinline__ void cp_tile(floatX *s, const floatX *g, long stride, int r0, int T) {
     constexpr int LD = COLS + ATT_PAD, CH = COLS / PACK, N = NROWS * CH, IT = (N + NTHREADS - 1) / NTHREADS;
+    auto piece = [&](int idx) {  // 16 bytes: row idx / CH, columns from (idx % CH) * 8
+        int r = idx / CH, c = (idx % CH) * PACK;
+        bool ok = r0 + r < T;
+        cp_async16(s + r * LD + c, g + (long)(ok ? r0 + r : 0) * stride + c, ok);
+    };
     if constexpr (!WHOLE) {
 #pragma unroll
-        for (int idx = threadIdx.x; idx < N; idx += NTHREADS) {
-            int r = idx / CH, c = (idx % CH) * PACK;
-            bool ok = r0 + r < T;
-            cp_async16(s + r * LD + c, g + (long)(ok ? r0 + r : 0) * stride + c, ok);
-        }
+        for (int idx = threadIdx.x; idx < N; idx += NTHREADS) piece(idx);
     } else {
 #pragma unroll
         for (int it = 0; it < IT; it++) {
             int idx = threadIdx.x + it * NTHREADS;
             if (N % NTHREADS != 0 && idx >= N) break;
-            int r = idx / CH, c = (idx % CH) * PACK;
-            bool ok = r0 + r < T;
-            cp_async16(s + r * LD + c, g + (long)(ok ? r0 + r : 0) * stride + c, ok);
+            piece(idx);
         }
     }
 }

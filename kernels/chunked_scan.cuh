@@ -164,6 +164,22 @@ __device__ __forceinline__ void scan_store_pieces(OUT *dst, int ld, const uint4 
     }
 }
 
+// A chunk's Q and K (WP columns, zero past DK) and V (SCAN_VB columns from v0, zero past
+// vb) into their tiles, every load issued before the first store (a.vec); vr keeps V's raw
+// pieces for a later use (the tensor-core kernel's Vg).
+template <typename OUT>
+__device__ __forceinline__ void scan_load_chunk_vec(OUT *Qs, OUT *Ks, int ldk, OUT *Vs, int ldv, uint4 (&vr)[1],
+                                                    const scan_args &a, int b, long t0, int h, int v0, int l, int DK,
+                                                    int vb, int WP) {
+    uint4 qr[SCAN_PIECES], kr[SCAN_PIECES];
+    scan_load_pieces(qr, a.q, b, t0, h, 0, l, DK, WP);
+    scan_load_pieces(kr, a.k, b, t0, h, 0, l, DK, WP);
+    scan_load_pieces(vr, a.v, b, t0, h, v0, l, vb, SCAN_VB);
+    scan_store_pieces(Qs, ldk, qr, a.q, l, DK, WP, nullptr);
+    scan_store_pieces(Ks, ldk, kr, a.k, l, DK, WP, nullptr);
+    scan_store_pieces(Vs, ldv, vr, a.v, l, vb, SCAN_VB, nullptr);
+}
+
 // Shared memory: Q, K [L][DK+1], V [L][VB+1], A [L][L+1], S [DK][VB], lc, lam, g [L].
 static inline size_t scan_smem_bytes(int DK) {
     return sizeof(float) * ((size_t)2 * SCAN_L * (DK + 1) + (size_t)SCAN_L * (SCAN_VB + 1) +
@@ -247,13 +263,8 @@ __global__ void __launch_bounds__(SCAN_THREADS) chunked_scan_kernel(scan_args a)
         const int l = T - t0 < SCAN_L ? (int)(T - t0) : SCAN_L;
         // ---- load the chunk (rows past l are zero)
         if (a.vec) {
-            uint4 qr[SCAN_PIECES], kr[SCAN_PIECES], vr[1];
-            scan_load_pieces(qr, a.q, b, t0, h, 0, l, DK, DK);
-            scan_load_pieces(kr, a.k, b, t0, h, 0, l, DK, DK);
-            scan_load_pieces(vr, a.v, b, t0, h, v0, l, vb, SCAN_VB);
-            scan_store_pieces(Qs, ldq, qr, a.q, l, DK, DK, nullptr);
-            scan_store_pieces(Ks, ldq, kr, a.k, l, DK, DK, nullptr);
-            scan_store_pieces(Vs, ldv, vr, a.v, l, vb, SCAN_VB, nullptr);
+            uint4 vr[1];
+            scan_load_chunk_vec(Qs, Ks, ldq, Vs, ldv, vr, a, b, t0, h, v0, l, DK, vb, DK);
         } else {
             for (int k = tid; k < SCAN_L * DK; k += SCAN_THREADS) {
                 int i = k / DK, d = k % DK;

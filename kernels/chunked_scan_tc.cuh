@@ -66,13 +66,7 @@ __global__ void __launch_bounds__(SCAN_THREADS) chunked_scan_tc_kernel(scan_args
         // ---- load the chunk in bf16 (rows past l and columns past DK / vb are zero)
         uint4 vr[1];  // the raw V pieces, kept for Vg below
         if (a.vec) {
-            uint4 qr[SCAN_PIECES], kr[SCAN_PIECES];
-            scan_load_pieces(qr, a.q, b, t0, h, 0, l, DK, DKP);
-            scan_load_pieces(kr, a.k, b, t0, h, 0, l, DK, DKP);
-            scan_load_pieces(vr, a.v, b, t0, h, v0, l, vb, SCAN_VB);
-            scan_store_pieces(Qs, ldk, qr, a.q, l, DK, DKP, nullptr);
-            scan_store_pieces(Ks, ldk, kr, a.k, l, DK, DKP, nullptr);
-            scan_store_pieces(Vs, ldv, vr, a.v, l, vb, SCAN_VB, nullptr);
+            scan_load_chunk_vec(Qs, Ks, ldk, Vs, ldv, vr, a, b, t0, h, v0, l, DK, vb, DKP);
         } else {
             for (int k = tid; k < SCAN_L * DKP; k += SCAN_THREADS) {
                 int i = k / DKP, d = k % DKP;
