@@ -61,6 +61,9 @@ typedef struct step_key {
     double max_norm;
 } step_key;
 
+// A LIV has at most 3 features, q and k, u, dt and the filter with gradients of their own.
+#define GRAD_WRITTEN_MAX (GENOME_MAX_DEPTH * (LIV_SLOTS + 5))
+
 // The arena plan: every buffer's byte offset, resolved to pointers after one cudaMalloc.
 typedef struct arena_entry {
     void **slot;
@@ -110,6 +113,9 @@ struct cuda_model {
     adamw_consts_cuda *h_consts;   // pinned: the next step's AdamW constants ...
     adamw_consts_cuda *d_consts;   // ... and where the graph copies them (arena)
     double *h_out;                 // pinned: loss and gradient norm of the last captured step
+    // The activation gradients the running backward has written so far (grad_first).
+    const void *written[GRAD_WRITTEN_MAX];
+    int n_written;
 };
 
 // ---- the arena ---------------------------------------------------------------------------
@@ -752,95 +758,177 @@ int cuda_model_zero_grad(cuda_model *g, star_error *err) {
     return star_cuda_memset(g->grads_begin, 0, g->grads_n * sizeof(float), g->stream, err);
 }
 
-static int mixer_backward(cuda_model *g, glayer *l, const floatX *dcore, floatX *dh, int B, int T, star_error *err) {
+// ---- which activation gradients hold values ---------------------------------------------
+// The backward never zeroes an activation gradient for a kernel that can overwrite it: the
+// first kernel to write a buffer in a pass writes it with GRAD_SET, the later ones (LIVs
+// that share memory features add into their owner's) with GRAD_ADD. g->written lists the
+// buffers written so far; a pass writes a few per LIV, so the list is searched from its end.
+static int was_written(const cuda_model *g, const void *p) {
+    for (int i = g->n_written - 1; i >= 0; i--)
+        if (g->written[i] == p) return 1;
+    return 0;
+}
+
+static int mark_written(cuda_model *g, const void *p, star_error *err) {
+    if (g->n_written == GRAD_WRITTEN_MAX)
+        return STAR_FAIL(err, "cuda_model_backward: more than %d activation gradients", GRAD_WRITTEN_MAX);
+    g->written[g->n_written++] = p;
+    return 0;
+}
+
+// How the next kernel writes gradient buffer p: GRAD_SET the first time in this pass.
+static int grad_first(cuda_model *g, const void *p, grad_write *mode, star_error *err) {
+    *mode = was_written(g, p) ? GRAD_ADD : GRAD_SET;
+    return *mode == GRAD_SET ? mark_written(g, p, err) : 0;
+}
+
+// For a kernel that only adds: zeroes p unless something wrote it already in this pass.
+static int grad_zeroed(cuda_model *g, void *p, size_t bytes, star_error *err) {
+    if (!p || was_written(g, p)) return 0;
+    CK(star_cuda_memset(p, 0, bytes, g->stream, err));
+    return mark_written(g, p, err);
+}
+
+// One mode for a kernel's two outputs: when only one is fresh, zero it and both add.
+static int grad_pair_mode(cuda_model *g, void *a, void *b, size_t bytes, grad_write *mode, star_error *err) {
+    grad_write ma, mb;
+    CK(grad_first(g, a, &ma, err));
+    CK(grad_first(g, b, &mb, err));
+    *mode = ma;
+    if (ma == mb) return 0;
+    *mode = GRAD_ADD;
+    return star_cuda_memset(ma == GRAD_SET ? a : b, 0, bytes, g->stream, err);
+}
+
+// The gradients of the attention classes' q, k and v (k and v the memory owner's).
+static int attn_modes(cuda_model *g, glayer *l, attn_grad_write *m, star_error *err) {
+    glayer *o = l->mem_owner;
+    CK(grad_first(g, l->dq_rot, &m->dq, err));
+    CK(grad_first(g, o->dk_rot, &m->dk, err));
+    return grad_first(g, o->dfeat[2], &m->dv, err);
+}
+
+static int mixer_backward(cuda_model *g, glayer *l, const floatX *dcore, floatX *dh, grad_write *dh_mode, int B, int T,
+                          star_error *err) {
     const liv_spec *s = l->s;
     glayer *o = l->mem_owner;
     star_stream st = g->stream;
     long n = (long)B * T * s->inner;
+    size_t X = sizeof(floatX), BT = (size_t)B * T;
+    attn_grad_write am;
+    grad_write m;
     switch (s->cls) {
     case LIV_SA1: case LIV_SA2: case LIV_SA3: {
         attn_shape sh = attn_shape_of(s, B, T);
+        CK(attn_modes(g, l, &am, err));
         CK(attention_backward_cuda(l->dq_rot, o->dk_rot, o->dfeat[2], g->fscratch, dcore, l->core, l->lse, l->q_rot,
-                                   o->k_rot, o->feat[2], sh, st, err));
-        CK(rope_backward_cuda(l->dfeat[0], l->dq_rot, B, T, s->n_heads, s->head_dim, 0, st, err));
+                                   o->k_rot, o->feat[2], sh, am, st, err));
+        CK(grad_first(g, l->dfeat[0], &m, err));
+        CK(rope_backward_cuda(l->dfeat[0], l->dq_rot, B, T, s->n_heads, s->head_dim, 0, m, st, err));
         // The owner runs last among the LIVs that read its keys: their gradients are all in.
-        if (o == l) CK(rope_backward_cuda(l->dfeat[1], l->dk_rot, B, T, s->n_kv_heads, s->head_dim, 0, st, err));
+        if (o == l) {
+            CK(grad_first(g, l->dfeat[1], &m, err));
+            CK(rope_backward_cuda(l->dfeat[1], l->dk_rot, B, T, s->n_kv_heads, s->head_dim, 0, m, st, err));
+        }
         return 0;
     }
     case LIV_SADIFF: {
         diff_attn_saved_cuda sv = diff_saved(l);
+        CK(attn_modes(g, l, &am, err));
         CK(diff_attention_backward_cuda(l->dq_rot, o->dk_rot, o->dfeat[2], T_G(l->lambda), g->fscratch,
                                         g->fscratch_bytes, dcore, &sv, l->q_rot, o->k_rot, o->feat[2], T_W(l->lambda),
-                                        attn_shape_of(s, B, T), st, err));
-        CK(rope_backward_cuda(l->dfeat[0], l->dq_rot, B, T, 2 * s->n_heads, s->head_dim / 2, 0, st, err));
+                                        attn_shape_of(s, B, T), am, st, err));
+        CK(grad_first(g, l->dfeat[0], &m, err));
+        CK(rope_backward_cuda(l->dfeat[0], l->dq_rot, B, T, 2 * s->n_heads, s->head_dim / 2, 0, m, st, err));
         // The owner runs last among the LIVs that read its keys: their gradients are all in.
-        if (o == l)
-            CK(rope_backward_cuda(l->dfeat[1], l->dk_rot, B, T, 2 * s->n_kv_heads, s->head_dim / 2, 0, st, err));
+        if (o == l) {
+            CK(grad_first(g, l->dfeat[1], &m, err));
+            CK(rope_backward_cuda(l->dfeat[1], l->dk_rot, B, T, 2 * s->n_kv_heads, s->head_dim / 2, 0, m, st, err));
+        }
         return 0;
     }
     case LIV_REC1:
+        CK(grad_zeroed(g, l->dfeat[0], BT * s->feat[0].dim * X, err));
+        CK(grad_zeroed(g, o->dfeat[1], BT * o->s->feat[1].dim * X, err));
+        CK(grad_zeroed(g, o->dfeat[2], BT * o->s->feat[2].dim * X, err));
         return linear_attention_backward_cuda(l->dfeat[0], o->dfeat[1], o->dfeat[2], dcore, l->feat[0], o->feat[1],
                                               o->feat[2], B, T, s->n_heads, s->head_dim, rec1_phi(s), st, err);
     case LIV_REC2: {
         ssd_inputs_cuda in = rec2_inputs(g, l);
         ssd_grads_cuda gr = {.dx = o->dfeat[2], .dBm = o->dfeat[1], .dCm = l->dfeat[0], .ddt = o->ddt,
                              .ddt_bias = T_G(o->dt_b), .dA_log = T_G(o->a_log), .dD = T_G(l->skip)};
+        CK(grad_zeroed(g, l->dfeat[0], BT * s->feat[0].dim * X, err));
+        CK(grad_zeroed(g, o->dfeat[1], BT * o->s->feat[1].dim * X, err));
+        CK(grad_zeroed(g, o->dfeat[2], BT * o->s->feat[2].dim * X, err));
+        CK(grad_zeroed(g, o->ddt, BT * o->s->n_heads * X, err));
         CK(ssd_scan_backward_cuda(&gr, g->fscratch, g->fscratch_bytes, dcore, &in, ssd_shape_of(s, B, T), st, err));
-        if (o == l)
+        if (o == l) {
             CK(matmul_backward_cuda(g->ctx, dh, T_G(l->dt_w), l->ddt, l->h, T_WX(l->dt_w), B * T, s->width, s->n_heads,
-                                    st, err));
+                                    *dh_mode, st, err));
+            *dh_mode = GRAD_ADD;
+        }
         return 0;
     }
     case LIV_GCONV1:
-        CK(glu_backward_cuda(l->dfeat[0], l->du, dcore, l->feat[0], l->u, n, s->act, st, err));
+        CK(grad_pair_mode(g, l->dfeat[0], l->du, (size_t)n * X, &m, err));
+        CK(glu_backward_cuda(l->dfeat[0], l->du, dcore, l->feat[0], l->u, n, s->act, m, st, err));
+        CK(grad_first(g, l->dfeat[1], &m, err));
         return short_conv_backward_cuda(l->dfeat[1], T_G(l->conv), g->fscratch, l->du, l->feat[1], T_WX(l->conv), B, T,
-                                        s->inner, s->conv_len, st, err);
+                                        s->inner, s->conv_len, m, st, err);
     case LIV_GCONV2:
-        CK(glu_backward_cuda(l->dfeat[0], l->du, dcore, l->feat[0], l->u, n, s->act, st, err));
+        CK(grad_pair_mode(g, l->dfeat[0], l->du, (size_t)n * X, &m, err));
+        CK(glu_backward_cuda(l->dfeat[0], l->du, dcore, l->feat[0], l->u, n, s->act, m, st, err));
+        CK(grad_zeroed(g, l->dfeat[1], (size_t)n * X, err));
+        CK(grad_zeroed(g, l->dfilt, (size_t)s->inner * T * sizeof(float), err));
         CK(long_conv_backward_cuda(l->lc, l->dfeat[1], l->dfilt, T_G(l->skip), l->du, l->feat[1], l->filt, T_W(l->skip),
                                    st, err));
         return long_conv_filter_backward_cuda(T_G(l->fa), T_G(l->fb), T_G(l->falpha), l->dfilt, T_W(l->fa), T_W(l->fb),
                                               T_W(l->falpha), s->inner, T, s->filter_modes, st, err);
     case LIV_GMEMLESS:
-        return glu_backward_cuda(l->dfeat[0], l->dfeat[1], dcore, l->feat[0], l->feat[1], n, s->act, st, err);
+        CK(grad_pair_mode(g, l->dfeat[0], l->dfeat[1], (size_t)n * X, &m, err));
+        return glu_backward_cuda(l->dfeat[0], l->dfeat[1], dcore, l->feat[0], l->feat[1], n, s->act, m, st, err);
     default:
         return STAR_FAIL(err, "LIV %d: class %d is not on the CUDA backend yet", l->index, (int)s->cls);
     }
 }
 
-// Backward of f: dy -> parameter grads, dfeat (own or the memory owner's), and dh += .
-static int liv_backward(cuda_model *g, glayer *l, const floatX *dy, floatX *dh, int B, int T, star_error *err) {
+// Backward of f: dy -> parameter grads, dfeat (own or the memory owner's), and dh: written
+// (dh_mode GRAD_SET: a fresh buffer, written whatever the LIV computes) or added into.
+static int liv_backward(cuda_model *g, glayer *l, const floatX *dy, floatX *dh, grad_write dh_mode, int B, int T,
+                        star_error *err) {
     const liv_spec *s = l->s;
     int N = B * T, D = s->width;
     star_stream st = g->stream;
     floatX *dcore = g->scratch[1];
-    CK(star_cuda_memset(dcore, 0, (size_t)N * s->inner * sizeof(floatX), st, err));
     if (s->out_dense)
-        CK(matmul_backward_cuda(g->ctx, dcore, T_G(l->out), dy, l->core, T_WX(l->out), N, s->inner, D, st, err));
+        CK(matmul_backward_cuda(g->ctx, dcore, T_G(l->out), dy, l->core, T_WX(l->out), N, s->inner, D, GRAD_SET, st,
+                                err));
     else
-        CK(scale_channels_backward_cuda(dcore, T_G(l->out), dy, l->core, T_W(l->out), N, D, st, err));
-    CK(mixer_backward(g, l, dcore, dh, B, T, err));
+        CK(scale_channels_backward_cuda(dcore, T_G(l->out), dy, l->core, T_W(l->out), N, D, GRAD_SET, st, err));
+    CK(mixer_backward(g, l, dcore, dh, &dh_mode, B, T, err));
     for (int k = 0; k < LIV_SLOTS; k++) {
         if (!l->computes[k]) continue;
         const feature_spec *f = &s->feat[k];
         const floatX *dpre = l->dfeat[k];
+        CK(grad_zeroed(g, l->dfeat[k], (size_t)N * f->dim * sizeof(floatX), err));  // a feature no one read
         if (f->conv_len > 0) {
             floatX *tmp = g->scratch[2];
-            CK(star_cuda_memset(tmp, 0, (size_t)N * f->dim * sizeof(floatX), st, err));
             CK(short_conv_backward_cuda(tmp, T_G(l->fconv[k]), g->fscratch, l->dfeat[k], l->fpre[k], T_WX(l->fconv[k]),
-                                        B, T, f->dim, f->conv_len, st, err));
+                                        B, T, f->dim, f->conv_len, GRAD_SET, st, err));
             dpre = tmp;
         }
         if (f->groups > 1) {
             float *ddense = g->fscratch;
             CK(star_cuda_memset(ddense, 0, (size_t)f->dim * D * sizeof(float), st, err));
-            CK(matmul_backward_cuda(g->ctx, dh, ddense, dpre, l->h, l->dense[k], N, D, f->dim, st, err));
+            CK(matmul_backward_cuda(g->ctx, dh, ddense, dpre, l->h, l->dense[k], N, D, f->dim, dh_mode, st, err));
             CK(grouped_grad_gather_cuda(T_G(l->proj[k]), ddense, f->dim, D, f->groups, st, err));
         } else {
-            CK(matmul_backward_cuda(g->ctx, dh, T_G(l->proj[k]), dpre, l->h, T_WX(l->proj[k]), N, D, f->dim, st, err));
+            CK(matmul_backward_cuda(g->ctx, dh, T_G(l->proj[k]), dpre, l->h, T_WX(l->proj[k]), N, D, f->dim, dh_mode,
+                                    st, err));
         }
+        dh_mode = GRAD_ADD;
     }
-    return 0;
+    return dh_mode == GRAD_SET ? star_cuda_memset(dh, 0, (size_t)N * D * sizeof(floatX), st, err) : 0;
 }
 
 static int zero(cuda_model *g, void *p, size_t bytes, star_error *err) {
@@ -853,24 +941,14 @@ int cuda_model_backward(cuda_model *g, star_error *err) {
     size_t BT = (size_t)B * T, X = sizeof(floatX);
     if (BT == 0) return STAR_FAIL(err, "cuda_model_backward: no forward pass to differentiate");
     floatX *dh = g->scratch[0], *dy = g->scratch[3];
-    CK(zero(g, dh, BT * D * X, err));
-    CK(matmul_backward_cuda(g->ctx, dh, T_G(g->embed), g->dlogits, g->h_final, T_WX(g->embed), (int)BT, D, V, st, err));
+    g->n_written = 0;
+    CK(matmul_backward_cuda(g->ctx, dh, T_G(g->embed), g->dlogits, g->h_final, T_WX(g->embed), (int)BT, D, V, GRAD_SET,
+                            st, err));
     CK(zero(g, g->dres, BT * D * X, err));
     CK(rmsnorm_backward_cuda(g->dres, T_G(g->final_norm), g->fscratch, dh, g->x_final, T_WX(g->final_norm),
                              g->rstd_final, (long)BT, D, st, err));
     g->ready_to = g->grads_n;
     CK(grads_ready(g, g->final_norm_grads_from, 0, err));
-    for (int i = 0; i < g->a.depth; i++) {
-        glayer *l = &g->layers[i];
-        const liv_spec *s = l->s;
-        for (int k = 0; k < LIV_SLOTS; k++)
-            if (l->dfeat[k]) CK(zero(g, l->dfeat[k], BT * s->feat[k].dim * X, err));
-        CK(zero(g, l->dq_rot, BT * s->n_heads * s->head_dim * X, err));
-        CK(zero(g, l->dk_rot, BT * s->n_kv_heads * s->head_dim * X, err));
-        CK(zero(g, l->du, BT * s->inner * X, err));
-        CK(zero(g, l->ddt, BT * s->n_heads * X, err));
-        CK(zero(g, l->dfilt, (size_t)s->inner * T * sizeof(float), err));
-    }
     for (int i = g->a.depth - 1; i >= 0; i--) {
         glayer *l = &g->layers[i];
         const liv_spec *s = l->s;
@@ -880,15 +958,14 @@ int cuda_model_backward(cuda_model *g, star_error *err) {
             CK(rmsnorm_backward_cuda(dy, T_G(l->norm), g->fscratch, g->dres, l->sum, T_WX(l->norm), l->rstd, (long)BT, D,
                                      st, err));
             CK(star_cuda_copy(g->dres, dy, BT * D * X, st, err));  // d sum flows to x_in and to y
-            CK(liv_backward(g, l, dy, g->dres, B, T, err));
+            CK(liv_backward(g, l, dy, g->dres, GRAD_ADD, B, T, err));
         } else if (s->norm == NORM_PRE) {
-            CK(zero(g, dh, BT * D * X, err));
-            CK(liv_backward(g, l, g->dres, dh, B, T, err));
+            CK(liv_backward(g, l, g->dres, dh, GRAD_SET, B, T, err));
             CK(rmsnorm_backward_cuda(g->dres, T_G(l->norm), g->fscratch, dh, l->x_in, T_WX(l->norm), l->rstd, (long)BT,
                                      D, st, err));
         } else {
             CK(star_cuda_copy(dy, g->dres, BT * D * X, st, err));
-            CK(liv_backward(g, l, dy, g->dres, B, T, err));
+            CK(liv_backward(g, l, dy, g->dres, GRAD_ADD, B, T, err));
         }
         CK(grads_ready(g, g->layer_grads_from[i], 0, err));
     }

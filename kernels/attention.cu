@@ -64,6 +64,7 @@ struct attn_params {
     floatX *o, *dq, *dk, *dv;
     int B, T, H, Hkv, hd, window;
     int qk_off;  // first q/k channel of this map
+    int add_dq, add_dk, add_dv;  // backward: 1 adds into the gradient (GRAD_ADD), 0 overwrites it
     float scale;
 };
 
@@ -228,11 +229,13 @@ __global__ void attention_backward_dvec_kernel(attn_params p, int VD) {
     if (lane == 0) p.dvec[((long)b * p.H + h) * p.T + i] = acc;
 }
 
-// dst[n] += v[n] for a bf16 row (the backward accumulates).
-__device__ __forceinline__ void add_pair(floatX *dst, float v0, float v1) {
-    __nv_bfloat162 old = *reinterpret_cast<__nv_bfloat162 *>(dst);
-    *reinterpret_cast<__nv_bfloat162 *>(dst) =
-        __floats2bfloat162_rn(__bfloat162float(old.x) + v0, __bfloat162float(old.y) + v1);
+// dst[n] += v[n] for a bf16 pair (GRAD_ADD), or dst[n] = v[n] without reading it (GRAD_SET).
+__device__ __forceinline__ void grad_pair(floatX *dst, float v0, float v1, int add) {
+    if (add) {
+        __nv_bfloat162 old = *reinterpret_cast<__nv_bfloat162 *>(dst);
+        v0 += __bfloat162float(old.x), v1 += __bfloat162float(old.y);
+    }
+    *reinterpret_cast<__nv_bfloat162 *>(dst) = __floats2bfloat162_rn(v0, v1);
 }
 
 template <int QKD, int VD>
@@ -334,9 +337,11 @@ __global__ void __launch_bounds__(ATT_THREADS) attention_backward_dkv_kernel(att
         long off = (((long)b * T + j) * p.Hkv + grp) * p.hd;
 #pragma unroll
         for (int dt = 0; dt < QKD / 8; dt++)
-            add_pair(p.dk + off + p.qk_off + dt * 8 + 2 * t, p.scale * dk[dt][2 * r], p.scale * dk[dt][2 * r + 1]);
+            grad_pair(p.dk + off + p.qk_off + dt * 8 + 2 * t, p.scale * dk[dt][2 * r], p.scale * dk[dt][2 * r + 1],
+                      p.add_dk);
 #pragma unroll
-        for (int dt = 0; dt < VD / 8; dt++) add_pair(p.dv + off + dt * 8 + 2 * t, dv[dt][2 * r], dv[dt][2 * r + 1]);
+        for (int dt = 0; dt < VD / 8; dt++) grad_pair(p.dv + off + dt * 8 + 2 * t, dv[dt][2 * r], dv[dt][2 * r + 1],
+                                                      p.add_dv);
     }
 }
 
@@ -418,7 +423,7 @@ __global__ void __launch_bounds__(ATT_THREADS) attention_backward_dq_kernel(attn
         floatX *dst = p.dq + (((long)b * T + i) * H + h) * p.hd + p.qk_off;
 #pragma unroll
         for (int dt = 0; dt < QKD / 8; dt++)
-            add_pair(dst + dt * 8 + 2 * t, p.scale * dq[dt][2 * r], p.scale * dq[dt][2 * r + 1]);
+            grad_pair(dst + dt * 8 + 2 * t, p.scale * dq[dt][2 * r], p.scale * dq[dt][2 * r + 1], p.add_dq);
     }
 }
 
@@ -506,6 +511,12 @@ static int check_aligned(const void *const *ptrs, int n, const char *who, star_e
         if (ptrs[i] && !is_aligned16(ptrs[i]))
             return STAR_FAIL(err, "%s: tensor %d is not 16-byte aligned", who, i);
     return 0;
+}
+
+static void set_grad_modes(attn_params *p, attn_grad_write m) {
+    p->add_dq = m.dq == GRAD_ADD;
+    p->add_dk = m.dk == GRAD_ADD;
+    p->add_dv = m.dv == GRAD_ADD;
 }
 
 static attn_params make_params(attn_shape s, int qk_off, double scale) {
@@ -603,7 +614,7 @@ long attention_backward_scratch_floats(attn_shape s) { return (long)s.B * s.H * 
 
 int attention_backward_cuda(floatX *dq, floatX *dk, floatX *dv, float *scratch, const floatX *dout,
                             const floatX *out, const float *lse, const floatX *q, const floatX *k, const floatX *v,
-                            attn_shape s, star_stream st, star_error *err) {
+                            attn_shape s, attn_grad_write mode, star_stream st, star_error *err) {
     if (check_shape(s, "attention_backward_cuda", err)) return -1;
     if (!dq || !dk || !dv || !scratch)
         return STAR_FAIL(err, "attention_backward_cuda: dq, dk, dv and scratch are required");
@@ -621,6 +632,7 @@ int attention_backward_cuda(floatX *dq, floatX *dk, floatX *dv, float *scratch, 
     p.dq = dq;
     p.dk = dk;
     p.dv = dv;
+    set_grad_modes(&p, mode);
     switch (s.hd) {
     case 32: return backward_map<32, 32>(p, st, err);
     case 64: return backward_map<64, 64>(p, st, err);
@@ -750,7 +762,7 @@ size_t diff_attention_backward_scratch_bytes(attn_shape s) {
 int diff_attention_backward_cuda(floatX *dq, floatX *dk, floatX *dv, float *dlambda, void *scratch,
                                  size_t scratch_bytes, const floatX *dout, const diff_attn_saved_cuda *sv,
                                  const floatX *q, const floatX *k, const floatX *v, const float *lambda, attn_shape s,
-                                 star_stream st, star_error *err) {
+                                 attn_grad_write mode, star_stream st, star_error *err) {
     const char *who = "diff_attention_backward_cuda";
     if (diff_check(s, sv, lambda, who, err)) return -1;
     if (!dq || !dk || !dv || !dlambda || !scratch)
@@ -780,7 +792,12 @@ int diff_attention_backward_cuda(floatX *dq, floatX *dk, floatX *dv, float *dlam
     p.dq = dq;
     p.dk = dk;
     p.dv = dv;
+    // The maps' q and k channels are disjoint halves; both maps write dv, the second adding
+    // onto the first.
+    attn_grad_write second = mode;
+    second.dv = GRAD_ADD;
     for (int map = 0; map < 2; map++) {
+        set_grad_modes(&p, map ? second : mode);
         p.qk_off = map * half;
         p.dout = map ? g2 : g1;
         p.out = map ? sv->o2 : sv->o1;

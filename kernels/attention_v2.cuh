@@ -394,9 +394,11 @@ __global__ void __launch_bounds__(NW *WARP_SIZE, MINB) attention_backward_dkv_v2
         long off = (((long)b * T + j) * p.Hkv + grp) * p.hd;
 #pragma unroll
         for (int dt = 0; dt < QKD / 8; dt++)
-            add_pair(p.dk + off + p.qk_off + dt * 8 + 2 * t, p.scale * dk[dt][2 * r], p.scale * dk[dt][2 * r + 1]);
+            grad_pair(p.dk + off + p.qk_off + dt * 8 + 2 * t, p.scale * dk[dt][2 * r], p.scale * dk[dt][2 * r + 1],
+                      p.add_dk);
 #pragma unroll
-        for (int dt = 0; dt < VD / 8; dt++) add_pair(p.dv + off + dt * 8 + 2 * t, dv[dt][2 * r], dv[dt][2 * r + 1]);
+        for (int dt = 0; dt < VD / 8; dt++) grad_pair(p.dv + off + dt * 8 + 2 * t, dv[dt][2 * r], dv[dt][2 * r + 1],
+                                                      p.add_dv);
     }
 }
 
@@ -474,11 +476,12 @@ __global__ void __launch_bounds__(NW *WARP_SIZE, MINB) attention_backward_dq_v2_
         floatX *dst = p.dq + (((long)b * T + i) * H + h) * p.hd + p.qk_off;
 #pragma unroll
         for (int dt = 0; dt < QKD / 8; dt++)
-            add_pair(dst + dt * 8 + 2 * t, p.scale * dq[dt][2 * r], p.scale * dq[dt][2 * r + 1]);
+            grad_pair(dst + dt * 8 + 2 * t, p.scale * dq[dt][2 * r], p.scale * dq[dt][2 * r + 1], p.add_dq);
     }
 }
 
-// Version 3's last step: dq[.., qk_off + d] += scale * acc[.., d] (acc [B*T*H][QKD] fp32).
+// Version 3's last step: dq[.., qk_off + d] += scale * acc[.., d] (acc [B*T*H][QKD] fp32;
+// = under GRAD_SET).
 template <int QKD>
 __global__ void attention_dq_from_acc_kernel(attn_params p) {
     long rows = (long)p.B * p.T * p.H;
@@ -487,7 +490,7 @@ __global__ void attention_dq_from_acc_kernel(attn_params p) {
     long row = idx / (QKD / 2);
     int d = 2 * (int)(idx % (QKD / 2));
     const float *a = p.dqacc + row * QKD + d;
-    add_pair(p.dq + row * p.hd + p.qk_off + d, p.scale * a[0], p.scale * a[1]);
+    grad_pair(p.dq + row * p.hd + p.qk_off + d, p.scale * a[0], p.scale * a[1], p.add_dq);
 }
 
 // ---- Launchers -------------------------------------------------------------------------

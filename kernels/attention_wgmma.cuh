@@ -486,8 +486,8 @@ __global__ void __launch_bounds__(AWG_THREADS, 1) attention_backward_dkv_wgmma_k
         int key = jl + 16 * warp + g + 8 * ((i % 4) / 2), col = 8 * (i / 4) + 2 * q;
         if (key >= T) continue;
         long off = (((long)b * T + key) * p.Hkv + grp) * p.hd;
-        add_pair(p.dk + off + p.qk_off + col, p.scale * dk[i], p.scale * dk[i + 1]);
-        add_pair(p.dv + off + col, dv[i], dv[i + 1]);
+        grad_pair(p.dk + off + p.qk_off + col, p.scale * dk[i], p.scale * dk[i + 1], p.add_dk);
+        grad_pair(p.dv + off + col, dv[i], dv[i + 1], p.add_dv);
     }
 #endif
 }
@@ -565,7 +565,8 @@ __global__ void __launch_bounds__(AWG_THREADS, 1) attention_backward_dq_wgmma_ke
     for (int i = 0; i < 32; i += 2) {
         int row = r_lo + 16 * warp + g + 8 * ((i % 4) / 2), col = 8 * (i / 4) + 2 * q;
         if (row >= T) continue;
-        add_pair(p.dq + (((long)b * T + row) * H + h) * p.hd + p.qk_off + col, p.scale * dq[i], p.scale * dq[i + 1]);
+        grad_pair(p.dq + (((long)b * T + row) * H + h) * p.hd + p.qk_off + col, p.scale * dq[i], p.scale * dq[i + 1],
+                  p.add_dq);
     }
 #endif
 }

@@ -44,10 +44,12 @@ int scale_channels_forward_cuda(floatX *y, const floatX *x, const float *w, long
     return 0;
 }
 
-__global__ void scale_channels_dx_kernel(floatX *dx, const floatX *dy, const float *w, long N, int C) {
+__global__ void scale_channels_dx_kernel(floatX *dx, const floatX *dy, const float *w, long N, int C, int add) {
     long n = N * C;
-    for (long i = blockIdx.x * (long)blockDim.x + threadIdx.x; i < n; i += (long)gridDim.x * blockDim.x)
-        dx[i] = __float2bfloat16_rn(__bfloat162float(dx[i]) + __bfloat162float(dy[i]) * w[i % C]);
+    for (long i = blockIdx.x * (long)blockDim.x + threadIdx.x; i < n; i += (long)gridDim.x * blockDim.x) {
+        float v = __bfloat162float(dy[i]) * w[i % C];
+        dx[i] = __float2bfloat16_rn(add ? __bfloat162float(dx[i]) + v : v);
+    }
 }
 
 // dw[c] += sum_n dy[n,c] x[n,c]: block (32 channels, 8 row lanes), rows summed in a fixed
@@ -68,10 +70,10 @@ __global__ void scale_channels_dw_kernel(float *dw, const floatX *dy, const floa
 }
 
 int scale_channels_backward_cuda(floatX *dx, float *dw, const floatX *dy, const floatX *x, const float *w, long N,
-                                 int C, star_stream s, star_error *err) {
+                                 int C, grad_write dx_mode, star_stream s, star_error *err) {
     if (N * C <= 0) return 0;
     if (dx) {
-        scale_channels_dx_kernel<<<grid_for(N * C, EW_THREADS), EW_THREADS, 0, s>>>(dx, dy, w, N, C);
+        scale_channels_dx_kernel<<<grid_for(N * C, EW_THREADS), EW_THREADS, 0, s>>>(dx, dy, w, N, C, dx_mode == GRAD_ADD);
         cudaCheck(cudaGetLastError(), err);
     }
     if (dw) {

@@ -19,20 +19,20 @@ __global__ void glu_forward_kernel(floatX *y, const floatX *g, const floatX *u, 
     }
 }
 
-template <bool VEC>
+template <bool VEC, bool ADD>
 __global__ void glu_backward_kernel(floatX *dg, floatX *du, const floatX *dy, const floatX *g, const floatX *u, long n,
                                     act_kind k) {
     long chunks = (n + PACK - 1) / PACK;
     for (long i = blockIdx.x * (long)blockDim.x + threadIdx.x; i < chunks; i += (long)gridDim.x * blockDim.x) {
         long c = i * PACK;
-        float gv[PACK], uv[PACK], dyv[PACK], ag[PACK], au[PACK];
+        float gv[PACK], uv[PACK], dyv[PACK], ag[PACK] = {}, au[PACK] = {};
         // Every load before the first store: one memory latency per chunk, not two (a load
         // after a store through another pointer waits for it).
         load_chunk<VEC>(gv, g, c, n);
         load_chunk<VEC>(uv, u, c, n);
         load_chunk<VEC>(dyv, dy, c, n);
-        if (dg) load_chunk<VEC>(ag, dg, c, n);
-        if (du) load_chunk<VEC>(au, du, c, n);
+        if (ADD && dg) load_chunk<VEC>(ag, dg, c, n);
+        if (ADD && du) load_chunk<VEC>(au, du, c, n);
         if (dg) {
 #pragma unroll
             for (int j = 0; j < PACK; j++) ag[j] += dyv[j] * uv[j] * act_derivative_dev(k, gv[j]);
@@ -64,14 +64,19 @@ int glu_forward_cuda(floatX *y, const floatX *g, const floatX *u, long n, act_ki
 }
 
 int glu_backward_cuda(floatX *dg, floatX *du, const floatX *dy, const floatX *g, const floatX *u, long n, act_kind k,
-                      star_stream s, star_error *err) {
+                      grad_write mode, star_stream s, star_error *err) {
     if (n <= 0 || (!dg && !du)) return 0;
     const int threads = 256;
     unsigned blocks = grid_for((n + PACK - 1) / PACK, threads);
-    if (glu_vec(n, dg, du, dy, g, u))
-        glu_backward_kernel<true><<<blocks, threads, 0, s>>>(dg, du, dy, g, u, n, k);
+    int vec = glu_vec(n, dg, du, dy, g, u), add = mode == GRAD_ADD;
+    if (vec && add)
+        glu_backward_kernel<true, true><<<blocks, threads, 0, s>>>(dg, du, dy, g, u, n, k);
+    else if (vec)
+        glu_backward_kernel<true, false><<<blocks, threads, 0, s>>>(dg, du, dy, g, u, n, k);
+    else if (add)
+        glu_backward_kernel<false, true><<<blocks, threads, 0, s>>>(dg, du, dy, g, u, n, k);
     else
-        glu_backward_kernel<false><<<blocks, threads, 0, s>>>(dg, du, dy, g, u, n, k);
+        glu_backward_kernel<false, false><<<blocks, threads, 0, s>>>(dg, du, dy, g, u, n, k);
     cudaCheck(cudaGetLastError(), err);
     return 0;
 }

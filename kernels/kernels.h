@@ -10,7 +10,8 @@
 // and probabilities are fp32.
 // Semantics and layouts are those of the CPU operator of the same name in operators/
 // (the CUDA name adds _cuda). As on the CPU, every backward ACCUMULATES (+=) into its
-// gradients, except the loss, which overwrites dlogits.
+// gradients, except the loss, which overwrites dlogits, and the activation gradients of
+// the kernels that take a grad_write: with GRAD_SET they overwrite instead (below).
 #ifndef STAR_KERNELS_KERNELS_H
 #define STAR_KERNELS_KERNELS_H
 
@@ -42,6 +43,12 @@ typedef uint16_t floatX;  // the same two bytes (bf16 bit pattern); C code only 
 #endif
 
 typedef struct CUstream_st *star_stream;  // the same type as cudaStream_t
+
+// How a backward writes an activation gradient: GRAD_ADD adds to what the buffer holds
+// (dx += ...), GRAD_SET overwrites it (dx = ..., the old values are never read, so the
+// buffer may hold anything, NaN included). The first kernel to write a gradient in a
+// backward pass sets it: no memset before, one read fewer. Parameter gradients always add.
+typedef enum grad_write { GRAD_ADD = 0, GRAD_SET = 1 } grad_write;
 
 #ifdef __cplusplus
 extern "C" {
@@ -97,9 +104,10 @@ int matmul_forward_cuda(star_cuda *ctx, floatX *out, const floatX *inp, const fl
 // The same product with an fp32 output (the logits for the loss).
 int matmul_forward_f32_cuda(star_cuda *ctx, float *out, const floatX *inp, const floatX *w, int N, int C, int OC,
                             star_stream s, star_error *err);
-// dinp [N,C] += dout @ w;  dw [OC,C] (fp32) += dout^T @ inp   (either may be NULL)
+// dinp [N,C] += dout @ w (= with GRAD_SET);  dw [OC,C] (fp32) += dout^T @ inp   (either
+// may be NULL)
 int matmul_backward_cuda(star_cuda *ctx, floatX *dinp, float *dw, const floatX *dout, const floatX *inp,
-                         const floatX *w, int N, int C, int OC, star_stream s, star_error *err);
+                         const floatX *w, int N, int C, int OC, grad_write dinp_mode, star_stream s, star_error *err);
 
 // ---- RMS normalization (kernels/rmsnorm.cu) --------------------------------------------
 // x, y [N,C]; w [C] or NULL for w = 1 (the per-head variant is N*H rows of hd channels);
@@ -121,17 +129,17 @@ int rmsnorm_backward_cuda(floatX *dx, float *dw, float *scratch, const floatX *d
 // ---- Gated product, SwiGLU / GeGLU (kernels/glu.cu) ------------------------------------
 // y = act(g) * u over n values (y may alias g or u)
 int glu_forward_cuda(floatX *y, const floatX *g, const floatX *u, long n, act_kind k, star_stream s, star_error *err);
-// dg += dy * u * act'(g); du += dy * act(g)   (either may be NULL)
+// dg += dy * u * act'(g); du += dy * act(g)   (either may be NULL; = with GRAD_SET)
 int glu_backward_cuda(floatX *dg, floatX *du, const floatX *dy, const floatX *g, const floatX *u, long n, act_kind k,
-                      star_stream s, star_error *err);
+                      grad_write mode, star_stream s, star_error *err);
 
 // ---- Rotary position embedding (kernels/rope.cu) ---------------------------------------
 // x, out [B,T,H,hd], hd even, positions pos0 + t. out may alias x.
 int rope_forward_cuda(floatX *out, const floatX *x, int B, int T, int H, int hd, int pos0, star_stream s,
                       star_error *err);
-// dx += R(pos)^T dout   (dx must not alias dout)
-int rope_backward_cuda(floatX *dx, const floatX *dout, int B, int T, int H, int hd, int pos0, star_stream s,
-                       star_error *err);
+// dx += R(pos)^T dout   (= with GRAD_SET; dx must not alias dout)
+int rope_backward_cuda(floatX *dx, const floatX *dout, int B, int T, int H, int hd, int pos0, grad_write mode,
+                       star_stream s, star_error *err);
 
 // ---- Token embedding (kernels/embedding.cu) --------------------------------------------
 // out [N,C] = table [V,C] rows at tokens [N] (device int32). Tokens are checked on the host
@@ -169,13 +177,17 @@ int crossentropy_fused_cuda(floatX *dlogits, float *losses, double *d_loss, int 
 int attention_forward_cuda(floatX *out, float *lse, const floatX *q, const floatX *k, const floatX *v, attn_shape s,
                            star_stream st, star_error *err);
 // dq, dk, dv += the gradients (bf16, fp32 inside), from the forward's out and lse on the
-// same q, k, v. Deterministic (no atomics) except in version 3 (dq's last bits). scratch
-// holds attention_backward_scratch_floats(s) floats (D = rowsum(dout * out), version 3's
-// dQ buffer).
+// same q, k, v; each overwritten instead where its mode is GRAD_SET. Deterministic (no
+// atomics) except in version 3 (dq's last bits). scratch holds
+// attention_backward_scratch_floats(s) floats (D = rowsum(dout * out), version 3's dQ
+// buffer).
+typedef struct attn_grad_write {
+    grad_write dq, dk, dv;
+} attn_grad_write;
 long attention_backward_scratch_floats(attn_shape s);
 int attention_backward_cuda(floatX *dq, floatX *dk, floatX *dv, float *scratch, const floatX *dout,
                             const floatX *out, const float *lse, const floatX *q, const floatX *k, const floatX *v,
-                            attn_shape s, star_stream st, star_error *err);
+                            attn_shape s, attn_grad_write mode, star_stream st, star_error *err);
 
 // Three versions of the kernels, same results within bf16 rounding: version 2 (ldmatrix,
 // cp.async double buffering, larger tiles; the default), version 1 (the first kernels,
@@ -226,13 +238,14 @@ typedef struct diff_attn_saved_cuda {
 } diff_attn_saved_cuda;
 int diff_attention_forward_cuda(floatX *out, const diff_attn_saved_cuda *sv, const floatX *q, const floatX *k,
                                 const floatX *v, const float *lambda, attn_shape s, star_stream st, star_error *err);
-// dq, dk, dv += (bf16); dlambda [H] (fp32) +=, summed in a fixed order. scratch holds
-// diff_attention_backward_scratch_bytes(s) bytes (16-byte aligned).
+// dq, dk, dv += (bf16; = where mode says GRAD_SET); dlambda [H] (fp32) +=, summed in a
+// fixed order. scratch holds diff_attention_backward_scratch_bytes(s) bytes (16-byte
+// aligned).
 size_t diff_attention_backward_scratch_bytes(attn_shape s);
 int diff_attention_backward_cuda(floatX *dq, floatX *dk, floatX *dv, float *dlambda, void *scratch,
                                  size_t scratch_bytes, const floatX *dout, const diff_attn_saved_cuda *sv,
                                  const floatX *q, const floatX *k, const floatX *v, const float *lambda, attn_shape s,
-                                 star_stream st, star_error *err);
+                                 attn_grad_write mode, star_stream st, star_error *err);
 
 // ---- AdamW over a list of tensors (kernels/adamw.cu) -----------------------------------
 typedef struct adamw_tensor_cuda {
@@ -285,11 +298,11 @@ int grad_global_norm_copy_cuda(adamw_list_cuda *list, double *dst, star_stream s
 // Short causal convolution (kernels/short_conv.cu): x, y [B,T,C]; w [C][K], 1 <= K <= 16.
 int short_conv_forward_cuda(floatX *y, const floatX *x, const floatX *w, int B, int T, int C, int K, star_stream s,
                             star_error *err);
-// dx += ...; dw (fp32) += ... (either may be NULL); scratch holds
+// dx += ... (= with GRAD_SET); dw (fp32) += ... (either may be NULL); scratch holds
 // short_conv_backward_scratch_floats(C, K) floats (NULL when dw is NULL).
 long short_conv_backward_scratch_floats(int C, int K);
 int short_conv_backward_cuda(floatX *dx, float *dw, float *scratch, const floatX *dy, const floatX *x, const floatX *w,
-                             int B, int T, int C, int K, star_stream s, star_error *err);
+                             int B, int T, int C, int K, grad_write dx_mode, star_stream s, star_error *err);
 
 // Long causal convolution through cuFFT (kernels/long_conv.cu): x, y [B,T,C]; h [C][T]
 // fp32; skip [C] fp32 or NULL. A plan holds the FFT plans and buffers of one shape
@@ -362,9 +375,10 @@ int star_cuda_copy(void *dst, const void *src, size_t bytes, star_stream s, star
 // Diagonal output projection: y [N,C] = x * w[c] (w fp32 master values).
 int scale_channels_forward_cuda(floatX *y, const floatX *x, const float *w, long N, int C, star_stream s,
                                 star_error *err);
-// dx += dy * w[c]; dw[c] (fp32) += sum_n dy x (fixed order). Either may be NULL.
+// dx += dy * w[c] (= with GRAD_SET); dw[c] (fp32) += sum_n dy x (fixed order). Either may
+// be NULL.
 int scale_channels_backward_cuda(floatX *dx, float *dw, const floatX *dy, const floatX *x, const float *w, long N,
-                                 int C, star_stream s, star_error *err);
+                                 int C, grad_write dx_mode, star_stream s, star_error *err);
 // Block-diagonal projection w [G][OC/G][C/G] written as the dense [OC][C] matrix (zeros
 // off the blocks), so matmul_*_cuda runs it; the dense fp32 gradient's blocks are then
 // added into the grouped one: dw += blocks of ddense.

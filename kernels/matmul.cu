@@ -6,7 +6,8 @@
 //   forward  out^T [OC,N] = op_T(w)  [OC,C] x inp^T [C,N]
 //   dinp     dinp^T [C,N] += w^T [C,OC] x dout^T [OC,N]
 //   dw       dw^T  [C,OC] += inp^T [C,N] x op_T(dout^T) [N,OC]
-// The backward products accumulate through beta = 1; parameter gradients are fp32.
+// The backward products accumulate through beta = 1 (dinp with GRAD_SET: beta = 0, which
+// never reads it); parameter gradients are fp32.
 #include "kernels/common.cuh"
 #include "kernels/device.cuh"
 #include "kernels/matmul.cuh"
@@ -84,8 +85,9 @@ int matmul_forward_f32_cuda(star_cuda *ctx, float *out, const floatX *inp, const
 }
 
 int matmul_backward_cuda(star_cuda *ctx, floatX *dinp, float *dw, const floatX *dout, const floatX *inp,
-                         const floatX *w, int N, int C, int OC, star_stream s, star_error *err) {
-    if (dinp && matmul_lt(ctx, 0, 0, C, N, OC, w, C, dout, OC, 1.0f, dinp, CUDA_R_16BF, C, s, err)) return -1;
+                         const floatX *w, int N, int C, int OC, grad_write dinp_mode, star_stream s, star_error *err) {
+    float beta = dinp_mode == GRAD_SET ? 0.0f : 1.0f;
+    if (dinp && matmul_lt(ctx, 0, 0, C, N, OC, w, C, dout, OC, beta, dinp, CUDA_R_16BF, C, s, err)) return -1;
     if (dw && matmul_lt(ctx, 0, 1, C, OC, N, inp, C, dout, OC, 1.0f, dw, CUDA_R_32F, C, s, err)) return -1;
     return 0;
 }

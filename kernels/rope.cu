@@ -8,7 +8,8 @@
 
 #define ROPE_HEADS 8  // heads whose loads one thread issues together
 
-template <bool BACKWARD>
+// MODE: 0 forward, 1 backward adding into out, 2 backward overwriting out.
+template <int MODE>
 __global__ void rope_kernel(floatX *out, const floatX *x, int B, int T, int H, int hd, int pos0) {
     int half = hd / 2;
     long total = (long)B * T * half;
@@ -27,7 +28,8 @@ __global__ void rope_kernel(floatX *out, const floatX *x, int B, int T, int H, i
                 if (h0 + j >= H) break;
                 long o = (bt * H + h0 + j) * hd;
                 a[j] = __bfloat162float(x[o + i]), z[j] = __bfloat162float(x[o + i + half]);
-                if (BACKWARD) oa[j] = __bfloat162float(out[o + i]), oz[j] = __bfloat162float(out[o + i + half]);
+                if (MODE == 1) oa[j] = __bfloat162float(out[o + i]), oz[j] = __bfloat162float(out[o + i + half]);
+                if (MODE == 2) oa[j] = oz[j] = 0.0f;
             }
             if (h0 == 0) {
                 double ang = (double)(pos0 + t) * pow(ROPE_BASE, -2.0 * i / hd);
@@ -39,7 +41,7 @@ __global__ void rope_kernel(floatX *out, const floatX *x, int B, int T, int H, i
             for (int j = 0; j < ROPE_HEADS; j++) {
                 if (h0 + j >= H) break;
                 long o = (bt * H + h0 + j) * hd;
-                if (BACKWARD) {
+                if (MODE != 0) {
                     out[o + i] = __float2bfloat16_rn(oa[j] + (a[j] * c + z[j] * s));
                     out[o + i + half] = __float2bfloat16_rn(oz[j] + (-a[j] * s + z[j] * c));
                 } else {
@@ -51,16 +53,18 @@ __global__ void rope_kernel(floatX *out, const floatX *x, int B, int T, int H, i
     }
 }
 
-static int rope_launch(int backward, floatX *out, const floatX *x, int B, int T, int H, int hd, int pos0,
+static int rope_launch(int mode, floatX *out, const floatX *x, int B, int T, int H, int hd, int pos0,
                        star_stream s, star_error *err) {
     if (hd % 2) return STAR_FAIL(err, "rope: head dimension %d is odd", hd);
     long total = (long)B * T * (hd / 2);
     if (total <= 0 || H <= 0) return 0;
     unsigned blocks = grid_for(total, 256);
-    if (backward)
-        rope_kernel<true><<<blocks, 256, 0, s>>>(out, x, B, T, H, hd, pos0);
+    if (mode == 1)
+        rope_kernel<1><<<blocks, 256, 0, s>>>(out, x, B, T, H, hd, pos0);
+    else if (mode == 2)
+        rope_kernel<2><<<blocks, 256, 0, s>>>(out, x, B, T, H, hd, pos0);
     else
-        rope_kernel<false><<<blocks, 256, 0, s>>>(out, x, B, T, H, hd, pos0);
+        rope_kernel<0><<<blocks, 256, 0, s>>>(out, x, B, T, H, hd, pos0);
     cudaCheck(cudaGetLastError(), err);
     return 0;
 }
@@ -70,7 +74,7 @@ int rope_forward_cuda(floatX *out, const floatX *x, int B, int T, int H, int hd,
     return rope_launch(0, out, x, B, T, H, hd, pos0, s, err);
 }
 
-int rope_backward_cuda(floatX *dx, const floatX *dout, int B, int T, int H, int hd, int pos0, star_stream s,
-                       star_error *err) {
-    return rope_launch(1, dx, dout, B, T, H, hd, pos0, s, err);
+int rope_backward_cuda(floatX *dx, const floatX *dout, int B, int T, int H, int hd, int pos0, grad_write mode,
+                       star_stream s, star_error *err) {
+    return rope_launch(mode == GRAD_SET ? 2 : 1, dx, dout, B, T, H, hd, pos0, s, err);
 }

@@ -21,15 +21,16 @@ __global__ void short_conv_forward_kernel(floatX *y, const floatX *x, const floa
     }
 }
 
-// dx[b,s,c] += sum_{k, s+k<T} w[c][k] dy[b,s+k,c]
-__global__ void short_conv_dx_kernel(floatX *dx, const floatX *dy, const floatX *w, long BT, int T, int C, int K) {
+// dx[b,s,c] += sum_{k, s+k<T} w[c][k] dy[b,s+k,c]   (= when !add)
+__global__ void short_conv_dx_kernel(floatX *dx, const floatX *dy, const floatX *w, long BT, int T, int C, int K,
+                                     int add) {
     for (long i = blockIdx.x * (long)blockDim.x + threadIdx.x; i < BT * C; i += (long)gridDim.x * blockDim.x) {
         long bt = i / C;
         int c = (int)(i % C), s = (int)(bt % T);
         float acc = 0.0f;
         for (int k = 0; k < K && s + k < T; k++)
             acc += __bfloat162float(w[(long)c * K + k]) * __bfloat162float(dy[i + (long)k * C]);
-        dx[i] = __float2bfloat16_rn(__bfloat162float(dx[i]) + acc);
+        dx[i] = __float2bfloat16_rn(add ? __bfloat162float(dx[i]) + acc : acc);
     }
 }
 
@@ -89,12 +90,12 @@ int short_conv_forward_cuda(floatX *y, const floatX *x, const floatX *w, int B, 
 long short_conv_backward_scratch_floats(int C, int K) { return (long)SHORT_CONV_DW_SPLITS * C * K; }
 
 int short_conv_backward_cuda(floatX *dx, float *dw, float *scratch, const floatX *dy, const floatX *x, const floatX *w,
-                             int B, int T, int C, int K, star_stream s, star_error *err) {
+                             int B, int T, int C, int K, grad_write dx_mode, star_stream s, star_error *err) {
     if (short_conv_check("short_conv_backward_cuda", B, T, C, K, err)) return -1;
     if (dw && !scratch) return STAR_FAIL(err, "short_conv_backward_cuda: dw needs scratch");
     long BT = (long)B * T;
     if (dx) {
-        short_conv_dx_kernel<<<grid_for(BT * C, 256), 256, 0, s>>>(dx, dy, w, BT, T, C, K);
+        short_conv_dx_kernel<<<grid_for(BT * C, 256), 256, 0, s>>>(dx, dy, w, BT, T, C, K, dx_mode == GRAD_ADD);
         cudaCheck(cudaGetLastError(), err);
     }
     if (dw) {

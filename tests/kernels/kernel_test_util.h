@@ -118,6 +118,18 @@ static inline void *dev_bytes(const void *h, size_t bytes) {
 // kernel fails to write shows up.
 static inline void dev_nan(void *d, size_t bytes) { MUST(star_cuda_memset(d, 0xff, bytes, NULL, &kt_err)); }
 
+static inline floatX *dev_nan_bf16(long n) {
+    floatX *d = (floatX *)dev_alloc(sizeof(floatX) * (size_t)(n > 0 ? n : 1));
+    dev_nan(d, sizeof(floatX) * (size_t)n);
+    return d;
+}
+
+static inline floatX *dev_zero_bf16(long n) {
+    floatX *d = (floatX *)dev_alloc(sizeof(floatX) * (size_t)(n > 0 ? n : 1));
+    MUST(star_cuda_memset(d, 0, sizeof(floatX) * (size_t)n, NULL, &kt_err));
+    return d;
+}
+
 static inline void get_bf16(float *h, const floatX *d, long n) {
     uint16_t *tmp = (uint16_t *)star_malloc(sizeof(uint16_t) * (size_t)(n > 0 ? n : 1));
     MUST(star_cuda_sync(NULL, &kt_err));
@@ -168,6 +180,29 @@ static inline void check_equal_at(const char *what, const float *got, const floa
     }
 }
 #define CHECK_EQUAL(what, got, ref, n) check_equal_at((what), (got), (ref), (n), __FILE__, __LINE__)
+
+// A gradient written with GRAD_SET over NaN (d_set) against the same one added with
+// GRAD_ADD onto zeros (d_add): equal values (==, so a zero's sign may differ; an element
+// left unwritten stays NaN and never equals).
+static inline void check_set_is_add_at(const char *what, const floatX *d_set, const floatX *d_add, long n,
+                                       const char *file, int line) {
+    float *a = (float *)star_malloc(sizeof(float) * (size_t)(n > 0 ? n : 1));
+    float *b = (float *)star_malloc(sizeof(float) * (size_t)(n > 0 ? n : 1));
+    get_bf16(a, d_set, n);
+    get_bf16(b, d_add, n);
+    long bad = 0;
+    for (long i = 0; i < n; i++)
+        if (!(a[i] == b[i])) bad++;
+    test_checks++;
+    printf("  %-44s %ld of %ld differ\n", what, bad, n);
+    if (bad) {
+        test_failures++;
+        fprintf(stderr, "%s:%d: %s: %ld of %ld elements differ from GRAD_ADD onto zeros\n", file, line, what, bad, n);
+    }
+    free(a);
+    free(b);
+}
+#define CHECK_SET_IS_ADD(what, d_set, d_add, n) check_set_is_add_at((what), (d_set), (d_add), (n), __FILE__, __LINE__)
 
 // Exit 77 (ctest's skip) when no CUDA device is present, saying why.
 static inline void kt_skip_without_device(void) {

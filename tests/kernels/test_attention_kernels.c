@@ -10,7 +10,9 @@
 //   Backward: dq, dk, dv accumulate (+=) onto random starting values as large as the
 //     gradient itself (at least 0.05, for the exactly-zero dq, dk of T = 1), so a missed
 //     element shows as an error of the gradient's size; each within 1e-2 of the largest
-//     reference value; a second run gives the same bits.
+//     reference value; a second run gives the same bits. Written with GRAD_SET over NaN,
+//     each is the value the same backward adds onto zeros (version 3's dq, summed by
+//     atomics: within the bf16 bound of it where T > 1).
 //   Differential: the same bounds for the maps, dq, dk, dv and for out against the CPU's
 //     combination of the GPU's maps; out and dlambda end to end within 2e-2 (TOL_DIFF_E2E).
 // Every case runs on the three versions of the kernels (attention_kernel_version_set_cuda:
@@ -44,6 +46,8 @@
 // an H200: up to 0.012 on out, 0.008 on dlambda).
 #define TOL_DIFF_E2E 2e-2
 
+static const attn_grad_write attn_add = {GRAD_ADD, GRAD_ADD, GRAD_ADD}, attn_set = {GRAD_SET, GRAD_SET, GRAD_SET};
+
 // 1: every case runs on every kernel version; 2 (`--sanitize`): versions 3 and 2.
 static int min_version = 1;
 
@@ -74,12 +78,6 @@ static void set_version(int v) {
     version = v;
     attention_kernel_version_set_cuda(v);
     CHECK(attention_kernel_version_cuda(&kt_err) == v);
-}
-
-static floatX *dev_nan_bf16(long n) {
-    floatX *d = (floatX *)dev_alloc(sizeof(floatX) * (size_t)(n > 0 ? n : 1));
-    dev_nan(d, sizeof(floatX) * (size_t)n);
-    return d;
 }
 
 // The scale of a gradient's random starting values: its largest magnitude, at least
@@ -195,6 +193,30 @@ static void check_bwd_shape(int i, const floatX *d_dq, const floatX *d_dk, const
     }
 }
 
+// GRAD_SET: dq, dk, dv written over NaN (never read) are the values the same backward
+// adds onto zeros. Version 3's dq is summed by atomics in no fixed order: there, where
+// T > 1 (with T = 1 dq is rounding noise around 0), within the bf16 bound of it instead.
+static void check_grad_set(attn_shape s, const floatX *d_dout, const floatX *d_out, const float *d_lse,
+                           const floatX *d_q, const floatX *d_k, const floatX *d_v, float *scratch) {
+    long nq = (long)s.B * s.T * s.H * s.hd, nkv = (long)s.B * s.T * s.Hkv * s.hd;
+    floatX *zq = dev_zero_bf16(nq), *zk = dev_zero_bf16(nkv), *zv = dev_zero_bf16(nkv);
+    floatX *sq = dev_nan_bf16(nq), *sk = dev_nan_bf16(nkv), *sv = dev_nan_bf16(nkv);
+    MUST(attention_backward_cuda(zq, zk, zv, scratch, d_dout, d_out, d_lse, d_q, d_k, d_v, s, attn_add, NULL,
+                                 &kt_err));
+    MUST(attention_backward_cuda(sq, sk, sv, scratch, d_dout, d_out, d_lse, d_q, d_k, d_v, s, attn_set, NULL,
+                                 &kt_err));
+    if (version != 3) {
+        CHECK_SET_IS_ADD("backward dq = (GRAD_SET over NaN)", sq, zq, nq);
+    } else if (s.T > 1) {
+        float *a = host_f32(nq), *b = host_f32(nq);
+        get_bf16(a, sq, nq);
+        get_bf16(b, zq, nq);
+        CHECK_CLOSE("backward dq = (GRAD_SET over NaN, atomics)", a, b, nq, TOL_BF16);
+    }
+    CHECK_SET_IS_ADD("backward dk = (GRAD_SET over NaN)", sk, zk, nkv);
+    CHECK_SET_IS_ADD("backward dv = (GRAD_SET over NaN)", sv, zv, nkv);
+}
+
 // One version's forward and backward on the device against the CPU's results.
 static void test_attention_gpu(attn_shape s, const float *out, const float *lse, const float *dout, const float *dq,
                                const float *dk, const float *dv, const float *dq0, const float *dk0, const float *dv0,
@@ -255,7 +277,8 @@ static void test_attention_gpu(attn_shape s, const float *out, const float *lse,
     long ns = attention_backward_scratch_floats(s);
     float *scratch = (float *)dev_alloc(sizeof(float) * ns);
     dev_nan(scratch, sizeof(float) * ns);
-    MUST(attention_backward_cuda(d_dq, d_dk, d_dv, scratch, d_dout, d_out, d_lse, d_q, d_k, d_v, s, NULL, &kt_err));
+    MUST(attention_backward_cuda(d_dq, d_dk, d_dv, scratch, d_dout, d_out, d_lse, d_q, d_k, d_v, s,
+                                 attn_add, NULL, &kt_err));
     float *gq = host_f32(nq), *gk = host_f32(nkv), *gv = host_f32(nkv);
     get_bf16(gq, d_dq, nq);
     get_bf16(gk, d_dk, nkv);
@@ -281,7 +304,7 @@ static void test_attention_gpu(attn_shape s, const float *out, const float *lse,
     // Deterministic: the same starting values give the same bits (version 3: dk and dv;
     // its dq's atomics add in a varying order).
     floatX *d_dq2 = dev_bf16(dq0, nq), *d_dk2 = dev_bf16(dk0, nkv), *d_dv2 = dev_bf16(dv0, nkv);
-    MUST(attention_backward_cuda(d_dq2, d_dk2, d_dv2, scratch, d_dout, d_out, d_lse, d_q, d_k, d_v, s, NULL,
+    MUST(attention_backward_cuda(d_dq2, d_dk2, d_dv2, scratch, d_dout, d_out, d_lse, d_q, d_k, d_v, s, attn_add, NULL,
                                  &kt_err));
     get_bf16(got, d_dq2, nq);
     if (version != 3) CHECK_EQUAL("backward again: dq same bits", got, gq, nq);
@@ -289,14 +312,15 @@ static void test_attention_gpu(attn_shape s, const float *out, const float *lse,
     CHECK_EQUAL("backward again: dk same bits", got, gk, nkv);
     get_bf16(got, d_dv2, nkv);
     CHECK_EQUAL("backward again: dv same bits", got, gv, nkv);
+    check_grad_set(s, d_dout, d_out, d_lse, d_q, d_k, d_v, scratch);
 
     // Each of the backward's kernel shapes set explicitly: the default's bits.
     if (version >= 2) {
         for (int alt = 0; alt < N_BWD_SHAPES; alt++) {
             floatX *d_dq3 = dev_bf16(dq0, nq), *d_dk3 = dev_bf16(dk0, nkv), *d_dv3 = dev_bf16(dv0, nkv);
             bwd_shape_set(alt);
-            MUST(attention_backward_cuda(d_dq3, d_dk3, d_dv3, scratch, d_dout, d_out, d_lse, d_q, d_k, d_v, s, NULL,
-                                         &kt_err));
+            MUST(attention_backward_cuda(d_dq3, d_dk3, d_dv3, scratch, d_dout, d_out, d_lse, d_q, d_k, d_v, s, attn_add,
+                                         NULL, &kt_err));
             check_bwd_shape(alt, d_dq3, d_dk3, d_dv3, version == 2 ? gq : NULL, gk, gv, dq, got, nq, nkv);
         }
     }
@@ -313,13 +337,13 @@ static void test_attention_gpu(attn_shape s, const float *out, const float *lse,
             floatX *d_dq5 = dev_bf16(dq0, nq), *d_dk5 = dev_bf16(dk0, nkv), *d_dv5 = dev_bf16(dv0, nkv);
             floatX *d_dq6 = dev_bf16(dq0, nq), *d_dk6 = dev_bf16(dk0, nkv), *d_dv6 = dev_bf16(dv0, nkv);
             attention_wgmma_set_cuda(mask);
-            MUST(attention_backward_cuda(d_dq4, d_dk4, d_dv4, scratch, d_dout, d_out, d_lse, d_q, d_k, d_v, s, NULL,
-                                         &kt_err));
-            MUST(attention_backward_cuda(d_dq5, d_dk5, d_dv5, scratch, d_dout, d_out, d_lse, d_q, d_k, d_v, s, NULL,
-                                         &kt_err));
+            MUST(attention_backward_cuda(d_dq4, d_dk4, d_dv4, scratch, d_dout, d_out, d_lse, d_q, d_k, d_v, s, attn_add,
+                                         NULL, &kt_err));
+            MUST(attention_backward_cuda(d_dq5, d_dk5, d_dv5, scratch, d_dout, d_out, d_lse, d_q, d_k, d_v, s, attn_add,
+                                         NULL, &kt_err));
             attention_wgmma_set_cuda(mask + 16);
-            MUST(attention_backward_cuda(d_dq6, d_dk6, d_dv6, scratch, d_dout, d_out, d_lse, d_q, d_k, d_v, s, NULL,
-                                         &kt_err));
+            MUST(attention_backward_cuda(d_dq6, d_dk6, d_dv6, scratch, d_dout, d_out, d_lse, d_q, d_k, d_v, s, attn_add,
+                                         NULL, &kt_err));
             attention_wgmma_set_cuda(0);
             const floatX *d_got[3] = {d_dq4, d_dk4, d_dv4}, *d_again[3] = {d_dq5, d_dk5, d_dv5};
             const floatX *d_pp[3] = {d_dq6, d_dk6, d_dv6};
@@ -441,7 +465,7 @@ static void test_diff_attention(int B, int T, int H, int Hkv, int hd, int window
         void *scratch = dev_alloc(sb);
         dev_nan(scratch, sb);
         MUST(diff_attention_backward_cuda(d_dq, d_dk, d_dv, d_dl, scratch, sb, d_dout, &dsv, d_q, d_k, d_v, d_lambda, s,
-                                          NULL, &kt_err));
+                                          attn_add, NULL, &kt_err));
         get_bf16(got, d_dq, nq);
         check_tracked(W_DQ, "backward dq +=", got, dq, nq, TOL_BF16);
         get_bf16(got, d_dk, nkv);
@@ -451,7 +475,19 @@ static void test_diff_attention(int B, int T, int H, int Hkv, int hd, int window
         get_f32(got, d_dl, H);
         check_tracked(W_DLAMBDA, "backward dlambda += (fp32, from bf16 maps)", got, dl, H, TOL_DIFF_E2E);
         CHECK(diff_attention_backward_cuda(d_dq, d_dk, d_dv, d_dl, scratch, sb - 1, d_dout, &dsv, d_q, d_k, d_v,
-                                           d_lambda, s, NULL, &kt_err) == -1);  // scratch too small
+                                           d_lambda, s, attn_add, NULL, &kt_err) == -1);  // scratch too small
+        {  // GRAD_SET over NaN: the values added onto zeros (dv: the second map adds onto the first)
+            floatX *zq = dev_zero_bf16(nq), *zk = dev_zero_bf16(nkv), *zv = dev_zero_bf16(nkv);
+            floatX *sq = dev_nan_bf16(nq), *sk = dev_nan_bf16(nkv), *svv = dev_nan_bf16(nkv);
+            float *d_dlz = dev_f32(dl0, H);
+            MUST(diff_attention_backward_cuda(zq, zk, zv, d_dlz, scratch, sb, d_dout, &dsv, d_q, d_k, d_v, d_lambda, s,
+                                              attn_add, NULL, &kt_err));
+            MUST(diff_attention_backward_cuda(sq, sk, svv, d_dlz, scratch, sb, d_dout, &dsv, d_q, d_k, d_v, d_lambda,
+                                              s, attn_set, NULL, &kt_err));
+            if (version != 3) CHECK_SET_IS_ADD("backward dq = (GRAD_SET over NaN)", sq, zq, nq);
+            CHECK_SET_IS_ADD("backward dk = (GRAD_SET over NaN)", sk, zk, nkv);
+            CHECK_SET_IS_ADD("backward dv = (GRAD_SET over NaN)", svv, zv, nkv);
+        }
         if (version >= 2) {  // each of the backward's kernel shapes set explicitly: the default's bits
             float *gq = host_f32(nq), *gk = host_f32(nkv), *gv = host_f32(nkv);
             get_bf16(gq, d_dq, nq);
@@ -462,7 +498,7 @@ static void test_diff_attention(int B, int T, int H, int Hkv, int hd, int window
                 float *d_dl3 = dev_f32(dl0, H);
                 bwd_shape_set(alt);
                 MUST(diff_attention_backward_cuda(d_dq3, d_dk3, d_dv3, d_dl3, scratch, sb, d_dout, &dsv, d_q, d_k, d_v,
-                                                  d_lambda, s, NULL, &kt_err));
+                                                  d_lambda, s, attn_add, NULL, &kt_err));
                 check_bwd_shape(alt, d_dq3, d_dk3, d_dv3, version == 2 ? gq : NULL, gk, gv, dq, got, nq, nkv);
             }
         }
@@ -484,7 +520,8 @@ static void test_refused(void) {
           -1);
     CHECK_STR_CONTAINS(kt_err.msg, "head dim 96 is not supported on CUDA (32, 64 or 128)");
     CHECK(attention_forward_cuda(buf, lse, buf, buf, buf, bad_group, NULL, &kt_err) == -1);
-    CHECK(attention_backward_cuda(buf, buf, buf, lse, buf, buf, lse, buf, buf, buf, bad_window, NULL, &kt_err) == -1);
+    CHECK(attention_backward_cuda(buf, buf, buf, lse, buf, buf, lse, buf, buf, buf, bad_window,
+                                  attn_add, NULL, &kt_err) == -1);
     CHECK(attention_forward_cuda(buf + 1, lse, buf, buf, buf, (attn_shape){1, 4, 2, 2, 64, 0}, NULL, &kt_err) == -1);
     CHECK_STR_CONTAINS(kt_err.msg, "aligned");
     kt_release();
@@ -555,7 +592,8 @@ static void test_wgmma_switch(pcg32 *rng) {
             attention_wgmma_set_cuda(-1);
             CHECK(setenv("STAR_ATTN_WGMMA", pass == 1 ? "3" : "19", 1) == 0);
         }
-        MUST(attention_backward_cuda(d_dq, d_dk, d_dv, scratch, d_dout, d_o, d_lse, d_q, d_k, d_v, s, NULL, &kt_err));
+        MUST(attention_backward_cuda(d_dq, d_dk, d_dv, scratch, d_dout, d_o, d_lse, d_q, d_k, d_v, s,
+                                     attn_add, NULL, &kt_err));
         get_bf16(g[pass], d_dq, nq);
     }
     CHECK_EQUAL("STAR_ATTN_WGMMA=3 is mask 3 (dq)", g[1], g[0], nq);
@@ -563,12 +601,13 @@ static void test_wgmma_switch(pcg32 *rng) {
     const char *bad[3] = {"32", "3x", " 3"};
     for (int k = 0; k < 3; k++) {
         CHECK(setenv("STAR_ATTN_WGMMA", bad[k], 1) == 0);
-        CHECK(attention_backward_cuda(d_dq, d_dk, d_dv, scratch, d_dout, d_o, d_lse, d_q, d_k, d_v, s, NULL,
+        CHECK(attention_backward_cuda(d_dq, d_dk, d_dv, scratch, d_dout, d_o, d_lse, d_q, d_k, d_v, s, attn_add, NULL,
                                       &kt_err) == -1);
         CHECK(strstr(kt_err.msg, "STAR_ATTN_WGMMA") != NULL);
     }
     CHECK(unsetenv("STAR_ATTN_WGMMA") == 0);
-    MUST(attention_backward_cuda(d_dq, d_dk, d_dv, scratch, d_dout, d_o, d_lse, d_q, d_k, d_v, s, NULL, &kt_err));
+    MUST(attention_backward_cuda(d_dq, d_dk, d_dv, scratch, d_dout, d_o, d_lse, d_q, d_k, d_v, s,
+                                 attn_add, NULL, &kt_err));
     attention_wgmma_set_cuda(0);
     attention_kernel_version_set_cuda(-1);
     kt_release();
@@ -595,7 +634,7 @@ static double time_ms(const time_bufs *t, int which, int reps) {
         if (which == 0) MUST(attention_forward_cuda(t->out, t->lse, t->q, t->k, t->v, t->s, NULL, &kt_err));
         else
             MUST(attention_backward_cuda(t->dq, t->dk, t->dv, t->scratch, t->dout, t->out, t->lse, t->q, t->k, t->v,
-                                         t->s, NULL, &kt_err));
+                                         t->s, attn_add, NULL, &kt_err));
     }
     MUST(star_cuda_sync(NULL, &kt_err));
     return (kt_now_ms() - t0) / reps;

@@ -2,9 +2,11 @@
 // bf16-rounded inputs: outputs start as NaN so an unwritten element fails; bf16 outputs
 // are within bf16 rounding (relative error 1e-2 of the largest reference value), fp32
 // outputs within 1e-4 to 1e-5; the embedding is bit-identical to the CPU; the
-// deterministic reductions give the same bits twice. The matrix product is checked
-// against a double-precision loop (the CPU product needs OpenBLAS, which a GPU machine may
-// lack). With no CUDA device the test prints SKIP and exits 77 (ctest: skipped).
+// deterministic reductions give the same bits twice. A backward that takes a grad_write
+// writes under GRAD_SET over NaN the values it adds onto zeros under GRAD_ADD. The matrix
+// product is checked against a double-precision loop (the CPU product needs OpenBLAS,
+// which a GPU machine may lack). With no CUDA device the test prints SKIP and exits 77
+// (ctest: skipped).
 #include "operators/adamw.h"
 #include "operators/crossentropy.h"
 #include "operators/embedding.h"
@@ -43,7 +45,7 @@ static void test_matmul(int N, int C, int OC, pcg32 *rng) {
     long ni = (long)N * C, nw = (long)OC * C, no = (long)N * OC;
     float *inp = host_random(ni, 1, 1, rng), *w = host_random(nw, 1, 1, rng), *dout = host_random(no, 1, 1, rng);
     float *dinp = host_random(ni, 1, 1, rng), *dw = host_random(nw, 1, 0, rng), *out = host_f32(no);
-    float *dinp0 = host_copy(dinp, ni), *dw0 = host_copy(dw, nw);
+    float *dinp0 = host_copy(dinp, ni), *dw0 = host_copy(dw, nw), *dinp_set = host_f32(ni);
     for (int n = 0; n < N; n++)
         for (int o = 0; o < OC; o++) {
             double s = 0;
@@ -52,9 +54,10 @@ static void test_matmul(int N, int C, int OC, pcg32 *rng) {
         }
     for (int n = 0; n < N; n++)
         for (int c = 0; c < C; c++) {
-            double s = dinp[(long)n * C + c];
+            double s = 0;
             for (int o = 0; o < OC; o++) s += (double)dout[(long)n * OC + o] * w[(long)o * C + c];
-            dinp[(long)n * C + c] = (float)s;
+            dinp_set[(long)n * C + c] = (float)s;
+            dinp[(long)n * C + c] = (float)(s + dinp[(long)n * C + c]);
         }
     for (int o = 0; o < OC; o++)
         for (int c = 0; c < C; c++) {
@@ -77,11 +80,16 @@ static void test_matmul(int N, int C, int OC, pcg32 *rng) {
 
     floatX *d_dinp = dev_bf16(dinp0, ni);
     float *d_dw = dev_f32(dw0, nw);
-    MUST(matmul_backward_cuda(ctx, d_dinp, d_dw, d_dout, d_inp, d_w, N, C, OC, NULL, &kt_err));
+    MUST(matmul_backward_cuda(ctx, d_dinp, d_dw, d_dout, d_inp, d_w, N, C, OC, GRAD_ADD, NULL, &kt_err));
     get_bf16(got, d_dinp, ni);
     CHECK_CLOSE("backward dinp += dout @ w (bf16)", got, dinp, ni, TOL_BF16);
     get_f32(got, d_dw, nw);
     CHECK_CLOSE("backward dw += dout^T @ inp (fp32)", got, dw, nw, TOL_F32_SUM);
+    // GRAD_SET (beta 0) over NaN: dinp = dout @ w, the old values never read.
+    floatX *d_dinp_set = dev_nan_bf16(ni);
+    MUST(matmul_backward_cuda(ctx, d_dinp_set, NULL, d_dout, d_inp, d_w, N, C, OC, GRAD_SET, NULL, &kt_err));
+    get_bf16(got, d_dinp_set, ni);
+    CHECK_CLOSE("backward dinp = dout @ w (GRAD_SET over NaN)", got, dinp_set, ni, TOL_BF16);
     kt_release();
 }
 
@@ -165,11 +173,16 @@ static void test_glu(long n, act_kind k, pcg32 *rng) {
     float *dy = host_random(n, 1, 1, rng), *dg = host_random(n, 1, 1, rng), *du = host_random(n, 1, 1, rng);
     floatX *d_dy = dev_bf16(dy, n), *d_dg = dev_bf16(dg, n), *d_du = dev_bf16(du, n);
     glu_backward(dg, du, dy, g, u, n, k);
-    MUST(glu_backward_cuda(d_dg, d_du, d_dy, d_g, d_u, n, k, NULL, &kt_err));
+    MUST(glu_backward_cuda(d_dg, d_du, d_dy, d_g, d_u, n, k, GRAD_ADD, NULL, &kt_err));
     get_bf16(got, d_dg, n);
     CHECK_CLOSE("backward dg +=", got, dg, n, TOL_BF16);
     get_bf16(got, d_du, n);
     CHECK_CLOSE("backward du +=", got, du, n, TOL_BF16);
+    floatX *d_dg0 = dev_zero_bf16(n), *d_du0 = dev_zero_bf16(n), *d_dgs = dev_nan_bf16(n), *d_dus = dev_nan_bf16(n);
+    MUST(glu_backward_cuda(d_dg0, d_du0, d_dy, d_g, d_u, n, k, GRAD_ADD, NULL, &kt_err));
+    MUST(glu_backward_cuda(d_dgs, d_dus, d_dy, d_g, d_u, n, k, GRAD_SET, NULL, &kt_err));
+    CHECK_SET_IS_ADD("backward dg = (GRAD_SET over NaN)", d_dgs, d_dg0, n);
+    CHECK_SET_IS_ADD("backward du = (GRAD_SET over NaN)", d_dus, d_du0, n);
     kt_release();
 }
 
@@ -191,10 +204,41 @@ static void test_rope(int B, int T, int H, int hd, int pos0, pcg32 *rng) {
     float *dout = host_random(n, 1, 1, rng), *dx = host_random(n, 1, 1, rng);
     floatX *d_dout = dev_bf16(dout, n), *d_dx = dev_bf16(dx, n);
     rope_backward(dx, dout, B, T, H, hd, pos0);
-    MUST(rope_backward_cuda(d_dx, d_dout, B, T, H, hd, pos0, NULL, &kt_err));
+    MUST(rope_backward_cuda(d_dx, d_dout, B, T, H, hd, pos0, GRAD_ADD, NULL, &kt_err));
     get_bf16(got, d_dx, n);
     CHECK_CLOSE("backward dx +=", got, dx, n, TOL_BF16);
+    floatX *d_dx0 = dev_zero_bf16(n), *d_dxs = dev_nan_bf16(n);
+    MUST(rope_backward_cuda(d_dx0, d_dout, B, T, H, hd, pos0, GRAD_ADD, NULL, &kt_err));
+    MUST(rope_backward_cuda(d_dxs, d_dout, B, T, H, hd, pos0, GRAD_SET, NULL, &kt_err));
+    CHECK_SET_IS_ADD("backward dx = (GRAD_SET over NaN)", d_dxs, d_dx0, n);
     CHECK(rope_forward_cuda(d_out, d_x, 1, 1, 1, 3, 0, NULL, &kt_err) == -1);  // odd head dimension
+    kt_release();
+}
+
+// ------------------------------------------------------------------------ scale_channels
+// The diagonal output projection's backward against a double-precision loop.
+static void test_scale_channels(long N, int C, pcg32 *rng) {
+    printf("scale_channels N=%ld C=%d\n", N, C);
+    long n = N * C;
+    float *x = host_random(n, 1, 1, rng), *dy = host_random(n, 1, 1, rng), *dx = host_random(n, 1, 1, rng);
+    float *w = host_random(C, 1, 0, rng), *dw = host_random(C, 1, 0, rng), *got = host_f32(n);
+    floatX *d_x = dev_bf16(x, n), *d_dy = dev_bf16(dy, n), *d_dx = dev_bf16(dx, n);
+    float *d_w = dev_f32(w, C), *d_dw = dev_f32(dw, C);
+    for (int c = 0; c < C; c++) {
+        double acc = dw[c];
+        for (long r = 0; r < N; r++) acc += (double)dy[r * C + c] * x[r * C + c];
+        dw[c] = (float)acc;
+    }
+    for (long i = 0; i < n; i++) dx[i] += dy[i] * w[i % C];
+    MUST(scale_channels_backward_cuda(d_dx, d_dw, d_dy, d_x, d_w, N, C, GRAD_ADD, NULL, &kt_err));
+    get_bf16(got, d_dx, n);
+    CHECK_CLOSE("backward dx += dy * w", got, dx, n, TOL_BF16);
+    get_f32(got, d_dw, C);
+    CHECK_CLOSE("backward dw += sum dy * x (fp32)", got, dw, C, TOL_F32_SUM);
+    floatX *d_dx0 = dev_zero_bf16(n), *d_dxs = dev_nan_bf16(n);
+    MUST(scale_channels_backward_cuda(d_dx0, NULL, d_dy, d_x, d_w, N, C, GRAD_ADD, NULL, &kt_err));
+    MUST(scale_channels_backward_cuda(d_dxs, NULL, d_dy, d_x, d_w, N, C, GRAD_SET, NULL, &kt_err));
+    CHECK_SET_IS_ADD("backward dx = (GRAD_SET over NaN)", d_dxs, d_dx0, n);
     kt_release();
 }
 
@@ -515,6 +559,7 @@ int main(void) {
     test_glu(1001, ACT_GELU, &rng);
     test_rope(2, 5, 3, 16, 0, &rng);
     test_rope(1, 4, 2, 64, 3000, &rng);  // far positions: the angles stay those of the CPU
+    test_scale_channels(67, 40, &rng);
     test_embedding(300, 50, 24, &rng);
     test_embedding(200, 7, 13, &rng);
     test_crossentropy(40, 1000, &rng);

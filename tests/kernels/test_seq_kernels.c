@@ -29,12 +29,6 @@
 #define TOL_FFT 2e-4
 #define TOL_SSD_PARAM 1e-3
 
-static floatX *dev_nan_bf16(long n) {
-    floatX *d = (floatX *)dev_alloc(sizeof(floatX) * (size_t)(n > 0 ? n : 1));
-    dev_nan(d, sizeof(floatX) * (size_t)n);
-    return d;
-}
-
 // ------------------------------------------------------------------------ short conv
 static void test_short_conv(int B, int T, int C, int K, pcg32 *rng) {
     printf("short_conv B=%d T=%d C=%d K=%d\n", B, T, C, K);
@@ -54,16 +48,20 @@ static void test_short_conv(int B, int T, int C, int K, pcg32 *rng) {
     float *scratch = (float *)dev_alloc(sizeof(float) * ns);
     dev_nan(scratch, sizeof(float) * ns);
     short_conv_backward(dx, dw, dy, x, w, B, T, C, K);
-    MUST(short_conv_backward_cuda(d_dx, d_dw, scratch, d_dy, d_x, d_w, B, T, C, K, NULL, &kt_err));
+    MUST(short_conv_backward_cuda(d_dx, d_dw, scratch, d_dy, d_x, d_w, B, T, C, K, GRAD_ADD, NULL, &kt_err));
     get_bf16(got, d_dx, n);
     CHECK_CLOSE("backward dx +=", got, dx, n, TOL_BF16);
     get_f32(gw, d_dw, nw);
     CHECK_CLOSE("backward dw += (fp32)", gw, dw, nw, TOL_F32_SUM);
-    MUST(short_conv_backward_cuda(NULL, d_dw2, scratch, d_dy, d_x, d_w, B, T, C, K, NULL, &kt_err));
+    MUST(short_conv_backward_cuda(NULL, d_dw2, scratch, d_dy, d_x, d_w, B, T, C, K, GRAD_ADD, NULL, &kt_err));
     get_f32(gw2, d_dw2, nw);
     CHECK_EQUAL("backward dw again: same bits", gw2, gw, nw);
+    floatX *d_dx0 = dev_zero_bf16(n), *d_dxs = dev_nan_bf16(n);
+    MUST(short_conv_backward_cuda(d_dx0, NULL, NULL, d_dy, d_x, d_w, B, T, C, K, GRAD_ADD, NULL, &kt_err));
+    MUST(short_conv_backward_cuda(d_dxs, NULL, NULL, d_dy, d_x, d_w, B, T, C, K, GRAD_SET, NULL, &kt_err));
+    CHECK_SET_IS_ADD("backward dx = (GRAD_SET over NaN)", d_dxs, d_dx0, n);
     CHECK(short_conv_forward_cuda(d_y, d_x, d_w, B, T, C, 17, NULL, &kt_err) == -1);  // K > 16
-    CHECK(short_conv_backward_cuda(NULL, d_dw, NULL, d_dy, d_x, d_w, B, T, C, K, NULL, &kt_err) == -1);
+    CHECK(short_conv_backward_cuda(NULL, d_dw, NULL, d_dy, d_x, d_w, B, T, C, K, GRAD_ADD, NULL, &kt_err) == -1);
     kt_release();
 }
 
