@@ -2,14 +2,19 @@
 // row: each thread keeps an online (max, sum of exp) over its strided columns (as float4s
 // where the row is aligned and V a multiple of 4), the pairs merge in a fixed tree (one
 // pass over the logits for the normalizer), then a second pass writes the probabilities
-// (forward) or dloss * (p - onehot) / count as floatX (fused, the logits read once more and
-// no probs kept). The mean loss is one block summing the per-row losses in fp64 in a fixed
-// order, so the loss is deterministic.
+// (forward) or dloss * (p - onehot) / count as floatX (fused, no probs kept). Where the
+// row fits in shared memory (V * 4 bytes: GPT-2's 50304 on Hopper) the first pass keeps
+// it there and the second reads it back, so the logits leave device memory once: one
+// block of CE_STASH_THREADS per SM. Otherwise the second pass reads the row again (from
+// device memory at large vocabularies: the rows in flight overflow L2). The mean loss is
+// one block summing the per-row losses in fp64 in a fixed order, so the loss is
+// deterministic; the forward and the fused pass take the same path, so the same losses.
 #include <math.h>
 
 #include "kernels/common.cuh"
 
 #define CE_THREADS 512
+#define CE_STASH_THREADS 1024
 
 struct max_sum {
     float m, s;  // running max and sum of exp(x - m)
@@ -38,31 +43,36 @@ __device__ __forceinline__ void ms_add4(max_sum &a, float4 v) {
 // CE_UNROLL independent loads in flight per thread before their use (a row pass is bound
 // by the loads in flight, not by the arithmetic).
 #define CE_UNROLL 4
-template <class F>
+template <int THREADS, class F>
 __device__ __forceinline__ void for_row_float4(const float *x, int n4, F f) {
     const float4 *x4 = reinterpret_cast<const float4 *>(x);
     int i = threadIdx.x;
-    for (; i + (CE_UNROLL - 1) * CE_THREADS < n4; i += CE_UNROLL * CE_THREADS) {
+    for (; i + (CE_UNROLL - 1) * THREADS < n4; i += CE_UNROLL * THREADS) {
         float4 v[CE_UNROLL];
 #pragma unroll
-        for (int u = 0; u < CE_UNROLL; u++) v[u] = x4[i + u * CE_THREADS];
+        for (int u = 0; u < CE_UNROLL; u++) v[u] = x4[i + u * THREADS];
 #pragma unroll
-        for (int u = 0; u < CE_UNROLL; u++) f(v[u], i + u * CE_THREADS);
+        for (int u = 0; u < CE_UNROLL; u++) f(v[u], i + u * THREADS);
     }
-    for (; i < n4; i += CE_THREADS) f(x4[i], i);
+    for (; i < n4; i += THREADS) f(x4[i], i);
 }
 
 // log-sum-exp of a row of V, for every thread of the block. VEC: x 16-byte aligned and V a
-// multiple of 4.
-template <bool VEC>
-__device__ float row_lse(const float *x, int V) {
-    __shared__ max_sum warp_part[CE_THREADS / WARP_SIZE];
+// multiple of 4. stash (VEC only): where the row's float4s are kept, or NULL.
+template <int THREADS, bool VEC>
+__device__ float row_lse(const float *x, int V, float4 *stash) {
+    __shared__ max_sum warp_part[THREADS / WARP_SIZE];
     __shared__ float lse_shared;
     max_sum a = {-INFINITY, 0.0f};
-    if (VEC) {
-        for_row_float4(x, V / 4, [&](float4 v, int) { ms_add4(a, v); });
+    if (VEC && stash) {
+        for_row_float4<THREADS>(x, V / 4, [&](float4 v, int i) {
+            stash[i] = v;
+            ms_add4(a, v);
+        });
+    } else if (VEC) {
+        for_row_float4<THREADS>(x, V / 4, [&](float4 v, int) { ms_add4(a, v); });
     } else {
-        for (int i = threadIdx.x; i < V; i += CE_THREADS) {
+        for (int i = threadIdx.x; i < V; i += THREADS) {
             float v = x[i];
             if (v > a.m) {
                 a.s = a.s * expf(a.m - v) + 1.0f;
@@ -84,7 +94,7 @@ __device__ float row_lse(const float *x, int V) {
     __syncthreads();
     if (threadIdx.x == 0) {
         max_sum t = warp_part[0];
-        for (int k = 1; k < CE_THREADS / WARP_SIZE; k++) t = ms_merge(t, warp_part[k]);
+        for (int k = 1; k < THREADS / WARP_SIZE; k++) t = ms_merge(t, warp_part[k]);
         lse_shared = t.m + logf(t.s);
     }
     __syncthreads();
@@ -103,27 +113,32 @@ __device__ __forceinline__ void store_dlogits4(floatX *d, float4 v, int c, int t
 }
 
 // FUSED: dlogits = dloss * (p - onehot) / count; otherwise probs = p (probs may alias logits).
-// VEC: logits and the output 16-byte aligned, V a multiple of 4.
-template <bool FUSED, bool VEC>
-__global__ void __launch_bounds__(CE_THREADS) crossentropy_row_kernel(float *probs, floatX *dlogits, float *losses,
-                                                                      const float *logits, const int32_t *targets,
-                                                                      const int *d_count, int V, float dloss) {
+// VEC: logits and the output 16-byte aligned, V a multiple of 4. STASH (VEC only): the row
+// kept in dynamic shared memory (V floats) between the passes.
+template <bool FUSED, bool VEC, bool STASH>
+__global__ void __launch_bounds__(STASH ? CE_STASH_THREADS : CE_THREADS)
+    crossentropy_row_kernel(float *probs, floatX *dlogits, float *losses, const float *logits, const int32_t *targets,
+                            const int *d_count, int V, float dloss) {
+    constexpr int THREADS = STASH ? CE_STASH_THREADS : CE_THREADS;
+    extern __shared__ float4 ce_row[];
     long n = blockIdx.x;
     const float *x = logits + n * V;
     int tgt = targets[n];
     // The target's logit is read before any thread overwrites the row (row_lse syncs first).
     float xt = 0.0f;
     if (threadIdx.x == 0 && tgt >= 0 && tgt < V) xt = x[tgt];
-    float lse = row_lse<VEC>(x, V);
+    float lse = row_lse<THREADS, VEC>(x, V, STASH ? ce_row : NULL);
+    // The second pass reads the stash: each thread its own float4s, the ones it stored.
+    const float *x2 = STASH ? reinterpret_cast<const float *>(ce_row) : x;
     if (threadIdx.x == 0) losses[n] = tgt == -1 ? 0.0f : (tgt >= 0 && tgt < V) ? lse - xt : nanf("");
     if (FUSED) {
         int count = *d_count;
         float k = count > 0 ? dloss / (float)count : 0.0f;
         floatX *d = dlogits + n * V;
         if (VEC) {
-            for_row_float4(x, V / 4, [&](float4 v, int i) { store_dlogits4(d, v, 4 * i, tgt, k, lse); });
+            for_row_float4<THREADS>(x2, V / 4, [&](float4 v, int i) { store_dlogits4(d, v, 4 * i, tgt, k, lse); });
         } else {
-            for (int i = threadIdx.x; i < V; i += CE_THREADS) {
+            for (int i = threadIdx.x; i < V; i += THREADS) {
                 float v = tgt < 0 ? 0.0f : k * expf(x[i] - lse) - (i == tgt ? k : 0.0f);
                 d[i] = __float2bfloat16_rn(v);
             }
@@ -132,11 +147,11 @@ __global__ void __launch_bounds__(CE_THREADS) crossentropy_row_kernel(float *pro
         float *p = probs + n * V;
         if (VEC) {
             float4 *p4 = reinterpret_cast<float4 *>(p);
-            for_row_float4(x, V / 4, [&](float4 v, int i) {
+            for_row_float4<THREADS>(x2, V / 4, [&](float4 v, int i) {
                 p4[i] = make_float4(expf(v.x - lse), expf(v.y - lse), expf(v.z - lse), expf(v.w - lse));
             });
         } else {
-            for (int i = threadIdx.x; i < V; i += CE_THREADS) p[i] = expf(x[i] - lse);
+            for (int i = threadIdx.x; i < V; i += THREADS) p[i] = expf(x[i] - lse);
         }
     }
 }
@@ -180,6 +195,43 @@ __global__ void crossentropy_backward_kernel(floatX *dlogits, const float *probs
         d[i] = __float2bfloat16_rn(tgt < 0 ? 0.0f : k * p[i] - (i == tgt ? k : 0.0f));
 }
 
+// Bytes of dynamic shared memory that keep a row of V fp32 logits, or 0 where the row does
+// not fit beside the kernel's own (static) shared memory on the current device.
+static int ce_stash_bytes(int V, star_error *err) {
+    int dev = 0, optin = 0;
+    cudaCheck(cudaGetDevice(&dev), err);
+    cudaCheck(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev), err);
+    size_t bytes = (size_t)V * sizeof(float), own = 1024;  // warp_part and lse_shared, rounded up
+    return bytes + own <= (size_t)optin ? (int)bytes : 0;
+}
+
+// The row kernel for N rows: the shared-memory path where it applies, else the streaming one.
+template <bool FUSED>
+static int ce_rows(float *probs, floatX *dlogits, float *losses, const float *logits, const int32_t *targets,
+                   const int *d_count, long N, int V, float dloss, star_stream s, star_error *err) {
+    int vec = V % 4 == 0 && is_aligned16(logits) && is_aligned16(FUSED ? (const void *)dlogits : (const void *)probs);
+    int stash = 0;
+    if (vec) {
+        stash = ce_stash_bytes(V, err);
+        if (stash < 0) return -1;
+    }
+    if (stash > 0) {
+        cudaCheck(cudaFuncSetAttribute(crossentropy_row_kernel<FUSED, true, true>,
+                                       cudaFuncAttributeMaxDynamicSharedMemorySize, stash),
+                  err);
+        crossentropy_row_kernel<FUSED, true, true>
+            <<<(unsigned)N, CE_STASH_THREADS, stash, s>>>(probs, dlogits, losses, logits, targets, d_count, V, dloss);
+    } else if (vec) {
+        crossentropy_row_kernel<FUSED, true, false>
+            <<<(unsigned)N, CE_THREADS, 0, s>>>(probs, dlogits, losses, logits, targets, d_count, V, dloss);
+    } else {
+        crossentropy_row_kernel<FUSED, false, false>
+            <<<(unsigned)N, CE_THREADS, 0, s>>>(probs, dlogits, losses, logits, targets, d_count, V, dloss);
+    }
+    cudaCheck(cudaGetLastError(), err);
+    return 0;
+}
+
 static int ce_check(long N, int V, star_error *err) {
     if (N > 0x7fffffffL) return STAR_FAIL(err, "crossentropy: %ld rows exceed the grid", N);
     if (V <= 0) return STAR_FAIL(err, "crossentropy: vocabulary size %d", V);
@@ -189,15 +241,7 @@ static int ce_check(long N, int V, star_error *err) {
 int crossentropy_forward_cuda(float *probs, float *losses, double *d_loss, int *d_count, const float *logits,
                               const int32_t *targets, long N, int V, star_stream s, star_error *err) {
     if (ce_check(N, V, err)) return -1;
-    if (N > 0) {
-        if (V % 4 == 0 && is_aligned16(logits) && is_aligned16(probs))
-            crossentropy_row_kernel<false, true>
-                <<<(unsigned)N, CE_THREADS, 0, s>>>(probs, NULL, losses, logits, targets, NULL, V, 0.0f);
-        else
-            crossentropy_row_kernel<false, false>
-                <<<(unsigned)N, CE_THREADS, 0, s>>>(probs, NULL, losses, logits, targets, NULL, V, 0.0f);
-        cudaCheck(cudaGetLastError(), err);
-    }
+    if (N > 0 && ce_rows<false>(probs, NULL, losses, logits, targets, NULL, N, V, 0.0f, s, err)) return -1;
     crossentropy_mean_kernel<<<1, 1024, 0, s>>>(d_loss, d_count, losses, targets, N);
     cudaCheck(cudaGetLastError(), err);
     return 0;
@@ -217,15 +261,7 @@ int crossentropy_fused_cuda(floatX *dlogits, float *losses, double *d_loss, int 
     if (ce_check(N, V, err)) return -1;
     crossentropy_count_kernel<<<1, 1024, 0, s>>>(d_count, targets, N);
     cudaCheck(cudaGetLastError(), err);
-    if (N > 0) {
-        if (V % 4 == 0 && is_aligned16(logits) && is_aligned16(dlogits))
-            crossentropy_row_kernel<true, true>
-                <<<(unsigned)N, CE_THREADS, 0, s>>>(NULL, dlogits, losses, logits, targets, d_count, V, dloss);
-        else
-            crossentropy_row_kernel<true, false>
-                <<<(unsigned)N, CE_THREADS, 0, s>>>(NULL, dlogits, losses, logits, targets, d_count, V, dloss);
-        cudaCheck(cudaGetLastError(), err);
-    }
+    if (N > 0 && ce_rows<true>(NULL, dlogits, losses, logits, targets, d_count, N, V, dloss, s, err)) return -1;
     crossentropy_mean_kernel<<<1, 1024, 0, s>>>(d_loss, d_count, losses, targets, N);
     cudaCheck(cudaGetLastError(), err);
     return 0;

@@ -565,7 +565,8 @@ int main(void) {
     test_crossentropy(40, 1000, &rng);
     test_crossentropy(9, 37, &rng);
     test_crossentropy(6, 8196, &rng);   // float4 rows: one unrolled step per thread, then a tail
-    test_crossentropy(4, 50304, &rng);  // GPT-2's padded vocabulary
+    test_crossentropy(4, 50304, &rng);  // GPT-2's padded vocabulary (kept in shared memory on Hopper)
+    test_crossentropy(3, 60000, &rng);  // a row past 227 KB of shared memory: the two-read path
     test_adamw(&rng);
     test_adamw_graph(&rng);
 
