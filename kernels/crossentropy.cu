@@ -8,7 +8,8 @@
 // block of CE_STASH_THREADS per SM. Otherwise the second pass reads the row again (from
 // device memory at large vocabularies: the rows in flight overflow L2). The mean loss is
 // one block summing the per-row losses in fp64 in a fixed order, so the loss is
-// deterministic; the forward and the fused pass take the same path, so the same losses.
+// deterministic; the forward and the fused pass pick their path by the same rule (V, and
+// the alignment of the logits and of what they write), so aligned, they give the same losses.
 #include <math.h>
 
 #include "kernels/common.cuh"
