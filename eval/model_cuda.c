@@ -800,6 +800,15 @@ static int grad_pair_mode(cuda_model *g, void *a, void *b, size_t bytes, grad_wr
     return star_cuda_memset(ma == GRAD_SET ? a : b, 0, bytes, g->stream, err);
 }
 
+// The recurrences' q (own), k and v (the memory owner's) for scans that only add.
+static int scan_grads_zeroed(cuda_model *g, glayer *l, size_t BT, star_error *err) {
+    glayer *o = l->mem_owner;
+    size_t X = sizeof(floatX);
+    CK(grad_zeroed(g, l->dfeat[0], BT * l->s->feat[0].dim * X, err));
+    CK(grad_zeroed(g, o->dfeat[1], BT * o->s->feat[1].dim * X, err));
+    return grad_zeroed(g, o->dfeat[2], BT * o->s->feat[2].dim * X, err);
+}
+
 // The gradients of the attention classes' q, k and v (k and v the memory owner's).
 static int attn_modes(cuda_model *g, glayer *l, attn_grad_write *m, star_error *err) {
     glayer *o = l->mem_owner;
@@ -848,18 +857,14 @@ static int mixer_backward(cuda_model *g, glayer *l, const floatX *dcore, floatX 
         return 0;
     }
     case LIV_REC1:
-        CK(grad_zeroed(g, l->dfeat[0], BT * s->feat[0].dim * X, err));
-        CK(grad_zeroed(g, o->dfeat[1], BT * o->s->feat[1].dim * X, err));
-        CK(grad_zeroed(g, o->dfeat[2], BT * o->s->feat[2].dim * X, err));
+        CK(scan_grads_zeroed(g, l, BT, err));
         return linear_attention_backward_cuda(l->dfeat[0], o->dfeat[1], o->dfeat[2], dcore, l->feat[0], o->feat[1],
                                               o->feat[2], B, T, s->n_heads, s->head_dim, rec1_phi(s), st, err);
     case LIV_REC2: {
         ssd_inputs_cuda in = rec2_inputs(g, l);
         ssd_grads_cuda gr = {.dx = o->dfeat[2], .dBm = o->dfeat[1], .dCm = l->dfeat[0], .ddt = o->ddt,
                              .ddt_bias = T_G(o->dt_b), .dA_log = T_G(o->a_log), .dD = T_G(l->skip)};
-        CK(grad_zeroed(g, l->dfeat[0], BT * s->feat[0].dim * X, err));
-        CK(grad_zeroed(g, o->dfeat[1], BT * o->s->feat[1].dim * X, err));
-        CK(grad_zeroed(g, o->dfeat[2], BT * o->s->feat[2].dim * X, err));
+        CK(scan_grads_zeroed(g, l, BT, err));
         CK(grad_zeroed(g, o->ddt, BT * o->s->n_heads * X, err));
         CK(ssd_scan_backward_cuda(&gr, g->fscratch, g->fscratch_bytes, dcore, &in, ssd_shape_of(s, B, T), st, err));
         if (o == l) {
