@@ -229,6 +229,45 @@ __global__ void attention_backward_dvec_kernel(attn_params p, int VD) {
     if (lane == 0) p.dvec[((long)b * p.H + h) * p.T + i] = acc;
 }
 
+// The same in 16-byte loads, where VD / 8 is a power of two up to 32 and the rows are
+// aligned: VD / 8 lanes per row, each a chunk of 8 values, summed by shuffles within the
+// group; rows go in D's (b, h, t) order, so a warp's writes of D are contiguous.
+__global__ void attention_backward_dvec16_kernel(attn_params p, int VD) {
+    int G = VD / PACK;
+    long rows = (long)p.B * p.H * p.T, gid = blockIdx.x * (long)blockDim.x + threadIdx.x;
+    long r = gid / G;
+    int c = (int)(gid % G) * PACK;
+    float acc = 0.0f;
+    if (r < rows) {
+        int t = (int)(r % p.T);
+        long bh = r / p.T;
+        long off = (((bh / p.H) * p.T + t) * p.H + bh % p.H) * p.hd + c;
+        float dov[PACK], ov[PACK];
+        load8(dov, p.dout + off);
+        load8(ov, p.out + off);
+#pragma unroll
+        for (int j = 0; j < PACK; j++) acc += dov[j] * ov[j];
+    }
+    for (int m = G / 2; m > 0; m /= 2) acc += __shfl_xor_sync(0xffffffffu, acc, m);
+    if (r < rows && c == 0) p.dvec[r] = acc;
+}
+
+static int dvec_launch(attn_params p, int VD, star_stream st, star_error *err) {
+    int G = VD / PACK;
+    if (VD % PACK == 0 && G <= WARP_SIZE && (G & (G - 1)) == 0 && p.hd % PACK == 0 && is_aligned16(p.dout) &&
+        is_aligned16(p.out)) {
+        long threads = (long)p.B * p.H * p.T * G;
+        attention_backward_dvec16_kernel<<<(unsigned)((threads + 255) / 256), 256, 0, st>>>(p, VD);
+    } else {
+        const int rows_per_block = 8;
+        long rows = (long)p.B * p.T * p.H;
+        attention_backward_dvec_kernel<<<(unsigned)((rows + rows_per_block - 1) / rows_per_block),
+                                         rows_per_block * WARP_SIZE, 0, st>>>(p, VD);
+    }
+    cudaCheck(cudaGetLastError(), err);
+    return 0;
+}
+
 // dst[n] += v[n] for a bf16 pair (GRAD_ADD), or dst[n] = v[n] without reading it (GRAD_SET).
 __device__ __forceinline__ void grad_pair(floatX *dst, float v0, float v1, int add) {
     if (add) {
@@ -557,11 +596,7 @@ template <int QKD, int VD>
 static int backward_map(attn_params p, star_stream st, star_error *err) {
     int version = attention_kernel_version_cuda(err);
     if (version < 0) return -1;
-    const int rows_per_block = 8;
-    long rows = (long)p.B * p.T * p.H;
-    attention_backward_dvec_kernel<<<(unsigned)((rows + rows_per_block - 1) / rows_per_block),
-                                     rows_per_block * WARP_SIZE, 0, st>>>(p, VD);
-    cudaCheck(cudaGetLastError(), err);
+    if (dvec_launch(p, VD, st, err)) return -1;
     if (version >= 2) {
         int wgmma = attention_wgmma_cuda(err);
         if (wgmma < 0) return -1;

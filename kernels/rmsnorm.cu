@@ -4,12 +4,17 @@
 // C % 8 == 0 and the pointers are aligned), the sum of squares is a warp reduction, and
 // the second pass re-reads the row (from cache) to write y.
 // Backward: dx = r g - x r^3 / C * sum(g x) with g = dy * w, one warp per row; dw sums
-// dy x rstd over rows in two deterministic steps: RMSNORM_DW_SPLITS fixed row ranges,
-// each reduced in a fixed order into scratch, then the ranges summed in order.
+// dy x rstd over rows in two deterministic steps: fixed row ranges, each reduced in a
+// fixed order into scratch, then the ranges summed in order. Where a
+// block's 8 rows of fp32 partial sums fit in shared memory (C <= 1536), one kernel does
+// dx and the partial sums together, reading dy and x once (rmsnorm_backward_fused_kernel).
 #include "kernels/common.cuh"
 #include "operators/rmsnorm.h"  // RMSNORM_EPS
 
-#define RMSNORM_DW_SPLITS 64
+// Row ranges: at most this many blocks of the fused kernel, enough for about 60 warps (and
+// as many rows' loads in flight) on every SM of a Hopper.
+#define RMSNORM_DW_SPLITS 1024
+#define RMSNORM_DW_RANGES 64  // row ranges of rmsnorm_dw_partial_kernel (C > 1536)
 #define ROWS_PER_BLOCK 8  // warps per block in the row kernels
 
 __device__ __forceinline__ float round_bf16(float v) { return __bfloat162float(__float2bfloat16_rn(v)); }
@@ -91,7 +96,7 @@ __global__ void rmsnorm_dw_partial_kernel(float *scratch, const floatX *dy, cons
     __shared__ float part[8][WARP_SIZE];
     int tx = threadIdx.x, ty = threadIdx.y;
     int c = blockIdx.x * WARP_SIZE + tx;
-    long per = (N + RMSNORM_DW_SPLITS - 1) / RMSNORM_DW_SPLITS;
+    long per = (N + RMSNORM_DW_RANGES - 1) / RMSNORM_DW_RANGES;
     long r0 = blockIdx.y * per, r1 = r0 + per < N ? r0 + per : N;
     float acc = 0.0f;
     if (c < C)
@@ -106,11 +111,62 @@ __global__ void rmsnorm_dw_partial_kernel(float *scratch, const floatX *dy, cons
     }
 }
 
-__global__ void rmsnorm_dw_finish_kernel(float *dw, const float *scratch, int C) {
+// One block per row range, a warp per row as rmsnorm_backward_dx_kernel (DX: also dx).
+// Each warp adds its rows' dy x rstd into its own fp32 partial sums in shared memory,
+// stored [warp][j][chunk] for channel chunk * 8 + j so that a warp's lanes touch
+// consecutive words; then the block adds its 8 warps' sums in order into scratch.
+template <bool VEC, bool DX>
+__global__ void rmsnorm_backward_fused_kernel(floatX *dx, float *scratch, const floatX *dy, const floatX *x,
+                                              const floatX *w, const float *rstd, long N, int C) {
+    extern __shared__ float part[];  // [ROWS_PER_BLOCK][PACK][nch]
+    int lane = threadIdx.x % WARP_SIZE, warp = threadIdx.x / WARP_SIZE, nch = (C + PACK - 1) / PACK;
+    float *mine = part + (long)warp * PACK * nch;
+    for (int i = lane; i < PACK * nch; i += WARP_SIZE) mine[i] = 0.0f;
+    long per = (N + gridDim.x - 1) / gridDim.x;
+    long r0 = blockIdx.x * per, r1 = r0 + per < N ? r0 + per : N;
+    for (long row = r0 + warp; row < r1; row += ROWS_PER_BLOCK) {
+        const floatX *xr = x + row * C, *dyr = dy + row * C;
+        float r = rstd[row], k = 0.0f;
+        if (DX) {
+            float dot = 0.0f;
+            for (int c = lane * PACK; c < C; c += WARP_SIZE * PACK) {
+                float xv[PACK], dyv[PACK], wv[PACK];
+                load_chunk<VEC>(xv, xr, c, C);
+                load_chunk<VEC>(dyv, dyr, c, C);
+                load_chunk<VEC>(wv, w, c, C);
+#pragma unroll
+                for (int j = 0; j < PACK; j++) dot += dyv[j] * wv[j] * xv[j];
+            }
+            k = warp_sum(dot) * r * r * r / C;
+        }
+        for (int c = lane * PACK; c < C; c += WARP_SIZE * PACK) {
+            float xv[PACK], dyv[PACK], wv[PACK], acc[PACK];
+            load_chunk<VEC>(xv, xr, c, C);
+            load_chunk<VEC>(dyv, dyr, c, C);
+            if (DX) {
+                load_chunk<VEC>(acc, dx + row * C, c, C);
+                load_chunk<VEC>(wv, w, c, C);
+#pragma unroll
+                for (int j = 0; j < PACK; j++) acc[j] += r * dyv[j] * wv[j] - k * xv[j];
+                store_chunk<VEC>(dx + row * C, acc, c, C);
+            }
+#pragma unroll
+            for (int j = 0; j < PACK; j++) mine[j * nch + c / PACK] += dyv[j] * xv[j] * r;
+        }
+    }
+    __syncthreads();
+    for (int c = threadIdx.x; c < C; c += blockDim.x) {
+        float s = 0.0f;
+        for (int k = 0; k < ROWS_PER_BLOCK; k++) s += part[((long)k * PACK + c % PACK) * nch + c / PACK];
+        scratch[(long)blockIdx.x * C + c] = s;
+    }
+}
+
+__global__ void rmsnorm_dw_finish_kernel(float *dw, const float *scratch, int parts, int C) {
     int c = blockIdx.x * blockDim.x + threadIdx.x;
     if (c >= C) return;
     float s = 0.0f;
-    for (int k = 0; k < RMSNORM_DW_SPLITS; k++) s += scratch[(long)k * C + c];
+    for (int k = 0; k < parts; k++) s += scratch[(long)k * C + c];
     dw[c] += s;
 }
 
@@ -152,19 +208,32 @@ int rmsnorm_backward_cuda(floatX *dx, float *dw, float *scratch, const floatX *d
     if (N <= 0 || C <= 0) return 0;
     if (dw && !w) return STAR_FAIL(err, "rmsnorm_backward_cuda: dw given without a weight");
     if (dw && !scratch) return STAR_FAIL(err, "rmsnorm_backward_cuda: dw needs scratch");
+    dim3 threads(ROWS_PER_BLOCK * WARP_SIZE);
+    int vec = rows_vec(C, dx, dy, x, w);
+    size_t fused_smem = sizeof(float) * ROWS_PER_BLOCK * PACK * ((C + PACK - 1) / PACK);
+    if (dw && fused_smem <= 48 * 1024) {
+        void (*kernel)(floatX *, float *, const floatX *, const floatX *, const floatX *, const float *, long, int) =
+            dx ? (vec ? rmsnorm_backward_fused_kernel<true, true> : rmsnorm_backward_fused_kernel<false, true>)
+               : (vec ? rmsnorm_backward_fused_kernel<true, false> : rmsnorm_backward_fused_kernel<false, false>);
+        int parts = N < (long)RMSNORM_DW_SPLITS * ROWS_PER_BLOCK ? (int)row_blocks(N) : RMSNORM_DW_SPLITS;
+        kernel<<<parts, threads, fused_smem, s>>>(dx, scratch, dy, x, w, rstd, N, C);
+        cudaCheck(cudaGetLastError(), err);
+        rmsnorm_dw_finish_kernel<<<(C + 255) / 256, 256, 0, s>>>(dw, scratch, parts, C);
+        cudaCheck(cudaGetLastError(), err);
+        return 0;
+    }
     if (dx) {
-        dim3 threads(ROWS_PER_BLOCK * WARP_SIZE);
-        if (rows_vec(C, dx, dy, x, w))
+        if (vec)
             rmsnorm_backward_dx_kernel<true><<<row_blocks(N), threads, 0, s>>>(dx, dy, x, w, rstd, N, C);
         else
             rmsnorm_backward_dx_kernel<false><<<row_blocks(N), threads, 0, s>>>(dx, dy, x, w, rstd, N, C);
         cudaCheck(cudaGetLastError(), err);
     }
     if (dw) {
-        dim3 grid((C + WARP_SIZE - 1) / WARP_SIZE, RMSNORM_DW_SPLITS), block(WARP_SIZE, 8);
+        dim3 grid((C + WARP_SIZE - 1) / WARP_SIZE, RMSNORM_DW_RANGES), block(WARP_SIZE, 8);
         rmsnorm_dw_partial_kernel<<<grid, block, 0, s>>>(scratch, dy, x, rstd, N, C);
         cudaCheck(cudaGetLastError(), err);
-        rmsnorm_dw_finish_kernel<<<(C + 255) / 256, 256, 0, s>>>(dw, scratch, C);
+        rmsnorm_dw_finish_kernel<<<(C + 255) / 256, 256, 0, s>>>(dw, scratch, RMSNORM_DW_RANGES, C);
         cudaCheck(cudaGetLastError(), err);
     }
     return 0;

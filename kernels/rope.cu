@@ -2,7 +2,9 @@
 // with i + hd/2 and turns by pos * ROPE_BASE^(-2i/hd), pos = pos0 + t. One thread per
 // (b, t, i): it computes the angle once, in double as the CPU does (so both rotate by the
 // same float cos/sin), and applies it to every head; a warp's lanes take consecutive i,
-// so each head's reads are contiguous. The backward applies the inverse rotation.
+// so each head's reads are contiguous. The backward applies the inverse rotation. Where
+// hd/2 % 8 == 0 and the pointers are 16-byte aligned, a thread takes 8 consecutive i
+// instead, in 16-byte accesses (rope_vec_kernel).
 #include "kernels/common.cuh"
 #include "operators/rope.h"  // ROPE_BASE
 
@@ -53,18 +55,79 @@ __global__ void rope_kernel(floatX *out, const floatX *x, int B, int T, int H, i
     }
 }
 
+#define ROPE_VEC_HEADS 4  // heads per group in the 16-byte kernel: 8 (MODE 1: 16) loads in flight
+
+// As rope_kernel, a thread per (b, t, 8 consecutive i): the 8 angles once, then every head.
+template <int MODE>
+__global__ void rope_vec_kernel(floatX *out, const floatX *x, int B, int T, int H, int hd, int pos0) {
+    int half = hd / 2, chunks = half / PACK;
+    long total = (long)B * T * chunks;
+    for (long idx = blockIdx.x * (long)blockDim.x + threadIdx.x; idx < total; idx += (long)gridDim.x * blockDim.x) {
+        int i0 = (int)(idx % chunks) * PACK;
+        long bt = idx / chunks;
+        int t = (int)(bt % T);
+        float c[PACK] = {}, s[PACK] = {};
+        for (int h0 = 0; h0 < H; h0 += ROPE_VEC_HEADS) {
+            float a[ROPE_VEC_HEADS][PACK], z[ROPE_VEC_HEADS][PACK], oa[ROPE_VEC_HEADS][PACK], oz[ROPE_VEC_HEADS][PACK];
+#pragma unroll
+            for (int j = 0; j < ROPE_VEC_HEADS; j++) {
+                if (h0 + j >= H) break;
+                long o = (bt * H + h0 + j) * hd + i0;
+                load8(a[j], x + o), load8(z[j], x + o + half);
+                if (MODE == 1) load8(oa[j], out + o), load8(oz[j], out + o + half);
+            }
+            if (h0 == 0) {
+#pragma unroll
+                for (int k = 0; k < PACK; k++) {
+                    double ang = (double)(pos0 + t) * pow(ROPE_BASE, -2.0 * (i0 + k) / hd);
+                    double sd, cd;
+                    sincos(ang, &sd, &cd);
+                    c[k] = (float)cd, s[k] = (float)sd;
+                }
+            }
+#pragma unroll
+            for (int j = 0; j < ROPE_VEC_HEADS; j++) {
+                if (h0 + j >= H) break;
+                long o = (bt * H + h0 + j) * hd + i0;
+                float ra[PACK], rz[PACK];
+#pragma unroll
+                for (int k = 0; k < PACK; k++) {
+                    if (MODE != 0) {
+                        ra[k] = (MODE == 1 ? oa[j][k] : 0.0f) + (a[j][k] * c[k] + z[j][k] * s[k]);
+                        rz[k] = (MODE == 1 ? oz[j][k] : 0.0f) + (-a[j][k] * s[k] + z[j][k] * c[k]);
+                    } else {
+                        ra[k] = a[j][k] * c[k] - z[j][k] * s[k];
+                        rz[k] = a[j][k] * s[k] + z[j][k] * c[k];
+                    }
+                }
+                store8(out + o, ra), store8(out + o + half, rz);
+            }
+        }
+    }
+}
+
 static int rope_launch(int mode, floatX *out, const floatX *x, int B, int T, int H, int hd, int pos0,
                        star_stream s, star_error *err) {
     if (hd % 2) return STAR_FAIL(err, "rope: head dimension %d is odd", hd);
     long total = (long)B * T * (hd / 2);
     if (total <= 0 || H <= 0) return 0;
-    unsigned blocks = grid_for(total, 256);
-    if (mode == 1)
-        rope_kernel<1><<<blocks, 256, 0, s>>>(out, x, B, T, H, hd, pos0);
-    else if (mode == 2)
-        rope_kernel<2><<<blocks, 256, 0, s>>>(out, x, B, T, H, hd, pos0);
-    else
-        rope_kernel<0><<<blocks, 256, 0, s>>>(out, x, B, T, H, hd, pos0);
+    if ((hd / 2) % PACK == 0 && is_aligned16(out) && is_aligned16(x)) {
+        unsigned blocks = grid_for(total / PACK, 256);
+        if (mode == 1)
+            rope_vec_kernel<1><<<blocks, 256, 0, s>>>(out, x, B, T, H, hd, pos0);
+        else if (mode == 2)
+            rope_vec_kernel<2><<<blocks, 256, 0, s>>>(out, x, B, T, H, hd, pos0);
+        else
+            rope_vec_kernel<0><<<blocks, 256, 0, s>>>(out, x, B, T, H, hd, pos0);
+    } else {
+        unsigned blocks = grid_for(total, 256);
+        if (mode == 1)
+            rope_kernel<1><<<blocks, 256, 0, s>>>(out, x, B, T, H, hd, pos0);
+        else if (mode == 2)
+            rope_kernel<2><<<blocks, 256, 0, s>>>(out, x, B, T, H, hd, pos0);
+        else
+            rope_kernel<0><<<blocks, 256, 0, s>>>(out, x, B, T, H, hd, pos0);
+    }
     cudaCheck(cudaGetLastError(), err);
     return 0;
 }

@@ -553,20 +553,25 @@ int main(void) {
     test_rmsnorm(67, 256, 1, &rng);
     test_rmsnorm(33, 100, 1, &rng);      // C % 8 != 0: element-wise path
     test_rmsnorm(40 * 4, 64, 0, &rng);   // per-head form: N*H rows of hd
-    test_rmsnorm(3, 2048, 1, &rng);      // several chunks per lane
+    test_rmsnorm(3, 2048, 1, &rng);      // several chunks per lane; dw partial sums past shared memory
+    test_rmsnorm(4099, 96, 1, &rng);     // the fused backward with several rows per warp
     for (int k = ACT_IDENTITY; k <= ACT_ELU1; k++) test_glu(4096, (act_kind)k, &rng);
     test_glu(1001, ACT_SILU, &rng);
     test_glu(1001, ACT_GELU, &rng);
     test_rope(2, 5, 3, 16, 0, &rng);
     test_rope(1, 4, 2, 64, 3000, &rng);  // far positions: the angles stay those of the CPU
+    test_rope(2, 3, 6, 128, 7, &rng);    // 16-byte kernel, a last group of 2 heads
+    test_rope(2, 3, 5, 6, 0, &rng);      // hd/2 % 8 != 0: the element-wise kernel
     test_scale_channels(67, 40, &rng);
     test_embedding(300, 50, 24, &rng);
     test_embedding(200, 7, 13, &rng);
     test_crossentropy(40, 1000, &rng);
     test_crossentropy(9, 37, &rng);
-    test_crossentropy(6, 8196, &rng);   // float4 rows: one unrolled step per thread, then a tail
-    test_crossentropy(4, 50304, &rng);  // GPT-2's padded vocabulary (kept in shared memory on Hopper)
-    test_crossentropy(3, 60000, &rng);  // a row past 227 KB of shared memory: the two-read path
+    test_crossentropy(6, 8196, &rng);     // 2049 float4s a row: past the unrolled steps, the tail loop
+    test_crossentropy(4, 50304, &rng);    // GPT-2's padded vocabulary (kept in shared memory on Hopper)
+    test_crossentropy(300, 50304, &rng);  // more rows than blocks: each block streams in its next row
+    test_crossentropy(5000, 256, &rng);   // the same at a search's vocabulary (128 threads a row)
+    test_crossentropy(3, 60000, &rng);    // a row past 227 KB of shared memory: the two-read path
     test_adamw(&rng);
     test_adamw_graph(&rng);
 
