@@ -561,6 +561,7 @@ int main(void) {
     test_rope(2, 5, 3, 16, 0, &rng);
     test_rope(1, 4, 2, 64, 3000, &rng);  // far positions: the angles stay those of the CPU
     test_rope(2, 3, 6, 128, 7, &rng);    // 16-byte kernel, a last group of 2 heads
+    test_rope(1, 3, 2, 256, 2000, &rng); // 16-byte kernel at hd 256, far positions
     test_rope(2, 3, 5, 6, 0, &rng);      // hd/2 % 8 != 0: the element-wise kernel
     test_scale_channels(67, 40, &rng);
     test_embedding(300, 50, 24, &rng);
