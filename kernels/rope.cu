@@ -111,23 +111,15 @@ static int rope_launch(int mode, floatX *out, const floatX *x, int B, int T, int
     if (hd % 2) return STAR_FAIL(err, "rope: head dimension %d is odd", hd);
     long total = (long)B * T * (hd / 2);
     if (total <= 0 || H <= 0) return 0;
+    void (*kernel)(floatX *, const floatX *, int, int, int, int, int);
+    long threads = total;
     if ((hd / 2) % PACK == 0 && is_aligned16(out) && is_aligned16(x)) {
-        unsigned blocks = grid_for(total / PACK, 256);
-        if (mode == 1)
-            rope_vec_kernel<1><<<blocks, 256, 0, s>>>(out, x, B, T, H, hd, pos0);
-        else if (mode == 2)
-            rope_vec_kernel<2><<<blocks, 256, 0, s>>>(out, x, B, T, H, hd, pos0);
-        else
-            rope_vec_kernel<0><<<blocks, 256, 0, s>>>(out, x, B, T, H, hd, pos0);
+        kernel = mode == 1 ? rope_vec_kernel<1> : mode == 2 ? rope_vec_kernel<2> : rope_vec_kernel<0>;
+        threads = total / PACK;
     } else {
-        unsigned blocks = grid_for(total, 256);
-        if (mode == 1)
-            rope_kernel<1><<<blocks, 256, 0, s>>>(out, x, B, T, H, hd, pos0);
-        else if (mode == 2)
-            rope_kernel<2><<<blocks, 256, 0, s>>>(out, x, B, T, H, hd, pos0);
-        else
-            rope_kernel<0><<<blocks, 256, 0, s>>>(out, x, B, T, H, hd, pos0);
+        kernel = mode == 1 ? rope_kernel<1> : mode == 2 ? rope_kernel<2> : rope_kernel<0>;
     }
+    kernel<<<grid_for(threads, 256), 256, 0, s>>>(out, x, B, T, H, hd, pos0);
     cudaCheck(cudaGetLastError(), err);
     return 0;
 }
