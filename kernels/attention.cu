@@ -494,10 +494,11 @@ void attention_backward_dq_blocks_set_cuda(int blocks) { attn_dq_blocks = blocks
 
 // Version 2's passes on Hopper's warpgroup products where they apply: mask 1 the
 // backward's dK/dV pass, 2 its dQ pass, 4 the forward, 8 the forward pipelined, 16 the
-// selected passes with their warpgroups ping-ponged (sums of them), 0 none; -1 (the
+// selected passes with their warpgroups ping-ponged, 32 with one warpgroup per block
+// (sums of them), 0 none; -1 (the
 // default): the environment variable STAR_ATTN_WGMMA (unset: 0).
 static int attn_wgmma = -1;
-void attention_wgmma_set_cuda(int mask) { attn_wgmma = mask < 0 ? -1 : mask & 31; }
+void attention_wgmma_set_cuda(int mask) { attn_wgmma = mask < 0 ? -1 : mask & 63; }
 
 int attention_wgmma_cuda(star_error *err) {
     if (attn_wgmma >= 0) return attn_wgmma;
@@ -505,10 +506,11 @@ int attention_wgmma_cuda(star_error *err) {
     if (!v || !*v) return 0;
     char *end;
     long m = strtol(v, &end, 10);
-    if (*end == '\0' && v[0] >= '0' && v[0] <= '9' && m <= 31) return (int)m;
+    if (*end == '\0' && v[0] >= '0' && v[0] <= '9' && m <= 63) return (int)m;
     return STAR_FAIL(err,
-                     "environment variable STAR_ATTN_WGMMA=\"%s\": expected 0 to 31 (a sum of 1 the backward's dK/dV "
-                     "pass on wgmma, 2 its dQ pass, 4 the forward, 8 the forward pipelined, 16 ping-pong)",
+                     "environment variable STAR_ATTN_WGMMA=\"%s\": expected 0 to 63 (a sum of 1 the backward's dK/dV "
+                     "pass on wgmma, 2 its dQ pass, 4 the forward, 8 the forward pipelined, 16 ping-pong, 32 one "
+                     "warpgroup per block)",
                      v);
 }
 
@@ -578,7 +580,7 @@ static int forward_map(attn_params p, star_stream st, star_error *err) {
     if (version >= 2) {
         int wgmma = attention_wgmma_cuda(err);
         if (wgmma < 0) return -1;
-        int ran = wgmma & 12 ? forward_launch_wgmma<QKD, VD>(p, wgmma & 8, wgmma & 16, st, err) : 0;
+        int ran = wgmma & 12 ? forward_launch_wgmma<QKD, VD>(p, wgmma, st, err) : 0;
         if (ran != 0) return ran < 0 ? -1 : 0;
         return forward_map_v2<QKD, VD>(p, attn_fwd_rows_per_warp, st, err);
     }
@@ -600,7 +602,7 @@ static int backward_map(attn_params p, star_stream st, star_error *err) {
     if (version >= 2) {
         int wgmma = attention_wgmma_cuda(err);
         if (wgmma < 0) return -1;
-        return backward_map_v2<QKD, VD>(p, version == 3, attn_dkv_rows, attn_dq_blocks, wgmma & 19, st, err);
+        return backward_map_v2<QKD, VD>(p, version == 3, attn_dkv_rows, attn_dq_blocks, wgmma & 51, st, err);
     }
 
     constexpr int BQ = dkv_tile<VD>::BQ;

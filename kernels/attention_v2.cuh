@@ -563,14 +563,14 @@ static int backward_dq_launch_v2(attn_params p, star_stream st, star_error *err)
 }
 
 // Version 2's passes on wgmma (attention_wgmma.cuh, included after this file): mask 1
-// dK/dV, 2 dQ, 16 ping-pong; returns the mask of those that ran (0 where they do not apply).
+// dK/dV, 2 dQ, 16 ping-pong, 32 one warpgroup per block; returns the mask of those that ran (0 where they do not apply).
 template <int QKD, int VD>
 static int backward_launch_wgmma(attn_params p, int mask, star_stream st, star_error *err);
 
 // After attention_backward_dvec_kernel has written D. atomic_dq: version 3 (p.dqacc set).
 // dkv_rows: 32 for att2_dkv_alt's query tiles where it has them, else att2_cfg's;
 // dq_blocks: 2 for att2_dq_alt's dQ kernel where it has it; wgmma: the passes to run on
-// wgmma where they apply (1 dK/dV, 2 dQ, 16 ping-pong; not version 3, whose dK/dV pass
+// wgmma where they apply (1 dK/dV, 2 dQ, 16 ping-pong, 32 one warpgroup per block; not version 3, whose dK/dV pass
 // forms dq).
 template <int QKD, int VD>
 static int backward_map_v2(attn_params p, int atomic_dq, int dkv_rows, int dq_blocks, int wgmma, star_stream st,

@@ -4,8 +4,8 @@
 // Same contract as version 2's passes: fp32 accumulation, P and dS rounded to bf16 for
 // their products, no atomics (deterministic), backward results added to the bf16 outputs.
 //
-// The dK/dV pass: block = 128 keys of one key/value head and batch, 2 warpgroups of 64; the
-// query tiles of the group's query heads stream through shared memory (64 rows,
+// The dK/dV pass: block = 64 keys per warpgroup (NWG of them: 2, or 1 so that several
+// independent blocks share an SM) of one key/value head and batch; the query tiles of the group's query heads stream through shared memory (64 rows,
 // double-buffered by cp.async). Per tile and warpgroup, all products on wgmma:
 //   S^T  = K Q^T      64 keys x 64 queries, K and Q from shared memory (K-major)
 //   dP^T = V dO^T     V and dO from shared memory (K-major)
@@ -21,18 +21,24 @@
 #include "kernels/wgmma.cuh"
 
 #define AWG_D 64                    // q.k and value width
-#define AWG_KB 128                  // keys per block (2 warpgroups)
-#define AWG_BQ 64                   // queries per streamed tile
+#define AWG_BQ 64                   // queries (keys) per streamed tile; rows per warpgroup
 #define AWG_TILE (64 * AWG_D * 2)   // bytes of a 64-row tile
-#define AWG_THREADS 256
+
+// Blocks of NWG warpgroups (2, or 1: blocks that share an SM then run out of step, so one
+// block's exponentials overlap another's products without ping-pong) and how many blocks
+// an SM is asked to hold (__launch_bounds__' minimum, which caps the registers).
+template <int NWG>
+struct awg_block {
+    static constexpr int THREADS = 128 * NWG, ROWS = 64 * NWG;
+};
 
 // rows r0 .. r0 + NROWS - 1 of a [T, stride] bf16 matrix (64 columns from g) into the core
 // matrix layout at s; rows at or past T become zeros. Lanes 8 i .. 8 i + 7 take 8
 // consecutive rows of one 16-byte column chunk: one warp writes 512 contiguous bytes.
-template <int NROWS>
+template <int NROWS, int NT>
 __device__ __forceinline__ void awg_cp_tile(unsigned char *s, const floatX *g, long stride, int r0, int T, int tid) {
 #pragma unroll
-    for (int idx = tid; idx < NROWS * 8; idx += AWG_THREADS) {
+    for (int idx = tid; idx < NROWS * 8; idx += NT) {
         int cb = (idx / 8) % 8, r = idx % 8 + 8 * (idx / 64);
         bool ok = r0 + r < T;
         cp_async16(s + wg_off_kmajor(r, 8 * cb, AWG_D), g + (long)(ok ? r0 + r : 0) * stride + 8 * cb, ok);
@@ -87,7 +93,7 @@ __device__ __forceinline__ void awg_frags(uint32_t (&a)[4][4], const float (&x)[
     for (int i = 0; i < 32; i += 2) a[i / 8][(i % 8) / 2] = pack_f32(x[i], x[i + 1]);
 }
 
-// Where a query-block kernel (forward, dQ) works: 128 queries from q0 of head h, batch b
+// Where a query-block kernel (forward, dQ) works: 64 NWG queries from q0 of head h, batch b
 // (the longest rows first), the thread's warpgroup, warp and quad parts, and the key tiles
 // its rows can see. awg_qblock_start also starts loading Q (and dO where dOs is given)
 // and the first key/value tile, as one cp.async group.
@@ -96,23 +102,25 @@ struct awg_qblock {
     long ks;
     const floatX *kg, *vg;
 };
+template <int NWG>
 __device__ __forceinline__ awg_qblock awg_qblock_start(const attn_params &p, unsigned char *Qs, unsigned char *dOs,
                                                        unsigned char *Ks, unsigned char *Vs) {
+    constexpr int NT = awg_block<NWG>::THREADS, ROWS = awg_block<NWG>::ROWS;
     awg_qblock B;
     B.T = p.T, B.H = p.H, B.b = blockIdx.z, B.h = blockIdx.y;
     int grp = B.h / (B.H / p.Hkv), lane = threadIdx.x % WARP_SIZE;
     B.tid = threadIdx.x, B.wg = B.tid / 128, B.warp = (B.tid % 128) / WARP_SIZE, B.g = lane >> 2, B.q = lane & 3;
-    B.q0 = (gridDim.x - 1 - blockIdx.x) * AWG_KB;
+    B.q0 = (gridDim.x - 1 - blockIdx.x) * ROWS;
     long qs = (long)B.H * p.hd, qoff = ((long)B.b * B.T * B.H + B.h) * p.hd;
     B.ks = (long)p.Hkv * p.hd;
     B.kg = p.k + ((long)B.b * B.T * p.Hkv + grp) * p.hd + p.qk_off;
     B.vg = p.v + ((long)B.b * B.T * p.Hkv + grp) * p.hd;
     B.kbeg = first_key_tile(B.q0, p.window);
-    B.ntiles = (min(B.q0 + AWG_KB - 1, B.T - 1) - B.kbeg) / AWG_BQ + 1;
-    awg_cp_tile<AWG_KB>(Qs, p.q + qoff + p.qk_off, qs, B.q0, B.T, B.tid);
-    if (dOs) awg_cp_tile<AWG_KB>(dOs, p.dout + qoff, qs, B.q0, B.T, B.tid);
-    awg_cp_tile<AWG_BQ>(Ks, B.kg, B.ks, B.kbeg, B.T, B.tid);
-    awg_cp_tile<AWG_BQ>(Vs, B.vg, B.ks, B.kbeg, B.T, B.tid);
+    B.ntiles = (min(B.q0 + ROWS - 1, B.T - 1) - B.kbeg) / AWG_BQ + 1;
+    awg_cp_tile<ROWS, NT>(Qs, p.q + qoff + p.qk_off, qs, B.q0, B.T, B.tid);
+    if (dOs) awg_cp_tile<ROWS, NT>(dOs, p.dout + qoff, qs, B.q0, B.T, B.tid);
+    awg_cp_tile<AWG_BQ, NT>(Ks, B.kg, B.ks, B.kbeg, B.T, B.tid);
+    awg_cp_tile<AWG_BQ, NT>(Vs, B.vg, B.ks, B.kbeg, B.T, B.tid);
     cp_async_commit();
     return B;
 }
@@ -120,12 +128,13 @@ __device__ __forceinline__ awg_qblock awg_qblock_start(const attn_params &p, uns
 // The key loop of the query-block kernels (forward, dQ): starts loading key/value tile
 // n + 1 (key rows from k0 + 64) into the other buffer, then waits until tile n, and all
 // committed before it, is in shared memory and visible to the tensor cores, block-wide.
+template <int NT>
 __device__ __forceinline__ void awg_next_kv(unsigned char *Ks, unsigned char *Vs, const floatX *kg, const floatX *vg,
                                             long ks, int n, int ntiles, int k0, int T, int tid) {
     if (n + 1 < ntiles) {
         int nb = (n + 1) & 1;
-        awg_cp_tile<AWG_BQ>(Ks + nb * AWG_TILE, kg, ks, k0 + AWG_BQ, T, tid);
-        awg_cp_tile<AWG_BQ>(Vs + nb * AWG_TILE, vg, ks, k0 + AWG_BQ, T, tid);
+        awg_cp_tile<AWG_BQ, NT>(Ks + nb * AWG_TILE, kg, ks, k0 + AWG_BQ, T, tid);
+        awg_cp_tile<AWG_BQ, NT>(Vs + nb * AWG_TILE, vg, ks, k0 + AWG_BQ, T, tid);
     }
     cp_async_commit();
     cp_async_wait<1>();
@@ -180,13 +189,16 @@ __device__ __forceinline__ void awg_pp_end(int wg) {
 __device__ __forceinline__ void awg_softmax(uint32_t (&pa)[4][4], float (&s)[32], float (&o)[32], float (&ms)[2],
                                             float (&l)[2], const int (&row)[2], int k0, bool all, int T, int window,
                                             int q, float sl2) {
+    // The mask as a pass of its own, on the tiles that need it (fused into the loop below,
+    // the compiler keeps the tests as bits in registers on every tile: version 2's finding).
+    if (!all) {
+#pragma unroll
+        for (int i = 0; i < 32; i++)
+            if (!visible(row[(i % 4) / 2], k0 + 8 * (i / 4) + 2 * q + i % 2, T, window)) s[i] = -INFINITY;
+    }
     float mx[2] = {-INFINITY, -INFINITY};
 #pragma unroll
-    for (int i = 0; i < 32; i++) {
-        int r = (i % 4) / 2;
-        if (!all && !visible(row[r], k0 + 8 * (i / 4) + 2 * q + i % 2, T, window)) s[i] = -INFINITY;
-        mx[r] = fmaxf(mx[r], s[i]);
-    }
+    for (int i = 0; i < 32; i++) mx[(i % 4) / 2] = fmaxf(mx[(i % 4) / 2], s[i]);
     float mu[2], corr[2];
 #pragma unroll
     for (int r = 0; r < 2; r++) {  // the 4 lanes of a quad hold one row
@@ -233,20 +245,22 @@ __device__ __forceinline__ void awg_store_out(const attn_params &p, const float 
 }
 
 // ---- Forward ---------------------------------------------------------------------------
-// Block = 128 queries of one head and batch, 2 warpgroups of 64; Q stays in shared memory,
+// Block = 64 queries per warpgroup (NWG: 2 or 1) of one head and batch; Q stays in shared memory,
 // the key/value tiles (64 keys) stream double-buffered. Per tile and warpgroup: S = Q K^T
 // (shared memory, K-major), the online softmax in registers as version 2's (exp2 with the
 // scale folded in, running max and partial row sums per thread, O rescaled), then
 // O += P V with P from registers and V read as N-major. The same arithmetic as version 2
-// per row; the sums run in another order. PP: ping-pong between the warpgroups. Without
-// it the kernel fits 128 registers (124), so 2 blocks share an SM (48 KB of shared memory
-// each): one block's products fill the other's softmax.
-template <bool PP>
-__global__ void __launch_bounds__(AWG_THREADS, PP ? 1 : 2) attention_forward_wgmma_kernel(attn_params p) {
+// per row; the sums run in another order. PP: ping-pong between the warpgroups (NWG 2).
+// Without it the kernel fits 128 registers (124), so 2 blocks of 2 warpgroups (48 KB of
+// shared memory each) or 4 of 1 (40 KB) share an SM: one block's products fill another's
+// softmax.
+template <bool PP, int NWG>
+__global__ void __launch_bounds__(128 * NWG, PP ? 1 : 4 / NWG) attention_forward_wgmma_kernel(attn_params p) {
 #ifdef STAR_WGMMA
+    constexpr int NT = awg_block<NWG>::THREADS;
     extern __shared__ __align__(128) unsigned char awg_smem[];
-    unsigned char *Qs = awg_smem, *Ks = Qs + 2 * AWG_TILE, *Vs = Ks + 2 * AWG_TILE;
-    awg_qblock B = awg_qblock_start(p, Qs, nullptr, Ks, Vs);
+    unsigned char *Qs = awg_smem, *Ks = Qs + NWG * AWG_TILE, *Vs = Ks + 2 * AWG_TILE;
+    awg_qblock B = awg_qblock_start<NWG>(p, Qs, nullptr, Ks, Vs);
     int T = B.T, b = B.b, h = B.h, wg = B.wg, warp = B.warp, g = B.g, q = B.q;
 
     int r_lo = B.q0 + 64 * wg;
@@ -259,7 +273,7 @@ __global__ void __launch_bounds__(AWG_THREADS, PP ? 1 : 2) attention_forward_wgm
     awg_pp_start<PP>(wg);
     for (int n = 0; n < B.ntiles; n++) {
         int k0 = B.kbeg + n * AWG_BQ, buf = n & 1;
-        awg_next_kv(Ks, Vs, B.kg, B.vg, B.ks, n, B.ntiles, k0, T, B.tid);  // Q and tile n are in
+        awg_next_kv<NT>(Ks, Vs, B.kg, B.vg, B.ks, n, B.ntiles, k0, T, B.tid);  // Q and tile n are in
         const unsigned char *Kb = Ks + buf * AWG_TILE, *Vb = Vs + buf * AWG_TILE;
         bool vis = !awg_rows_none(r_lo, k0, T, p.window);  // uniform over the warpgroup
         float s[32];
@@ -297,17 +311,19 @@ __global__ void __launch_bounds__(AWG_THREADS, PP ? 1 : 2) attention_forward_wgm
 // overlap within a warpgroup). The key/value tiles take 3 buffers: while tile n is used
 // and n + 1's scores are formed, tile n + 2 loads. One barrier per tile: after it, tile
 // n + 1 is in and every warpgroup is done with tile n - 1, whose buffer takes tile n + 2.
-// The same arithmetic as the forward above, bit for bit. PP: ping-pong as above.
-template <bool PP>
-__global__ void __launch_bounds__(AWG_THREADS, 1) attention_forward_wgmma_pipe_kernel(attn_params p) {
+// The same arithmetic as the forward above, bit for bit. PP: ping-pong as above; NWG 1:
+// 2 blocks per SM.
+template <bool PP, int NWG>
+__global__ void __launch_bounds__(128 * NWG, 2 / NWG) attention_forward_wgmma_pipe_kernel(attn_params p) {
 #ifdef STAR_WGMMA
+    constexpr int NT = awg_block<NWG>::THREADS;
     extern __shared__ __align__(128) unsigned char awg_smem[];
-    unsigned char *Qs = awg_smem, *Ks = Qs + 2 * AWG_TILE, *Vs = Ks + 3 * AWG_TILE;
-    awg_qblock B = awg_qblock_start(p, Qs, nullptr, Ks, Vs);  // Q and tile 0: one group
+    unsigned char *Qs = awg_smem, *Ks = Qs + NWG * AWG_TILE, *Vs = Ks + 3 * AWG_TILE;
+    awg_qblock B = awg_qblock_start<NWG>(p, Qs, nullptr, Ks, Vs);  // Q and tile 0: one group
     int T = B.T, b = B.b, h = B.h, wg = B.wg, warp = B.warp, g = B.g, q = B.q;
     if (B.ntiles > 1) {
-        awg_cp_tile<AWG_BQ>(Ks + AWG_TILE, B.kg, B.ks, B.kbeg + AWG_BQ, T, B.tid);
-        awg_cp_tile<AWG_BQ>(Vs + AWG_TILE, B.vg, B.ks, B.kbeg + AWG_BQ, T, B.tid);
+        awg_cp_tile<AWG_BQ, NT>(Ks + AWG_TILE, B.kg, B.ks, B.kbeg + AWG_BQ, T, B.tid);
+        awg_cp_tile<AWG_BQ, NT>(Vs + AWG_TILE, B.vg, B.ks, B.kbeg + AWG_BQ, T, B.tid);
     }
     cp_async_commit();
     cp_async_wait<1>();  // Q and tile 0 are in
@@ -341,8 +357,8 @@ __global__ void __launch_bounds__(AWG_THREADS, 1) attention_forward_wgmma_pipe_k
         __syncthreads();  // ... block-wide, and tile n - 1's buffer is free
         if (n + 2 < B.ntiles) {
             int nb = (n + 2) % 3;
-            awg_cp_tile<AWG_BQ>(Ks + nb * AWG_TILE, B.kg, B.ks, k0 + 2 * AWG_BQ, T, B.tid);
-            awg_cp_tile<AWG_BQ>(Vs + nb * AWG_TILE, B.vg, B.ks, k0 + 2 * AWG_BQ, T, B.tid);
+            awg_cp_tile<AWG_BQ, NT>(Ks + nb * AWG_TILE, B.kg, B.ks, k0 + 2 * AWG_BQ, T, B.tid);
+            awg_cp_tile<AWG_BQ, NT>(Vs + nb * AWG_TILE, B.vg, B.ks, k0 + 2 * AWG_BQ, T, B.tid);
         }
         cp_async_commit();
         bool visn = n + 1 < B.ntiles && !awg_rows_none(r_lo, k0 + AWG_BQ, T, p.window);
@@ -374,60 +390,76 @@ __global__ void __launch_bounds__(AWG_THREADS, 1) attention_forward_wgmma_pipe_k
 #endif
 }
 
-// Launches one of the kernels above on its 2 warpgroups with smem bytes of dynamic shared
+// Launches one of the kernels above on its nwg warpgroups with smem bytes of dynamic shared
 // memory: 0, or -1 with err.
-static int awg_launch(void (*kernel)(attn_params), dim3 grid, size_t smem, attn_params p, star_stream st,
+static int awg_launch(void (*kernel)(attn_params), int nwg, dim3 grid, size_t smem, attn_params p, star_stream st,
                       star_error *err) {
     cudaCheck(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem), err);
-    kernel<<<grid, AWG_THREADS, smem, st>>>(p);
+    kernel<<<grid, 128 * nwg, smem, st>>>(p);
     cudaCheck(cudaGetLastError(), err);
     return 0;
 }
 
+// Warpgroups per block for a mask: 1 with 32 (one warpgroup per block), unless 16 (ping-
+// pong, which needs two) is in it too.
+static int awg_nwg(int mask) { return (mask & 32) && !(mask & 16) ? 1 : 2; }
+
 // Runs the forward where it applies (q.k and value width 64 on a compute capability 9.0
-// device) and returns 1; 0 where it does not (the caller runs version 2's).
+// device) and returns 1; 0 where it does not (the caller runs version 2's). mask: 8
+// pipelined, 16 ping-pong, 32 one warpgroup per block.
 template <int QKD, int VD>
-static int forward_launch_wgmma(attn_params p, int pipelined, int pp, star_stream st, star_error *err) {
+static int forward_launch_wgmma(attn_params p, int mask, star_stream st, star_error *err) {
     if constexpr (QKD != AWG_D || VD != AWG_D) {
         return 0;
     } else {
         int ok = wgmma_available_cuda(err);
         if (ok <= 0) return ok;
-        void (*kernel)(attn_params) = pipelined ? (pp ? attention_forward_wgmma_pipe_kernel<true>
-                                                      : attention_forward_wgmma_pipe_kernel<false>)
-                                                : (pp ? attention_forward_wgmma_kernel<true>
-                                                      : attention_forward_wgmma_kernel<false>);
-        size_t smem = (pipelined ? 8 : 6) * (size_t)AWG_TILE;
-        return awg_launch(kernel, dim3((p.T + AWG_KB - 1) / AWG_KB, p.H, p.B), smem, p, st, err) ? -1 : 1;
+        bool pipelined = mask & 8, pp = mask & 16;
+        int nwg = awg_nwg(mask);
+        void (*kernel)(attn_params) =
+            pipelined ? (pp ? attention_forward_wgmma_pipe_kernel<true, 2>
+                            : nwg == 1 ? attention_forward_wgmma_pipe_kernel<false, 1>
+                                       : attention_forward_wgmma_pipe_kernel<false, 2>)
+                      : (pp ? attention_forward_wgmma_kernel<true, 2>
+                            : nwg == 1 ? attention_forward_wgmma_kernel<false, 1>
+                                       : attention_forward_wgmma_kernel<false, 2>);
+        size_t smem = (nwg + (pipelined ? 6 : 4)) * (size_t)AWG_TILE;  // Q, then 2 or 3 K and V tiles
+        int rows = 64 * nwg;
+        return awg_launch(kernel, nwg, dim3((p.T + rows - 1) / rows, p.H, p.B), smem, p, st, err) ? -1 : 1;
     }
 }
 
 // ---- Backward: dK/dV --------------------------------------------------------------------
-// PP: ping-pong between the warpgroups (awg_turn_wait).
-template <bool PP>
-__global__ void __launch_bounds__(AWG_THREADS, 1) attention_backward_dkv_wgmma_kernel(attn_params p) {
+// PP: ping-pong between the warpgroups (awg_turn_wait; NWG 2). NWG 1: AWG1_DKV_BLOCKS
+// blocks per SM.
+#ifndef AWG1_DKV_BLOCKS  // (a build may set it, to compare)
+#define AWG1_DKV_BLOCKS 3
+#endif
+template <bool PP, int NWG>
+__global__ void __launch_bounds__(128 * NWG, NWG == 2 ? 1 : AWG1_DKV_BLOCKS) attention_backward_dkv_wgmma_kernel(attn_params p) {
 #ifdef STAR_WGMMA
+    constexpr int NT = awg_block<NWG>::THREADS, KB = awg_block<NWG>::ROWS;
     extern __shared__ __align__(128) unsigned char awg_smem[];
-    unsigned char *Ks = awg_smem, *Vs = Ks + 2 * AWG_TILE, *Qs = Vs + 2 * AWG_TILE, *dOs = Qs + 2 * AWG_TILE;
+    unsigned char *Ks = awg_smem, *Vs = Ks + NWG * AWG_TILE, *Qs = Vs + NWG * AWG_TILE, *dOs = Qs + 2 * AWG_TILE;
     float *lse_s = reinterpret_cast<float *>(dOs + 2 * AWG_TILE), *D_s = lse_s + 2 * AWG_BQ;
     int T = p.T, H = p.H, b = blockIdx.z, grp = blockIdx.y, rep = H / p.Hkv;
     int tid = threadIdx.x, wg = tid / 128, warp = (tid % 128) / WARP_SIZE, lane = tid % WARP_SIZE;
     int g = lane >> 2, q = lane & 3;
-    int j0 = blockIdx.x * AWG_KB;
+    int j0 = blockIdx.x * KB;
     long qs = (long)H * p.hd, ks = (long)p.Hkv * p.hd;
-    awg_cp_tile<AWG_KB>(Ks, p.k + ((long)b * T * p.Hkv + grp) * p.hd + p.qk_off, ks, j0, T, tid);
-    awg_cp_tile<AWG_KB>(Vs, p.v + ((long)b * T * p.Hkv + grp) * p.hd, ks, j0, T, tid);
+    awg_cp_tile<KB, NT>(Ks, p.k + ((long)b * T * p.Hkv + grp) * p.hd + p.qk_off, ks, j0, T, tid);
+    awg_cp_tile<KB, NT>(Vs, p.v + ((long)b * T * p.Hkv + grp) * p.hd, ks, j0, T, tid);
     cp_async_commit();
 
     int istart = j0 / AWG_BQ * AWG_BQ;
-    int qend = p.window > 0 ? min(T - 1, j0 + AWG_KB - 1 + p.window - 1) : T - 1;
+    int qend = p.window > 0 ? min(T - 1, j0 + KB - 1 + p.window - 1) : T - 1;
     int nph = (qend - istart) / AWG_BQ + 1, ntiles = rep * nph;
     auto load = [&](int n, int buf) {
         int h = grp * rep + n / nph, i0 = istart + (n % nph) * AWG_BQ;
-        awg_cp_tile<AWG_BQ>(Qs + buf * AWG_TILE, p.q + ((long)b * T * H + h) * p.hd + p.qk_off, qs, i0, T, tid);
-        awg_cp_tile<AWG_BQ>(dOs + buf * AWG_TILE, p.dout + ((long)b * T * H + h) * p.hd, qs, i0, T, tid);
-        cp_row_values<AWG_BQ, AWG_THREADS>(lse_s + buf * AWG_BQ, p.lse_in + ((long)b * H + h) * T, i0, T);
-        cp_row_values<AWG_BQ, AWG_THREADS>(D_s + buf * AWG_BQ, p.dvec + ((long)b * H + h) * T, i0, T);
+        awg_cp_tile<AWG_BQ, NT>(Qs + buf * AWG_TILE, p.q + ((long)b * T * H + h) * p.hd + p.qk_off, qs, i0, T, tid);
+        awg_cp_tile<AWG_BQ, NT>(dOs + buf * AWG_TILE, p.dout + ((long)b * T * H + h) * p.hd, qs, i0, T, tid);
+        cp_row_values<AWG_BQ, NT>(lse_s + buf * AWG_BQ, p.lse_in + ((long)b * H + h) * T, i0, T);
+        cp_row_values<AWG_BQ, NT>(D_s + buf * AWG_BQ, p.dvec + ((long)b * H + h) * T, i0, T);
     };
     load(0, 0);
     cp_async_commit();
@@ -461,12 +493,15 @@ __global__ void __launch_bounds__(AWG_THREADS, 1) attention_backward_dkv_wgmma_k
             // P^T and dS^T: accumulator i is (key jl + 16 warp + g + 8 ((i % 4) / 2), query
             // i0 + 8 (i / 4) + 2 q + i % 2).
 #pragma unroll
-            for (int i = 0; i < 32; i++) {
-                int c = 8 * (i / 4) + 2 * q + i % 2, key = jl + 16 * warp + g + 8 * ((i % 4) / 2);
-                float v = exp2f(fmaf(st[i], sl2, -lse_b[c] * ATT2_LOG2E));
-                st[i] = all || visible(i0 + c, key, T, p.window) ? v : 0.0f;  // P^T
-                dpt[i] = st[i] * (dpt[i] - D_b[c]);                              // dS^T
+            for (int i = 0; i < 32; i++) st[i] = exp2f(fmaf(st[i], sl2, -lse_b[8 * (i / 4) + 2 * q + i % 2] * ATT2_LOG2E));
+            if (!all) {  // the mask as a pass of its own (awg_softmax says why)
+#pragma unroll
+                for (int i = 0; i < 32; i++)
+                    if (!visible(i0 + 8 * (i / 4) + 2 * q + i % 2, jl + 16 * warp + g + 8 * ((i % 4) / 2), T, p.window))
+                        st[i] = 0.0f;  // P^T
             }
+#pragma unroll
+            for (int i = 0; i < 32; i++) dpt[i] = st[i] * (dpt[i] - D_b[8 * (i / 4) + 2 * q + i % 2]);  // dS^T
             awg_frags(pa, st);
             awg_frags(da, dpt);
         }
@@ -498,13 +533,15 @@ __global__ void __launch_bounds__(AWG_THREADS, 1) attention_backward_dkv_wgmma_k
 //   S = Q K^T, dP = dO V^T   (shared memory, K-major)
 //   dS = P (dP - D)          (registers; P = exp(scale S - lse), masked entries 0)
 //   dQ += dS K               (dS from registers, K read as N-major from the same bytes)
-// PP: ping-pong between the warpgroups (awg_turn_wait).
-template <bool PP>
-__global__ void __launch_bounds__(AWG_THREADS, 1) attention_backward_dq_wgmma_kernel(attn_params p) {
+// PP: ping-pong between the warpgroups (awg_turn_wait; NWG 2). NWG 1: 3 blocks per SM
+// (165 registers).
+template <bool PP, int NWG>
+__global__ void __launch_bounds__(128 * NWG, NWG == 2 ? 1 : 3) attention_backward_dq_wgmma_kernel(attn_params p) {
 #ifdef STAR_WGMMA
+    constexpr int NT = awg_block<NWG>::THREADS;
     extern __shared__ __align__(128) unsigned char awg_smem[];
-    unsigned char *Qs = awg_smem, *dOs = Qs + 2 * AWG_TILE, *Ks = dOs + 2 * AWG_TILE, *Vs = Ks + 2 * AWG_TILE;
-    awg_qblock B = awg_qblock_start(p, Qs, dOs, Ks, Vs);
+    unsigned char *Qs = awg_smem, *dOs = Qs + NWG * AWG_TILE, *Ks = dOs + NWG * AWG_TILE, *Vs = Ks + 2 * AWG_TILE;
+    awg_qblock B = awg_qblock_start<NWG>(p, Qs, dOs, Ks, Vs);
     int T = B.T, H = B.H, b = B.b, h = B.h, wg = B.wg, warp = B.warp, g = B.g, q = B.q;
 
     // This warpgroup's 64 queries; the thread's accumulator rows are r_lo + 16 warp + g (+ 8).
@@ -525,7 +562,7 @@ __global__ void __launch_bounds__(AWG_THREADS, 1) attention_backward_dq_wgmma_ke
     awg_pp_start<PP>(wg);
     for (int n = 0; n < B.ntiles; n++) {
         int k0 = B.kbeg + n * AWG_BQ, buf = n & 1;
-        awg_next_kv(Ks, Vs, B.kg, B.vg, B.ks, n, B.ntiles, k0, T, B.tid);  // Q, dO and tile n are in
+        awg_next_kv<NT>(Ks, Vs, B.kg, B.vg, B.ks, n, B.ntiles, k0, T, B.tid);  // Q, dO and tile n are in
         const unsigned char *Kb = Ks + buf * AWG_TILE, *Vb = Vs + buf * AWG_TILE;
         bool vis = !awg_rows_none(r_lo, k0, T, p.window);  // uniform over the warpgroup
         float s[32], dp[32];
@@ -539,13 +576,16 @@ __global__ void __launch_bounds__(AWG_THREADS, 1) attention_backward_dq_wgmma_ke
             // dS: accumulator i is (query r_lo + 16 warp + g + 8 ((i % 4) / 2), key
             // k0 + 8 (i / 4) + 2 q + i % 2); as A fragments of the k16 steps over keys.
 #pragma unroll
-            for (int i = 0; i < 32; i++) {
-                int r = (i % 4) / 2;
-                float pr = exp2f(fmaf(s[i], sl2, -lse2[r]));
-                if (!all && !visible(r_lo + 16 * warp + g + 8 * r, k0 + 8 * (i / 4) + 2 * q + i % 2, T, p.window))
-                    pr = 0.0f;
-                s[i] = pr * (dp[i] - Dr[r]);  // dS
+            for (int i = 0; i < 32; i++) s[i] = exp2f(fmaf(s[i], sl2, -lse2[(i % 4) / 2]));  // P
+            if (!all) {  // the mask as a pass of its own (awg_softmax says why)
+#pragma unroll
+                for (int i = 0; i < 32; i++)
+                    if (!visible(r_lo + 16 * warp + g + 8 * ((i % 4) / 2), k0 + 8 * (i / 4) + 2 * q + i % 2, T,
+                                 p.window))
+                        s[i] = 0.0f;
             }
+#pragma unroll
+            for (int i = 0; i < 32; i++) s[i] *= dp[i] - Dr[(i % 4) / 2];  // dS
             awg_frags(dsa, s);
         }
         awg_turn_wait<PP>(wg);
@@ -571,28 +611,35 @@ __global__ void __launch_bounds__(AWG_THREADS, 1) attention_backward_dq_wgmma_ke
 #endif
 }
 
-// Runs the passes named by mask (1 dK/dV, 2 dQ; 16 with ping-pong) where they apply (q.k
-// and value width 64 on a compute capability 9.0 device) and returns the mask of those
-// that ran (1, 2); the caller runs version 2's for the others.
+// Runs the passes named by mask (1 dK/dV, 2 dQ; 16 with ping-pong, 32 one warpgroup per
+// block) where they apply (q.k and value width 64 on a compute capability 9.0 device) and
+// returns the mask of those that ran (1, 2); the caller runs version 2's for the others.
 template <int QKD, int VD>
 static int backward_launch_wgmma(attn_params p, int mask, star_stream st, star_error *err) {
-    bool pp = mask & 16;
     if constexpr (QKD != AWG_D || VD != AWG_D) {
         return 0;
     } else {
         int ok = wgmma_available_cuda(err);
         if (ok < 0) return -1;
         if (ok == 0) return 0;
-        if (mask & 1) {
-            size_t smem = 8 * (size_t)AWG_TILE + sizeof(float) * 4 * AWG_BQ;
-            if (awg_launch(pp ? attention_backward_dkv_wgmma_kernel<true> : attention_backward_dkv_wgmma_kernel<false>,
-                           dim3((p.T + AWG_KB - 1) / AWG_KB, p.Hkv, p.B), smem, p, st, err))
+        bool pp = mask & 16;
+        int nwg = awg_nwg(mask), rows = 64 * nwg;
+        dim3 grid((p.T + rows - 1) / rows, p.Hkv, p.B);
+        if (mask & 1) {  // K and V of the block's keys, 2 Q and dO tiles, lse and D
+            size_t smem = (2 * nwg + 4) * (size_t)AWG_TILE + sizeof(float) * 4 * AWG_BQ;
+            if (awg_launch(pp ? attention_backward_dkv_wgmma_kernel<true, 2>
+                              : nwg == 1 ? attention_backward_dkv_wgmma_kernel<false, 1>
+                                         : attention_backward_dkv_wgmma_kernel<false, 2>,
+                           nwg, grid, smem, p, st, err))
                 return -1;
         }
-        if (mask & 2) {
-            size_t smem = 8 * (size_t)AWG_TILE;
-            if (awg_launch(pp ? attention_backward_dq_wgmma_kernel<true> : attention_backward_dq_wgmma_kernel<false>,
-                           dim3((p.T + AWG_KB - 1) / AWG_KB, p.H, p.B), smem, p, st, err))
+        if (mask & 2) {  // Q and dO of the block's queries, 2 K and V tiles
+            size_t smem = (2 * nwg + 4) * (size_t)AWG_TILE;
+            grid.y = p.H;
+            if (awg_launch(pp ? attention_backward_dq_wgmma_kernel<true, 2>
+                              : nwg == 1 ? attention_backward_dq_wgmma_kernel<false, 1>
+                                         : attention_backward_dq_wgmma_kernel<false, 2>,
+                           nwg, grid, smem, p, st, err))
                 return -1;
         }
         return mask & 3;

@@ -218,9 +218,10 @@ void attention_backward_dq_blocks_set_cuda(int blocks);
 // Version 2's passes on Hopper's warpgroup products (wgmma; kernels/attention_wgmma.cuh)
 // at q.k and value width 64 on a compute capability 9.0 device, by mask: 1 the backward's
 // dK/dV pass, 2 its dQ pass, 4 the forward, 8 the forward pipelined (the same bits as 4),
-// 16 the selected passes with their two warpgroups ping-ponged (the same bits), their sums
-// for several, 0 none; -1 (the default) reads the environment variable STAR_ATTN_WGMMA at
-// each call (unset: 0; a value other than 0 to 31 fails the call naming it). Elsewhere the
+// 16 the selected passes with their two warpgroups ping-ponged (the same bits), 32 with
+// one warpgroup per block (the same bits; not with 16), their sums for several, 0 none;
+// -1 (the default) reads the environment variable STAR_ATTN_WGMMA at each call (unset: 0;
+// a value other than 0 to 63 fails the call naming it). Elsewhere the
 // usual passes run either way.
 // The sums run in another order, within bf16 rounding of the usual passes; still
 // deterministic.

@@ -27,7 +27,8 @@
 // wgmma (attention_wgmma_set_cuda: the forward, mask 4; the backward, masks 1, 2, 3): what
 // a wgmma pass forms against the CPU and repeatable bit for bit, the rest the default's
 // bits; the pipelined forward (mask 8) gives mask 4's bits, and each pass with its
-// warpgroups ping-ponged (+ 16) the bits it gives without. With no CUDA device the test
+// warpgroups ping-ponged (+ 16), or with one warpgroup per block (+ 32), the bits it gives
+// without. With no CUDA device the test
 // prints SKIP and exits 77 (ctest: skipped).
 // `test_attention_kernels --time`: forward and backward times and TFLOP/s of the versions
 // at the model shapes (no checks). `--sanitize`: a few cases on versions 3 and 2 only, for
@@ -234,10 +235,11 @@ static void test_attention_gpu(attn_shape s, const float *out, const float *lse,
     check_tracked(W_LSE, "forward lse (fp32)", got, lse, nl, TOL_LSE);
     if (version >= 2) check_forward_rows(s, d_out, d_lse, d_q, d_k, d_v);
     if (version == 2 && s.hd == 64 && wgmma_ok) {
-        // The forward on wgmma (mask 4) twice, then pipelined (8), ping-ponged (4 + 16) and both
-        // (8 + 16): the same arithmetic, so the same bits.
-        enum { NF = 5 };
-        const int fmask[NF] = {4, 4, 8, 4 + 16, 8 + 16};
+        // The forward on wgmma (mask 4) twice, then pipelined (8), ping-ponged (4 + 16), both
+        // (8 + 16), and plain and pipelined with one warpgroup per block (+ 32): the same
+        // arithmetic, so the same bits.
+        enum { NF = 7 };
+        const int fmask[NF] = {4, 4, 8, 4 + 16, 8 + 16, 4 + 32, 8 + 32};
         floatX *d_o4[NF];
         float *d_l4[NF];
         float *again = host_f32(nq > nl ? nq : nl);
@@ -329,13 +331,15 @@ static void test_attention_gpu(attn_shape s, const float *out, const float *lse,
     // dK/dV alone (mask 1), dQ alone (2) and both (3): what a wgmma pass forms is checked
     // against the CPU within the bound (its sums run in another order: not the default's
     // bits) and is the same bits when run again; what the mma.sync pass forms is the
-    // default's bits. With the warpgroups ping-ponged (mask + 16): the same bits again.
+    // default's bits. With the warpgroups ping-ponged (mask + 16), or one warpgroup per
+    // block (mask + 32): the same bits again.
     if (version == 2 && s.hd == 64 && wgmma_ok) {
         float *again = host_f32(nq > nkv ? nq : nkv);
         for (int mask = 1; mask <= 3; mask++) {
             floatX *d_dq4 = dev_bf16(dq0, nq), *d_dk4 = dev_bf16(dk0, nkv), *d_dv4 = dev_bf16(dv0, nkv);
             floatX *d_dq5 = dev_bf16(dq0, nq), *d_dk5 = dev_bf16(dk0, nkv), *d_dv5 = dev_bf16(dv0, nkv);
             floatX *d_dq6 = dev_bf16(dq0, nq), *d_dk6 = dev_bf16(dk0, nkv), *d_dv6 = dev_bf16(dv0, nkv);
+            floatX *d_dq7 = dev_bf16(dq0, nq), *d_dk7 = dev_bf16(dk0, nkv), *d_dv7 = dev_bf16(dv0, nkv);
             attention_wgmma_set_cuda(mask);
             MUST(attention_backward_cuda(d_dq4, d_dk4, d_dv4, scratch, d_dout, d_out, d_lse, d_q, d_k, d_v, s, attn_add,
                                          NULL, &kt_err));
@@ -344,9 +348,12 @@ static void test_attention_gpu(attn_shape s, const float *out, const float *lse,
             attention_wgmma_set_cuda(mask + 16);
             MUST(attention_backward_cuda(d_dq6, d_dk6, d_dv6, scratch, d_dout, d_out, d_lse, d_q, d_k, d_v, s, attn_add,
                                          NULL, &kt_err));
+            attention_wgmma_set_cuda(mask + 32);
+            MUST(attention_backward_cuda(d_dq7, d_dk7, d_dv7, scratch, d_dout, d_out, d_lse, d_q, d_k, d_v, s, attn_add,
+                                         NULL, &kt_err));
             attention_wgmma_set_cuda(0);
             const floatX *d_got[3] = {d_dq4, d_dk4, d_dv4}, *d_again[3] = {d_dq5, d_dk5, d_dv5};
-            const floatX *d_pp[3] = {d_dq6, d_dk6, d_dv6};
+            const floatX *d_pp[3] = {d_dq6, d_dk6, d_dv6}, *d_one[3] = {d_dq7, d_dk7, d_dv7};
             const float *cpu[3] = {dq, dk, dv}, *def[3] = {gq, gk, gv};
             const long len[3] = {nq, nkv, nkv};
             const int slot[3] = {W_DQ, W_DK, W_DV}, on_wgmma[3] = {mask & 2, mask & 1, mask & 1};
@@ -364,6 +371,9 @@ static void test_attention_gpu(attn_shape s, const float *out, const float *lse,
                     CHECK_EQUAL(name, again, got, len[o]);
                     get_bf16(again, d_pp[o], len[o]);
                     snprintf(name, sizeof name, "backward %s, wgmma mask %d: mask %d's bits", nm[o], mask + 16, mask);
+                    CHECK_EQUAL(name, again, got, len[o]);
+                    get_bf16(again, d_one[o], len[o]);
+                    snprintf(name, sizeof name, "backward %s, wgmma mask %d: mask %d's bits", nm[o], mask + 32, mask);
                     CHECK_EQUAL(name, again, got, len[o]);
                 } else {
                     snprintf(name, sizeof name, "backward %s, wgmma mask %d: the default's bits", nm[o], mask);
@@ -572,25 +582,26 @@ static void test_version_switch(pcg32 *rng) {
 }
 
 // STAR_ATTN_WGMMA picks the passes on wgmma while no mask is set: "3" gives the bits of
-// mask 3, a value other than 0 to 31 fails the call naming the variable.
+// mask 3, a value other than 0 to 63 fails the call naming the variable.
 static void test_wgmma_switch(pcg32 *rng) {
     printf("backward passes on wgmma switch (STAR_ATTN_WGMMA)\n");
     attn_shape s = {1, 300, 2, 1, 64, 0};
     long nq = (long)s.B * s.T * s.H * s.hd, nkv = (long)s.B * s.T * s.Hkv * s.hd, nl = (long)s.B * s.H * s.T;
     float *q = host_random(nq, 2, 1, rng), *k = host_random(nkv, 2, 1, rng), *v = host_random(nkv, 1, 1, rng);
-    float *dout = host_random(nq, 1, 1, rng), *g[3] = {host_f32(nq), host_f32(nq), host_f32(nq)};
+    float *dout = host_random(nq, 1, 1, rng), *g[4] = {host_f32(nq), host_f32(nq), host_f32(nq), host_f32(nq)};
     floatX *d_q = dev_bf16(q, nq), *d_k = dev_bf16(k, nkv), *d_v = dev_bf16(v, nkv), *d_o = dev_nan_bf16(nq);
     floatX *d_dout = dev_bf16(dout, nq), *d_dq = dev_nan_bf16(nq), *d_dk = dev_nan_bf16(nkv), *d_dv = dev_nan_bf16(nkv);
     float *d_lse = (float *)dev_alloc(sizeof(float) * nl);
     float *scratch = (float *)dev_alloc(sizeof(float) * attention_backward_scratch_floats(s));
     attention_kernel_version_set_cuda(2);
     MUST(attention_forward_cuda(d_o, d_lse, d_q, d_k, d_v, s, NULL, &kt_err));
-    for (int pass = 0; pass < 3; pass++) {  // mask 3 set, then STAR_ATTN_WGMMA=3 and =19 (ping-pong)
+    for (int pass = 0; pass < 4; pass++) {  // mask 3 set, then STAR_ATTN_WGMMA=3, =19 (ping-pong), =35
+        const char *val[4] = {NULL, "3", "19", "35"};
         MUST(star_cuda_memset(d_dq, 0, sizeof(floatX) * nq, NULL, &kt_err));
         if (pass == 0) attention_wgmma_set_cuda(3);
         else {
             attention_wgmma_set_cuda(-1);
-            CHECK(setenv("STAR_ATTN_WGMMA", pass == 1 ? "3" : "19", 1) == 0);
+            CHECK(setenv("STAR_ATTN_WGMMA", val[pass], 1) == 0);
         }
         MUST(attention_backward_cuda(d_dq, d_dk, d_dv, scratch, d_dout, d_o, d_lse, d_q, d_k, d_v, s,
                                      attn_add, NULL, &kt_err));
@@ -598,7 +609,8 @@ static void test_wgmma_switch(pcg32 *rng) {
     }
     CHECK_EQUAL("STAR_ATTN_WGMMA=3 is mask 3 (dq)", g[1], g[0], nq);
     CHECK_EQUAL("STAR_ATTN_WGMMA=19 gives mask 3's bits (dq)", g[2], g[0], nq);
-    const char *bad[3] = {"32", "3x", " 3"};
+    CHECK_EQUAL("STAR_ATTN_WGMMA=35 gives mask 3's bits (dq)", g[3], g[0], nq);
+    const char *bad[3] = {"64", "3x", " 3"};
     for (int k = 0; k < 3; k++) {
         CHECK(setenv("STAR_ATTN_WGMMA", bad[k], 1) == 0);
         CHECK(attention_backward_cuda(d_dq, d_dk, d_dv, scratch, d_dout, d_o, d_lse, d_q, d_k, d_v, s, attn_add, NULL,
@@ -720,6 +732,21 @@ static void time_attention(pcg32 *rng) {
                    "default's); forward %.3f ms (%.0f TFLOP/s, %.2fx), pipelined %.3f ms (%.0f TFLOP/s, %.2fx)\n",
                    bpp, tf / bpp, ms[2][1] / bpp, fpp, flops / fpp * 1e-9, ms[2][0] / fpp, ppp, flops / ppp * 1e-9,
                    ms[2][0] / ppp);
+            double one[4] = {0};
+            for (int mask = 1; mask <= 3; mask++) {
+                attention_wgmma_set_cuda(mask + 32);
+                one[mask] = time_ms(&t, 1, reps);
+            }
+            attention_wgmma_set_cuda(4 + 32);
+            double f1 = time_ms(&t, 0, reps);
+            attention_wgmma_set_cuda(8 + 32);
+            double p1 = time_ms(&t, 0, reps);
+            attention_wgmma_set_cuda(0);
+            printf("  v2 on wgmma, one warpgroup per block: backward with the dK/dV pass %.3f ms (%.2fx the "
+                   "default's), the dQ pass %.3f ms (%.2fx), both %.3f ms (%.0f TFLOP/s, %.2fx); forward %.3f ms "
+                   "(%.0f TFLOP/s, %.2fx), pipelined %.3f ms (%.0f TFLOP/s, %.2fx)\n",
+                   one[1], ms[2][1] / one[1], one[2], ms[2][1] / one[2], one[3], tf / one[3], ms[2][1] / one[3], f1,
+                   flops / f1 * 1e-9, ms[2][0] / f1, p1, flops / p1 * 1e-9, ms[2][0] / p1);
         }
         kt_release();
     }

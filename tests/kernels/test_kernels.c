@@ -215,6 +215,36 @@ static void test_rope(int B, int T, int H, int hd, int pos0, pcg32 *rng) {
     kt_release();
 }
 
+// `test_kernels --time`: RoPE forward and backward (GRAD_SET) at the model shapes
+// (microseconds per call, 20 calls after 3 untimed).
+static void time_rope(pcg32 *rng) {
+    static const int shapes[][4] = {{8, 4096, 12, 64}, {16, 2048, 8, 64}, {8, 4096, 6, 128}};
+    for (int si = 0; si < 3; si++) {
+        int B = shapes[si][0], T = shapes[si][1], H = shapes[si][2], hd = shapes[si][3];
+        long n = (long)B * T * H * hd;
+        float *x = host_random(n, 2, 1, rng);
+        floatX *d_x = dev_bf16(x, n), *d_o = dev_nan_bf16(n);
+        double us[2];
+        for (int bw = 0; bw < 2; bw++) {
+            double t0 = 0;
+            for (int r = -3; r < 20; r++) {
+                if (r == 0) {
+                    MUST(star_cuda_sync(NULL, &kt_err));
+                    t0 = kt_now_ms();
+                }
+                if (bw) MUST(rope_backward_cuda(d_o, d_x, B, T, H, hd, 0, GRAD_SET, NULL, &kt_err));
+                else MUST(rope_forward_cuda(d_o, d_x, B, T, H, hd, 0, NULL, &kt_err));
+            }
+            MUST(star_cuda_sync(NULL, &kt_err));
+            us[bw] = (kt_now_ms() - t0) / 20 * 1e3;
+        }
+        printf("rope B%d T%d H%d hd%d (%.0f MB read and written a call): forward %.1f us (%.2f TB/s), backward "
+               "%.1f us\n",
+               B, T, H, hd, 4.0 * n / 1e6, us[0], 4.0 * n / us[0] * 1e-6, us[1]);
+        kt_release();
+    }
+}
+
 // ------------------------------------------------------------------------ scale_channels
 // The diagonal output projection's backward against a double-precision loop.
 static void test_scale_channels(long N, int C, pcg32 *rng) {
@@ -541,10 +571,15 @@ static void test_adamw_graph(pcg32 *rng) {
     kt_release();
 }
 
-int main(void) {
+int main(int argc, char **argv) {
     kt_skip_without_device();
     MUST(star_cuda_create(&ctx, 0, &kt_err));
     pcg32 rng = pcg32_derive(20260101, 1);
+    if (argc > 1 && strcmp(argv[1], "--time") == 0) {
+        time_rope(&rng);
+        MUST(star_cuda_destroy(ctx, &kt_err));
+        return 0;
+    }
 
     test_casts(&rng);
     test_matmul(64, 128, 96, &rng);
@@ -562,6 +597,7 @@ int main(void) {
     test_rope(1, 4, 2, 64, 3000, &rng);  // far positions: the angles stay those of the CPU
     test_rope(2, 3, 6, 128, 7, &rng);    // 16-byte kernel, a last group of 2 heads
     test_rope(1, 3, 2, 256, 2000, &rng); // 16-byte kernel at hd 256, far positions
+    test_rope(1, 3, 2, 512, 100, &rng);  // hd past 256: the element-wise kernel
     test_rope(2, 3, 5, 6, 0, &rng);      // hd/2 % 8 != 0: the element-wise kernel
     test_scale_channels(67, 40, &rng);
     test_embedding(300, 50, 24, &rng);
