@@ -5,7 +5,9 @@
 //                  and textbook NSGA-II with one-shot crowding reaches about 98.65%:
 //                  see docs/search.md)
 // and both ends of the ZDT2 front survive; the front of all evaluations (search/front_all.h)
-// reaches >= 99% on both (seeds 99.58..99.85%). NSGA-II must also beat the GA and random
+// reaches >= 99% on both (seeds 99.58..99.85%). Against the true front sampled as the
+// common tools sample it (pymoo's pareto_front(): 100 points evenly in f1, as many as the
+// population) the last population reaches >= 99% on both. NSGA-II must also beat the GA and random
 // search at equal evaluations on a shorter run.
 #include <stdlib.h>
 #include <time.h>
@@ -54,20 +56,22 @@ static int run(const char *alg_name, const char *prob_name, int pop, int gens, u
     return rc;
 }
 
-static double front_hv(const char *prob_name) {
+static double front_hv(const char *prob_name, int n_points) {
     star_error err;
     test_problem tp;
     double *f, ref[2] = {1.1, 1.1}, v = -1;
     int n;
-    if (test_problem_init(&tp, prob_name, 2, &err) || test_problem_front(&tp, 10000, &f, &n, &err)) return -1;
+    if (test_problem_init(&tp, prob_name, 2, &err) || test_problem_front(&tp, n_points, &f, &n, &err)) return -1;
     if (hypervolume(f, n, 2, ref, &v, &err)) v = -1;
     free(f);
     return v;
 }
 
 static void check_full_run(const char *prob_name, double min_ratio) {
-    double best = front_hv(prob_name);
-    CHECK(best > 0);
+    double best = front_hv(prob_name, 10000), best100 = front_hv(prob_name, 100);
+    CHECK(best > 0 && best100 > 0);
+    // The 100-point sample covers less than the continuous front (ZDT1 99.41%, ZDT2 99.08%).
+    CHECK(best100 < best && best100 > 0.98 * best);
     for (uint64_t seed = 1; seed <= 3; seed++) {
         clock_t t0 = clock();
         outcome o;
@@ -80,6 +84,9 @@ static void check_full_run(const char *prob_name, double min_ratio) {
                (double)(clock() - t0) / CLOCKS_PER_SEC);
         CHECK_MSG(ratio >= min_ratio, "%s seed %d: hv ratio %.4f%% < %.2f%%", prob_name, (int)seed, 100 * ratio,
                   100 * min_ratio);
+        printf("  against the 100-point front: %.2f%%\n", 100 * o.hv / best100);
+        CHECK_MSG(o.hv / best100 >= 0.99, "%s seed %d: hv ratio against the 100-point front %.4f%% < 99%%", prob_name,
+                  (int)seed, 100 * o.hv / best100);
         // The front of all evaluations holds the last population's points, and more.
         printf("  the front of all evaluations: %.2f%%\n", 100 * o.hv_all / best);
         CHECK(o.hv_all >= o.hv);
