@@ -652,6 +652,27 @@ static double time_ms(const time_bufs *t, int which, int reps) {
     return (kt_now_ms() - t0) / reps;
 }
 
+// Version 2's passes on wgmma (STAR_ATTN_WGMMA masks 1, 2, 3 for the backward, 4 and 8
+// for the forward, each plus extra) against the default's times def (forward, backward).
+static void time_wgmma_passes(const time_bufs *t, int extra, const char *label, const double def[2], double flops,
+                              int reps) {
+    double wg[4] = {0}, tf = 2.5 * flops * 1e-9;
+    for (int mask = 1; mask <= 3; mask++) {
+        attention_wgmma_set_cuda(mask + extra);
+        wg[mask] = time_ms(t, 1, reps);
+    }
+    attention_wgmma_set_cuda(4 + extra);
+    double wf = time_ms(t, 0, reps);
+    attention_wgmma_set_cuda(8 + extra);
+    double wp = time_ms(t, 0, reps);
+    attention_wgmma_set_cuda(0);
+    printf("  v2 on wgmma%s: backward with the dK/dV pass %.3f ms (%.2fx the default's), the dQ pass %.3f ms (%.2fx), "
+           "both %.3f ms (%.0f TFLOP/s, %.2fx); forward %.3f ms (%.0f TFLOP/s, %.2fx), pipelined %.3f ms (%.0f "
+           "TFLOP/s, %.2fx)\n",
+           label, wg[1], def[1] / wg[1], wg[2], def[1] / wg[2], wg[3], tf / wg[3], def[1] / wg[3], wf,
+           flops / wf * 1e-9, def[0] / wf, wp, flops / wp * 1e-9, def[0] / wp);
+}
+
 static void time_attention(pcg32 *rng) {
     static const attn_shape shapes[] = {
         {16, 2048, 8, 8, 64, 0}, {8, 4096, 12, 12, 64, 0}, {8, 4096, 6, 6, 128, 0}, {16, 2048, 16, 16, 32, 0}};
@@ -706,16 +727,8 @@ static void time_attention(pcg32 *rng) {
                ms[1][0] / ms[2][0], ms[1][1] / ms[2][1], ms[2][1] / ms[3][1], f16 / ms[2][0], old[2] / ms[2][1],
                old[3] / ms[3][1], old[2] / rows32, old[2] / blocks2);
         if (wgmma_ok && s.hd == 64) {  // version 2's passes on wgmma: dK/dV, dQ, both; forward
-            double wg[4] = {0};
             attention_kernel_version_set_cuda(2);
-            for (int mask = 1; mask <= 3; mask++) {
-                attention_wgmma_set_cuda(mask);
-                wg[mask] = time_ms(&t, 1, reps);
-            }
-            attention_wgmma_set_cuda(4);
-            double wf = time_ms(&t, 0, reps);
-            attention_wgmma_set_cuda(8);
-            double wp = time_ms(&t, 0, reps);
+            time_wgmma_passes(&t, 0, "", ms[2], flops, reps);
             attention_wgmma_set_cuda(3 + 16);
             double bpp = time_ms(&t, 1, reps);
             attention_wgmma_set_cuda(4 + 16);
@@ -723,30 +736,11 @@ static void time_attention(pcg32 *rng) {
             attention_wgmma_set_cuda(8 + 16);
             double ppp = time_ms(&t, 0, reps);
             attention_wgmma_set_cuda(0);
-            printf("  v2 on wgmma: backward with the dK/dV pass %.3f ms (%.2fx the default's), the dQ pass %.3f ms "
-                   "(%.2fx), both %.3f ms (%.0f TFLOP/s, %.2fx); forward %.3f ms (%.0f TFLOP/s, %.2fx), pipelined "
-                   "%.3f ms (%.0f TFLOP/s, %.2fx)\n",
-                   wg[1], ms[2][1] / wg[1], wg[2], ms[2][1] / wg[2], wg[3], tf / wg[3], ms[2][1] / wg[3], wf,
-                   flops / wf * 1e-9, ms[2][0] / wf, wp, flops / wp * 1e-9, ms[2][0] / wp);
             printf("  v2 on wgmma, warpgroups ping-ponged: backward (both passes) %.3f ms (%.0f TFLOP/s, %.2fx the "
                    "default's); forward %.3f ms (%.0f TFLOP/s, %.2fx), pipelined %.3f ms (%.0f TFLOP/s, %.2fx)\n",
                    bpp, tf / bpp, ms[2][1] / bpp, fpp, flops / fpp * 1e-9, ms[2][0] / fpp, ppp, flops / ppp * 1e-9,
                    ms[2][0] / ppp);
-            double one[4] = {0};
-            for (int mask = 1; mask <= 3; mask++) {
-                attention_wgmma_set_cuda(mask + 32);
-                one[mask] = time_ms(&t, 1, reps);
-            }
-            attention_wgmma_set_cuda(4 + 32);
-            double f1 = time_ms(&t, 0, reps);
-            attention_wgmma_set_cuda(8 + 32);
-            double p1 = time_ms(&t, 0, reps);
-            attention_wgmma_set_cuda(0);
-            printf("  v2 on wgmma, one warpgroup per block: backward with the dK/dV pass %.3f ms (%.2fx the "
-                   "default's), the dQ pass %.3f ms (%.2fx), both %.3f ms (%.0f TFLOP/s, %.2fx); forward %.3f ms "
-                   "(%.0f TFLOP/s, %.2fx), pipelined %.3f ms (%.0f TFLOP/s, %.2fx)\n",
-                   one[1], ms[2][1] / one[1], one[2], ms[2][1] / one[2], one[3], tf / one[3], ms[2][1] / one[3], f1,
-                   flops / f1 * 1e-9, ms[2][0] / f1, p1, flops / p1 * 1e-9, ms[2][0] / p1);
+            time_wgmma_passes(&t, 32, ", one warpgroup per block", ms[2], flops, reps);
         }
         kt_release();
     }
