@@ -5,8 +5,8 @@
 // their products, no atomics (deterministic), backward results added to the bf16 outputs.
 //
 // The dK/dV pass: block = 64 keys per warpgroup (NWG of them: 2, or 1 so that several
-// independent blocks share an SM) of one key/value head and batch; the query tiles of the group's query heads stream through shared memory (64 rows,
-// double-buffered by cp.async). Per tile and warpgroup, all products on wgmma:
+// independent blocks share an SM) of one key/value head and batch; the query tiles of the
+// group's query heads stream through shared memory (64 rows, double-buffered by cp.async). Per tile and warpgroup, all products on wgmma:
 //   S^T  = K Q^T      64 keys x 64 queries, K and Q from shared memory (K-major)
 //   dP^T = V dO^T     V and dO from shared memory (K-major)
 //   P^T = exp(scale S^T - lse), dS^T = P^T (dP^T - D), masked entries 0 (registers)
@@ -25,8 +25,9 @@
 #define AWG_TILE (64 * AWG_D * 2)   // bytes of a 64-row tile
 
 // Blocks of NWG warpgroups (2, or 1: blocks that share an SM then run out of step, so one
-// block's exponentials overlap another's products without ping-pong) and how many blocks
-// an SM is asked to hold (__launch_bounds__' minimum, which caps the registers).
+// block's exponentials overlap another's products without ping-pong): threads and rows
+// (queries or keys) per block. How many blocks an SM is asked to hold is each kernel's
+// __launch_bounds__ minimum, which caps its registers.
 template <int NWG>
 struct awg_block {
     static constexpr int THREADS = 128 * NWG, ROWS = 64 * NWG;

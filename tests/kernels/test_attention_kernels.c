@@ -28,8 +28,7 @@
 // a wgmma pass forms against the CPU and repeatable bit for bit, the rest the default's
 // bits; the pipelined forward (mask 8) gives mask 4's bits, and each pass with its
 // warpgroups ping-ponged (+ 16), or with one warpgroup per block (+ 32), the bits it gives
-// without. With no CUDA device the test
-// prints SKIP and exits 77 (ctest: skipped).
+// without. With no CUDA device the test prints SKIP and exits 77 (ctest: skipped).
 // `test_attention_kernels --time`: forward and backward times and TFLOP/s of the versions
 // at the model shapes (no checks). `--sanitize`: a few cases on versions 3 and 2 only, for
 // compute-sanitizer racecheck.
