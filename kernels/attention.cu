@@ -492,6 +492,12 @@ void attention_backward_dkv_rows_set_cuda(int rows) { attn_dkv_rows = rows == 32
 static int attn_dq_blocks = 0;
 void attention_backward_dq_blocks_set_cuda(int blocks) { attn_dq_blocks = blocks == 1 || blocks == 2 ? blocks : 0; }
 
+// Version 2's default kernels at value widths up to 64 (the forward's 32-row warps, the
+// 32-row dK/dV tiles, the 2-block dQ kernel): 2 or 3 buffers for the streamed tiles, the
+// same bits; 0 the default.
+static int attn_stages = 0;
+void attention_stages_set_cuda(int stages) { attn_stages = stages == 2 || stages == 3 ? stages : 0; }
+
 // Version 2's passes on Hopper's warpgroup products where they apply: mask 1 the
 // backward's dK/dV pass, 2 its dQ pass, 4 the forward, 8 the forward pipelined, 16 the
 // selected passes with their warpgroups ping-ponged, 32 with one warpgroup per block
@@ -582,7 +588,7 @@ static int forward_map(attn_params p, star_stream st, star_error *err) {
         if (wgmma < 0) return -1;
         int ran = wgmma & 12 ? forward_launch_wgmma<QKD, VD>(p, wgmma, st, err) : 0;
         if (ran != 0) return ran < 0 ? -1 : 0;
-        return forward_map_v2<QKD, VD>(p, attn_fwd_rows_per_warp, st, err);
+        return forward_map_v2<QKD, VD>(p, attn_fwd_rows_per_warp, attn_stages, st, err);
     }
     size_t smem = sizeof(floatX) * ((size_t)(ATT_BQ + ATT_BK) * (QKD + ATT_PAD) + (size_t)ATT_BK * (VD + ATT_PAD));
     cudaCheck(cudaFuncSetAttribute(attention_forward_kernel<QKD, VD>, cudaFuncAttributeMaxDynamicSharedMemorySize,
@@ -602,7 +608,8 @@ static int backward_map(attn_params p, star_stream st, star_error *err) {
     if (version >= 2) {
         int wgmma = attention_wgmma_cuda(err);
         if (wgmma < 0) return -1;
-        return backward_map_v2<QKD, VD>(p, version == 3, attn_dkv_rows, attn_dq_blocks, wgmma & 51, st, err);
+        return backward_map_v2<QKD, VD>(p, version == 3, attn_dkv_rows, attn_dq_blocks, wgmma & 51, attn_stages, st,
+                                        err);
     }
 
     constexpr int BQ = dkv_tile<VD>::BQ;

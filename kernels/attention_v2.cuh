@@ -117,6 +117,51 @@ __device__ __forceinline__ void next_kv_tile(floatX *Ks, floatX *Vs, const float
     __syncthreads();
 }
 
+// The key loop with three buffers (NBUF 3): tile n + 2 loads while tile n computes, and
+// one barrier per tile instead of two. Before tile n's products: wait until tile n (and all
+// committed before it) is in, one barrier (tile n visible to every warp, and every warp
+// done with tile n - 1, whose buffer (n + 2) % 3 the load of tile n + 2 then takes). The
+// caller committed tiles 0 and 1 (or an empty group) before the loop.
+template <int QKD, int VD, int BK, int NT, bool WHOLE = true>
+__device__ __forceinline__ void next_kv_tile3(floatX *Ks, floatX *Vs, const floatX *kg, const floatX *vg, long ks,
+                                              int n, int ntiles, int k0, int T) {
+    constexpr int LQ = QKD + ATT_PAD, LV = VD + ATT_PAD;
+    cp_async_wait<1>();
+    __syncthreads();
+    if (n + 2 < ntiles) {
+        int nb = (n + 2) % 3;
+        cp_tile<QKD, BK, NT, WHOLE>(Ks + nb * BK * LQ, kg, ks, k0 + 2 * BK, T);
+        cp_tile<VD, BK, NT, WHOLE>(Vs + nb * BK * LV, vg, ks, k0 + 2 * BK, T);
+    }
+    cp_async_commit();
+}
+
+// Before the key loop: tile 1 into buffer 1 where NBUF is 3 (tile 0 is committed by then;
+// an empty group where there is no tile 1, so that the loop's waits count alike).
+template <int QKD, int VD, int BK, int NT, int NBUF, bool WHOLE = true>
+__device__ __forceinline__ void kv_tile1(floatX *Ks, floatX *Vs, const floatX *kg, const floatX *vg, long ks,
+                                         int ntiles, int kbeg, int T) {
+    if constexpr (NBUF == 3) {
+        if (ntiles > 1) {
+            cp_tile<QKD, BK, NT, WHOLE>(Ks + BK * (QKD + ATT_PAD), kg, ks, kbeg + BK, T);
+            cp_tile<VD, BK, NT, WHOLE>(Vs + BK * (VD + ATT_PAD), vg, ks, kbeg + BK, T);
+        }
+        cp_async_commit();
+    }
+}
+
+// Tile n's buffering: NBUF 2 (next_kv_tile, a second barrier after the products) or 3.
+template <int QKD, int VD, int BK, int NT, int NBUF, bool WHOLE = true>
+__device__ __forceinline__ void kv_tile_in(floatX *Ks, floatX *Vs, const floatX *kg, const floatX *vg, long ks, int n,
+                                          int ntiles, int k0, int T) {
+    if constexpr (NBUF == 3) next_kv_tile3<QKD, VD, BK, NT, WHOLE>(Ks, Vs, kg, vg, ks, n, ntiles, k0, T);
+    else next_kv_tile<QKD, VD, BK, NT, WHOLE>(Ks, Vs, kg, vg, ks, n, ntiles, k0, T);
+}
+template <int NBUF>
+__device__ __forceinline__ void kv_tile_done() {
+    if constexpr (NBUF == 2) __syncthreads();  // buffer n & 1 is consumed before tile n + 2 loads into it
+}
+
 // ---- Forward --------------------------------------------------------------------------
 // Block = (BQ = 16 NW MT queries, head, batch), key tiles of ATT_BK double-buffered; each
 // warp holds MT tiles of 16 query rows. With MT 2 every K and V fragment a warp loads
@@ -125,12 +170,12 @@ __device__ __forceinline__ void next_kv_tile(floatX *Ks, floatX *Vs, const float
 // is the same whatever NW and MT (same key tiles, same product order): the results are
 // bit-identical (the test checks it). Shared memory: Q [BQ][LQ], K [2][ATT_BK][LQ], V
 // [2][ATT_BK][LV].
-template <int QKD, int VD, int NW, int MT>
+template <int QKD, int VD, int NW, int MT, int NBUF = 2>
 __global__ void __launch_bounds__(NW *WARP_SIZE, att2_fwd_cfg<VD, MT>::MINB) attention_forward_v2_kernel(attn_params p) {
     constexpr int BQ = 16 * NW * MT, BK = ATT_BK, NT = NW * WARP_SIZE;
     constexpr int LQ = QKD + ATT_PAD, LV = VD + ATT_PAD;
     extern __shared__ __align__(16) unsigned char smem[];
-    floatX *Qs = reinterpret_cast<floatX *>(smem), *Ks = Qs + BQ * LQ, *Vs = Ks + 2 * BK * LQ;
+    floatX *Qs = reinterpret_cast<floatX *>(smem), *Ks = Qs + BQ * LQ, *Vs = Ks + NBUF * BK * LQ;
     int T = p.T, H = p.H, b = blockIdx.z, h = blockIdx.y, grp = h / (H / p.Hkv);
     int q0 = (gridDim.x - 1 - blockIdx.x) * BQ;  // the longest rows first
     int warp = threadIdx.x / WARP_SIZE, lane = threadIdx.x % WARP_SIZE, g = lane >> 2, t = lane & 3;
@@ -148,7 +193,8 @@ __global__ void __launch_bounds__(NW *WARP_SIZE, att2_fwd_cfg<VD, MT>::MINB) att
     cp_tile<QKD, BK, NT, false>(Ks, kg, ks, kbeg, T);
     cp_tile<VD, BK, NT, false>(Vs, vg, ks, kbeg, T);
     cp_async_commit();
-    cp_async_wait<1>();  // Q is in
+    kv_tile1<QKD, VD, BK, NT, NBUF, false>(Ks, Vs, kg, vg, ks, ntiles, kbeg, T);
+    cp_async_wait<NBUF - 1>();  // Q is in
     __syncthreads();
     int r_lo = q0 + warp * 16 * MT, r_hi = r_lo + 16 * MT - 1;
     uint32_t qf[MT][QKD / 16][4];
@@ -168,8 +214,9 @@ __global__ void __launch_bounds__(NW *WARP_SIZE, att2_fwd_cfg<VD, MT>::MINB) att
     for (int mt = 0; mt < MT; mt++) ms[mt][0] = ms[mt][1] = -INFINITY, l[mt][0] = l[mt][1] = 0.0f;
     for (int n = 0; n < ntiles; n++) {
         int k0 = kbeg + n * BK;
-        next_kv_tile<QKD, VD, BK, NT, false>(Ks, Vs, kg, vg, ks, n, ntiles, k0, T);  // tile n is in
-        const floatX *Kb = Ks + (n & 1) * BK * LQ, *Vb = Vs + (n & 1) * BK * LV;
+        kv_tile_in<QKD, VD, BK, NT, NBUF, false>(Ks, Vs, kg, vg, ks, n, ntiles, k0, T);  // tile n is in
+        int buf = NBUF == 3 ? n % 3 : n & 1;
+        const floatX *Kb = Ks + buf * BK * LQ, *Vb = Vs + buf * BK * LV;
         // A row tile with no visible key here gets -inf scores: its state does not change
         // (corr 1 and no mass), as if skipped.
         bool none = r_hi < k0 || r_lo >= T || (p.window > 0 && r_lo - (k0 + BK - 1) >= p.window);
@@ -221,7 +268,7 @@ __global__ void __launch_bounds__(NW *WARP_SIZE, att2_fwd_cfg<VD, MT>::MINB) att
             }
             ldsm_mma_pkn_rows<MT, BK, VD, LV>(o, s, Vb);
         }
-        __syncthreads();  // buffer n & 1 is consumed before tile n + 2 loads into it
+        kv_tile_done<NBUF>();
     }
 #pragma unroll
     for (int mt = 0; mt < MT; mt++)
@@ -265,14 +312,14 @@ struct adq_cfg {
     static constexpr bool use = ok && 16 * NW >= 128;
 };
 
-template <int QKD, int VD, int NW, int BQ, bool ADQ, int MINB = 0>
+template <int QKD, int VD, int NW, int BQ, bool ADQ, int MINB = 0, int NBUF = 2>
 __global__ void __launch_bounds__(NW *WARP_SIZE, MINB) attention_backward_dkv_v2_kernel(attn_params p) {
     constexpr int KB = 16 * NW, NT = NW * WARP_SIZE;
     constexpr int LQ = QKD + ATT_PAD, LV = VD + ATT_PAD, LS = KB + ATT_PAD;
     extern __shared__ __align__(16) unsigned char smem[];
-    floatX *Ks = reinterpret_cast<floatX *>(smem), *Vs = Ks + KB * LQ, *Qs = Vs + KB * LV, *dOs = Qs + 2 * BQ * LQ;
-    float *lse_s = reinterpret_cast<float *>(dOs + 2 * BQ * LV), *D_s = lse_s + 2 * BQ;
-    floatX *dSs = reinterpret_cast<floatX *>(D_s + 2 * BQ);  // version 3: dS [BQ][LS]
+    floatX *Ks = reinterpret_cast<floatX *>(smem), *Vs = Ks + KB * LQ, *Qs = Vs + KB * LV, *dOs = Qs + NBUF * BQ * LQ;
+    float *lse_s = reinterpret_cast<float *>(dOs + NBUF * BQ * LV), *D_s = lse_s + NBUF * BQ;
+    floatX *dSs = reinterpret_cast<floatX *>(D_s + NBUF * BQ);  // version 3: dS [BQ][LS]
     int T = p.T, H = p.H, b = blockIdx.z, grp = blockIdx.y, rep = H / p.Hkv;
     int j0 = blockIdx.x * KB, warp = threadIdx.x / WARP_SIZE, lane = threadIdx.x % WARP_SIZE;
     int g = lane >> 2, t = lane & 3;
@@ -294,17 +341,31 @@ __global__ void __launch_bounds__(NW *WARP_SIZE, MINB) attention_backward_dkv_v2
     };
     load(0, 0);
     cp_async_commit();
+    if constexpr (NBUF == 3) {  // tile 1 as well (an empty group where there is none)
+        if (ntiles > 1) load(1, 1);
+        cp_async_commit();
+    }
 
     int jl = j0 + warp * 16, jh = jl + 15;
     int key[2] = {jl + g, jl + g + 8};
     const float sl2 = p.scale * ATT2_LOG2E;
     float dk[QKD / 8][4] = {}, dv[VD / 8][4] = {};
     for (int n = 0; n < ntiles; n++) {
-        if (n + 1 < ntiles) load(n + 1, (n + 1) & 1);
-        cp_async_commit();
-        cp_async_wait<1>();  // K, V and tile n are in
-        __syncthreads();
-        int i0 = istart + (n % nph) * BQ, buf = n & 1;
+        int buf;
+        if constexpr (NBUF == 3) {  // as next_kv_tile3: tile n + 2 into the buffer of tile n - 1
+            cp_async_wait<1>();     // K, V and tile n are in
+            __syncthreads();
+            if (n + 2 < ntiles) load(n + 2, (n + 2) % 3);
+            cp_async_commit();
+            buf = n % 3;
+        } else {
+            if (n + 1 < ntiles) load(n + 1, (n + 1) & 1);
+            cp_async_commit();
+            cp_async_wait<1>();  // K, V and tile n are in
+            __syncthreads();
+            buf = n & 1;
+        }
+        int i0 = istart + (n % nph) * BQ;
         const floatX *Qb = Qs + buf * BQ * LQ, *dOb = dOs + buf * BQ * LV;
         const float *lse_b = lse_s + buf * BQ, *D_b = D_s + buf * BQ;
         bool none = jl > i0 + BQ - 1 || jl >= T || (p.window > 0 && i0 - jh >= p.window);
@@ -385,7 +446,9 @@ __global__ void __launch_bounds__(NW *WARP_SIZE, MINB) attention_backward_dkv_v2
                 }
             }
         }
-        __syncthreads();  // buffer n & 1 (and dS) is consumed before tile n + 2 loads into it
+        // NBUF 2: buffer n & 1 (and dS) is consumed before tile n + 2 loads into it. NBUF 3:
+        // the next tile's barrier comes before its load and before its dS is written.
+        kv_tile_done<NBUF>();
     }
 #pragma unroll
     for (int r = 0; r < 2; r++) {
@@ -406,12 +469,12 @@ __global__ void __launch_bounds__(NW *WARP_SIZE, MINB) attention_backward_dkv_v2
 // Block = (BQ = 16 NW queries, head, batch), the forward's key loop (double-buffered),
 // recomputing P and dP; dQ += scale dS K. Shared memory: Q [BQ][LQ], dO [BQ][LV],
 // K [2][ATT_BK][LQ], V [2][ATT_BK][LV]; lse and D of the thread's two rows in registers.
-template <int QKD, int VD, int NW, int MINB = 0>
+template <int QKD, int VD, int NW, int MINB = 0, int NBUF = 2>
 __global__ void __launch_bounds__(NW *WARP_SIZE, MINB) attention_backward_dq_v2_kernel(attn_params p) {
     constexpr int BQ = 16 * NW, BK = ATT_BK, NT = NW * WARP_SIZE;
     constexpr int LQ = QKD + ATT_PAD, LV = VD + ATT_PAD;
     extern __shared__ __align__(16) unsigned char smem[];
-    floatX *Qs = reinterpret_cast<floatX *>(smem), *dOs = Qs + BQ * LQ, *Ks = dOs + BQ * LV, *Vs = Ks + 2 * BK * LQ;
+    floatX *Qs = reinterpret_cast<floatX *>(smem), *dOs = Qs + BQ * LQ, *Ks = dOs + BQ * LV, *Vs = Ks + NBUF * BK * LQ;
     int T = p.T, H = p.H, b = blockIdx.z, h = blockIdx.y, grp = h / (H / p.Hkv);
     int q0 = (gridDim.x - 1 - blockIdx.x) * BQ;  // the longest rows first
     int warp = threadIdx.x / WARP_SIZE, lane = threadIdx.x % WARP_SIZE, g = lane >> 2, t = lane & 3;
@@ -426,6 +489,7 @@ __global__ void __launch_bounds__(NW *WARP_SIZE, MINB) attention_backward_dq_v2_
     cp_tile<QKD, BK, NT>(Ks, kg, ks, kbeg, T);
     cp_tile<VD, BK, NT>(Vs, vg, ks, kbeg, T);
     cp_async_commit();
+    kv_tile1<QKD, VD, BK, NT, NBUF>(Ks, Vs, kg, vg, ks, ntiles, kbeg, T);
 
     int r_lo = q0 + warp * 16, r_hi = r_lo + 15;
     int row[2] = {r_lo + g, r_lo + g + 8};
@@ -440,8 +504,9 @@ __global__ void __launch_bounds__(NW *WARP_SIZE, MINB) attention_backward_dq_v2_
     float dq[QKD / 8][4] = {};
     for (int n = 0; n < ntiles; n++) {
         int k0 = kbeg + n * BK;
-        next_kv_tile<QKD, VD, BK, NT>(Ks, Vs, kg, vg, ks, n, ntiles, k0, T);  // Q, dO and tile n are in
-        const floatX *Kb = Ks + (n & 1) * BK * LQ, *Vb = Vs + (n & 1) * BK * LV;
+        kv_tile_in<QKD, VD, BK, NT, NBUF>(Ks, Vs, kg, vg, ks, n, ntiles, k0, T);  // Q, dO and tile n are in
+        int buf = NBUF == 3 ? n % 3 : n & 1;
+        const floatX *Kb = Ks + buf * BK * LQ, *Vb = Vs + buf * BK * LV;
         bool none = r_hi < k0 || r_lo >= T || (p.window > 0 && r_lo - (k0 + BK - 1) >= p.window);
         if (!none) {
             bool all = k0 + BK - 1 <= r_lo && r_hi < T && (p.window == 0 || r_hi - k0 < p.window);
@@ -467,7 +532,7 @@ __global__ void __launch_bounds__(NW *WARP_SIZE, MINB) attention_backward_dq_v2_
                 for (int e = 0; e < 4; e++) s[nt][e] *= dpr[nt][e] - Dr[e >> 1];
             ldsm_mma_pkn<BK, QKD, LQ>(dq, s, Kb);
         }
-        __syncthreads();  // buffer n & 1 is consumed before tile n + 2 loads into it
+        kv_tile_done<NBUF>();
     }
 #pragma unroll
     for (int r = 0; r < 2; r++) {
@@ -494,46 +559,50 @@ __global__ void attention_dq_from_acc_kernel(attn_params p) {
 }
 
 // ---- Launchers -------------------------------------------------------------------------
-template <int QKD, int VD, int MT>
+template <int QKD, int VD, int MT, int NBUF = 2>
 static int forward_launch_v2(attn_params p, star_stream st, star_error *err) {
     constexpr int NW = att2_fwd_cfg<VD, MT>::NW, BQ = 16 * NW * MT;
-    size_t smem = sizeof(floatX) * ((size_t)(BQ + 2 * ATT_BK) * (QKD + ATT_PAD) + (size_t)2 * ATT_BK * (VD + ATT_PAD));
-    cudaCheck(cudaFuncSetAttribute(attention_forward_v2_kernel<QKD, VD, NW, MT>,
+    size_t smem =
+        sizeof(floatX) * ((size_t)(BQ + NBUF * ATT_BK) * (QKD + ATT_PAD) + (size_t)NBUF * ATT_BK * (VD + ATT_PAD));
+    cudaCheck(cudaFuncSetAttribute(attention_forward_v2_kernel<QKD, VD, NW, MT, NBUF>,
                                    cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem),
               err);
     dim3 grid((p.T + BQ - 1) / BQ, p.H, p.B);
-    attention_forward_v2_kernel<QKD, VD, NW, MT><<<grid, NW * WARP_SIZE, smem, st>>>(p);
+    attention_forward_v2_kernel<QKD, VD, NW, MT, NBUF><<<grid, NW * WARP_SIZE, smem, st>>>(p);
     cudaCheck(cudaGetLastError(), err);
     return 0;
 }
 
 // rows_per_warp: 16 or 32 to choose, 0 for att2_cfg's (32 only where it is defined).
+// stages 3: the 32-row-warp kernel with three key/value buffers (next_kv_tile3).
 template <int QKD, int VD>
-static int forward_map_v2(attn_params p, int rows_per_warp, star_stream st, star_error *err) {
+static int forward_map_v2(attn_params p, int rows_per_warp, int stages, star_stream st, star_error *err) {
     constexpr int MT = att2_cfg<VD>::FWD_MT;
     if constexpr (MT == 2) {
         if (rows_per_warp == 16) return forward_launch_v2<QKD, VD, 1>(p, st, err);
+        if (stages == 3) return forward_launch_v2<QKD, VD, MT, 3>(p, st, err);
     }
     return forward_launch_v2<QKD, VD, MT>(p, st, err);
 }
 
 // The dK/dV pass with KBQ-row query tiles. Version 3 (atomic_dq, where adq_cfg uses it)
 // also forms dq there and returns 1; otherwise 0 and the dQ kernel is still to run.
-template <int QKD, int VD, int KBQ, int MINB>
+template <int QKD, int VD, int KBQ, int MINB, int NBUF = 2>
 static int backward_dkv_launch_v2(attn_params p, int atomic_dq, star_stream st, star_error *err) {
     constexpr int KNW = att2_cfg<VD>::DKV_NW, KB = 16 * KNW;
-    size_t smem_kv = sizeof(floatX) * ((size_t)(KB + 2 * KBQ) * (QKD + ATT_PAD) + (size_t)(KB + 2 * KBQ) * (VD + ATT_PAD)) +
-                     sizeof(float) * 4 * KBQ;
+    size_t smem_kv =
+        sizeof(floatX) * ((size_t)(KB + NBUF * KBQ) * (QKD + ATT_PAD) + (size_t)(KB + NBUF * KBQ) * (VD + ATT_PAD)) +
+        sizeof(float) * 2 * NBUF * KBQ;
     dim3 grid_kv((p.T + KB - 1) / KB, p.Hkv, p.B);
     if constexpr (adq_cfg<QKD, KNW, KBQ>::use) {
         if (atomic_dq) {
             size_t smem3 = smem_kv + sizeof(floatX) * (size_t)KBQ * (KB + ATT_PAD);
             long rows = (long)p.B * p.T * p.H;
             cudaCheck(cudaMemsetAsync(p.dqacc, 0, sizeof(float) * (size_t)rows * QKD, st), err);
-            cudaCheck(cudaFuncSetAttribute(attention_backward_dkv_v2_kernel<QKD, VD, KNW, KBQ, true, MINB>,
+            cudaCheck(cudaFuncSetAttribute(attention_backward_dkv_v2_kernel<QKD, VD, KNW, KBQ, true, MINB, NBUF>,
                                            cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem3),
                       err);
-            attention_backward_dkv_v2_kernel<QKD, VD, KNW, KBQ, true, MINB><<<grid_kv, KNW * WARP_SIZE, smem3, st>>>(p);
+            attention_backward_dkv_v2_kernel<QKD, VD, KNW, KBQ, true, MINB, NBUF><<<grid_kv, KNW * WARP_SIZE, smem3, st>>>(p);
             cudaCheck(cudaGetLastError(), err);
             long pairs = rows * (QKD / 2);
             attention_dq_from_acc_kernel<QKD><<<(unsigned)((pairs + 255) / 256), 256, 0, st>>>(p);
@@ -541,23 +610,24 @@ static int backward_dkv_launch_v2(attn_params p, int atomic_dq, star_stream st, 
             return 1;
         }
     }
-    cudaCheck(cudaFuncSetAttribute(attention_backward_dkv_v2_kernel<QKD, VD, KNW, KBQ, false, MINB>,
+    cudaCheck(cudaFuncSetAttribute(attention_backward_dkv_v2_kernel<QKD, VD, KNW, KBQ, false, MINB, NBUF>,
                                    cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem_kv),
               err);
-    attention_backward_dkv_v2_kernel<QKD, VD, KNW, KBQ, false, MINB><<<grid_kv, KNW * WARP_SIZE, smem_kv, st>>>(p);
+    attention_backward_dkv_v2_kernel<QKD, VD, KNW, KBQ, false, MINB, NBUF><<<grid_kv, KNW * WARP_SIZE, smem_kv, st>>>(p);
     cudaCheck(cudaGetLastError(), err);
     return 0;
 }
 
-template <int QKD, int VD, int MINB>
+template <int QKD, int VD, int MINB, int NBUF = 2>
 static int backward_dq_launch_v2(attn_params p, star_stream st, star_error *err) {
     constexpr int QNW = att2_cfg<VD>::DQ_NW, BQ = 16 * QNW;
-    size_t smem_q = sizeof(floatX) * ((size_t)(BQ + 2 * ATT_BK) * (QKD + ATT_PAD) + (size_t)(BQ + 2 * ATT_BK) * (VD + ATT_PAD));
-    cudaCheck(cudaFuncSetAttribute(attention_backward_dq_v2_kernel<QKD, VD, QNW, MINB>,
+    size_t smem_q = sizeof(floatX) *
+                    ((size_t)(BQ + NBUF * ATT_BK) * (QKD + ATT_PAD) + (size_t)(BQ + NBUF * ATT_BK) * (VD + ATT_PAD));
+    cudaCheck(cudaFuncSetAttribute(attention_backward_dq_v2_kernel<QKD, VD, QNW, MINB, NBUF>,
                                    cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem_q),
               err);
     dim3 grid_q((p.T + BQ - 1) / BQ, p.H, p.B);
-    attention_backward_dq_v2_kernel<QKD, VD, QNW, MINB><<<grid_q, QNW * WARP_SIZE, smem_q, st>>>(p);
+    attention_backward_dq_v2_kernel<QKD, VD, QNW, MINB, NBUF><<<grid_q, QNW * WARP_SIZE, smem_q, st>>>(p);
     cudaCheck(cudaGetLastError(), err);
     return 0;
 }
@@ -571,10 +641,11 @@ static int backward_launch_wgmma(attn_params p, int mask, star_stream st, star_e
 // dkv_rows: 32 for att2_dkv_alt's query tiles where it has them, else att2_cfg's;
 // dq_blocks: 2 for att2_dq_alt's dQ kernel where it has it; wgmma: the passes to run on
 // wgmma where they apply (1 dK/dV, 2 dQ, 16 ping-pong, 32 one warpgroup per block; not version 3, whose dK/dV pass
-// forms dq).
+// forms dq); stages 3: the 32-row dK/dV tiles and the 2-block dQ kernel with three buffers
+// for their streamed tiles (next_kv_tile3).
 template <int QKD, int VD>
-static int backward_map_v2(attn_params p, int atomic_dq, int dkv_rows, int dq_blocks, int wgmma, star_stream st,
-                           star_error *err) {
+static int backward_map_v2(attn_params p, int atomic_dq, int dkv_rows, int dq_blocks, int wgmma, int stages,
+                           star_stream st, star_error *err) {
     // The defaults, from H200 timings (kernels/NOTES.md): at value widths 32 and 64, 32-row
     // dK/dV tiles and the dQ kernel at 2 blocks per SM (version 2's backward 1.12-1.15x);
     // version 3 keeps 64-row tiles at value width 32 (0.97x there).
@@ -585,9 +656,9 @@ static int backward_map_v2(attn_params p, int atomic_dq, int dkv_rows, int dq_bl
     int done = 0;
     if (!(ran & 1)) {
         if constexpr (att2_dkv_alt<VD>::has) {
-            if (dkv_rows == att2_dkv_alt<VD>::BQ)
-                done = backward_dkv_launch_v2<QKD, VD, att2_dkv_alt<VD>::BQ, att2_dkv_alt<VD>::MINB>(p, atomic_dq, st,
-                                                                                                      err);
+            constexpr int BQ = att2_dkv_alt<VD>::BQ, MINB = att2_dkv_alt<VD>::MINB;
+            if (dkv_rows == BQ && stages == 3) done = backward_dkv_launch_v2<QKD, VD, BQ, MINB, 3>(p, atomic_dq, st, err);
+            else if (dkv_rows == BQ) done = backward_dkv_launch_v2<QKD, VD, BQ, MINB>(p, atomic_dq, st, err);
             else
                 done = backward_dkv_launch_v2<QKD, VD, att2_cfg<VD>::DKV_BQ, 0>(p, atomic_dq, st, err);
         } else {
@@ -597,7 +668,9 @@ static int backward_map_v2(attn_params p, int atomic_dq, int dkv_rows, int dq_bl
     }
     if (ran & 2) return 0;  // dq formed on wgmma
     if constexpr (att2_dq_alt<VD>::has) {
-        if (dq_blocks == att2_dq_alt<VD>::MINB) return backward_dq_launch_v2<QKD, VD, att2_dq_alt<VD>::MINB>(p, st, err);
+        constexpr int MINB = att2_dq_alt<VD>::MINB;
+        if (dq_blocks == MINB && stages == 3) return backward_dq_launch_v2<QKD, VD, MINB, 3>(p, st, err);
+        if (dq_blocks == MINB) return backward_dq_launch_v2<QKD, VD, MINB>(p, st, err);
     }
     return backward_dq_launch_v2<QKD, VD, 0>(p, st, err);
 }

@@ -215,6 +215,11 @@ void attention_backward_dkv_rows_set_cuda(int rows);
 // that 2 blocks of 8 warps share an SM, 1 lets it use more and run alone, with the same
 // bits (for tests and timings); 0 the default, 2.
 void attention_backward_dq_blocks_set_cuda(int blocks);
+// Version 2's default kernels at value widths 32 and 64 (the forward's 32-row warps, the
+// 32-row dK/dV tiles, the dQ kernel at 2 blocks per SM) stream their tiles through stages
+// buffers: 2 (tile n + 1 loads while tile n computes, two barriers per tile) or 3 (tile
+// n + 2, one barrier), with the same bits (for tests and timings); 0 the default, 2.
+void attention_stages_set_cuda(int stages);
 // Version 2's passes on Hopper's warpgroup products (wgmma; kernels/attention_wgmma.cuh)
 // at q.k and value width 64 on a compute capability 9.0 device, by mask: 1 the backward's
 // dK/dV pass, 2 its dQ pass, 4 the forward, 8 the forward pipelined (the same bits as 4),

@@ -19,10 +19,11 @@
 // 3, dQ by atomics, then 2, the default, then 1) on the same inputs; version 3's dq is not
 // bit-reproducible (atomics), its dk and dv are, and are version 2's bits. Any NaN or
 // infinity in an output is an infinite error. Versions 2 and 3's forward also runs with
-// 16-row warps (attention_forward_rows_per_warp_set_cuda(16)): out and lse (differential:
-// out, both maps, lse) must be the default's bits, and their backward with each kernel
-// shape set explicitly (32- and 64-row dK/dV query tiles, the dQ kernel at 1 and 2 blocks
-// per SM: bwd_shapes): dk and dv (version 2: dq too) must be the default's bits. On a
+// 16-row warps (attention_forward_rows_per_warp_set_cuda(16)) and with three key/value
+// buffers (attention_stages_set_cuda(3)): out and lse (differential: out, both maps, lse)
+// must be the default's bits, and their backward with each kernel shape set explicitly
+// (32- and 64-row dK/dV query tiles, the dQ kernel at 1 and 2 blocks per SM, 3 stages:
+// bwd_shapes): dk and dv (version 2: dq too) must be the default's bits. On a
 // compute capability 9.0 device, version 2's cases at head dim 64 also run its passes on
 // wgmma (attention_wgmma_set_cuda: the forward, mask 4; the backward, masks 1, 2, 3): what
 // a wgmma pass forms against the CPU and repeatable bit for bit, the rest the default's
@@ -130,41 +131,57 @@ static void test_attention(int B, int T, int H, int Hkv, int hd, int window, pcg
     kt_release();
 }
 
-// Versions 2 and 3's forward with 16-row warps gives the bits of the default (32-row
+// The forward's other kernel shapes: 16-row warps (attention_forward_rows_per_warp_set_cuda)
+// and three key/value buffers (attention_stages_set_cuda); each gives the default's bits.
+static void fwd_shape_set(int i) {
+    attention_forward_rows_per_warp_set_cuda(i == 0 ? 16 : 0);
+    attention_stages_set_cuda(i == 1 ? 3 : 0);
+}
+static const char *const fwd_shapes[] = {"16-row warps", "3 stages"};
+enum { N_FWD_SHAPES = 2 };
+
+// Versions 2 and 3's forward in each of fwd_shapes gives the bits of the default (32-row
 // warps at value width 64; the same kernel at 32 and 128).
 static void check_forward_rows(attn_shape s, const floatX *d_out, const float *d_lse, const floatX *d_q,
                                const floatX *d_k, const floatX *d_v) {
     long nq = (long)s.B * s.T * s.H * s.hd, nl = (long)s.B * s.H * s.T;
     floatX *d_out16 = dev_nan_bf16(nq);
     float *d_lse16 = (float *)dev_alloc(sizeof(float) * nl);
-    dev_nan(d_lse16, sizeof(float) * nl);
-    attention_forward_rows_per_warp_set_cuda(16);
-    MUST(attention_forward_cuda(d_out16, d_lse16, d_q, d_k, d_v, s, NULL, &kt_err));
-    attention_forward_rows_per_warp_set_cuda(0);
     float *a = host_f32(nq), *b = host_f32(nq);
-    get_bf16(a, d_out, nq);
-    get_bf16(b, d_out16, nq);
-    CHECK_EQUAL("forward out, 16-row warps: same bits", a, b, nq);
-    get_f32(a, d_lse, nl);
-    get_f32(b, d_lse16, nl);
-    CHECK_EQUAL("forward lse, 16-row warps: same bits", a, b, nl);
+    char name[96];
+    for (int i = 0; i < N_FWD_SHAPES; i++) {
+        dev_nan(d_lse16, sizeof(float) * nl);
+        fwd_shape_set(i);
+        MUST(attention_forward_cuda(d_out16, d_lse16, d_q, d_k, d_v, s, NULL, &kt_err));
+        fwd_shape_set(-1);
+        get_bf16(a, d_out, nq);
+        get_bf16(b, d_out16, nq);
+        snprintf(name, sizeof name, "forward out, %s: same bits", fwd_shapes[i]);
+        CHECK_EQUAL(name, a, b, nq);
+        get_f32(a, d_lse, nl);
+        get_f32(b, d_lse16, nl);
+        snprintf(name, sizeof name, "forward lse, %s: same bits", fwd_shapes[i]);
+        CHECK_EQUAL(name, a, b, nl);
+    }
 }
 
 // The backward's kernel shapes, each set explicitly (the default is one of them at every
 // value width and version): dK/dV query tiles of 32 or 64 rows, the dQ kernel at 1 or 2
 // blocks per SM.
 static const struct {
-    int dkv_rows, dq_blocks;
+    int dkv_rows, dq_blocks, stages;
     const char *what;
-} bwd_shapes[] = {{32, 0, "32-row dK/dV tiles"},
-                  {64, 0, "64-row dK/dV tiles"},
-                  {0, 1, "dQ at 1 block per SM"},
-                  {0, 2, "dQ at 2 blocks per SM"}};
+} bwd_shapes[] = {{32, 0, 0, "32-row dK/dV tiles"},
+                  {64, 0, 0, "64-row dK/dV tiles"},
+                  {0, 1, 0, "dQ at 1 block per SM"},
+                  {0, 2, 0, "dQ at 2 blocks per SM"},
+                  {0, 0, 3, "3 stages"}};
 enum { N_BWD_SHAPES = sizeof bwd_shapes / sizeof bwd_shapes[0] };
 
 static void bwd_shape_set(int i) {
     attention_backward_dkv_rows_set_cuda(bwd_shapes[i].dkv_rows);
     attention_backward_dq_blocks_set_cuda(bwd_shapes[i].dq_blocks);
+    attention_stages_set_cuda(bwd_shapes[i].stages);
 }
 
 // After a backward with shape i: the default shapes back, then its dk and dv (device) must
@@ -175,6 +192,7 @@ static void check_bwd_shape(int i, const floatX *d_dq, const floatX *d_dk, const
                             const float *gk, const float *gv, const float *dq_cpu, float *got, long nq, long nkv) {
     attention_backward_dkv_rows_set_cuda(0);
     attention_backward_dq_blocks_set_cuda(0);
+    attention_stages_set_cuda(0);
     const char *what = bwd_shapes[i].what;
     char name[96];
     get_bf16(got, d_dk, nkv);
@@ -431,25 +449,26 @@ static void test_diff_attention(int B, int T, int H, int Hkv, int hd, int window
         dev_nan(dsv.lse, sizeof(float) * 2 * nl);
         dev_nan(dsv.rstd, sizeof(float) * rows);
         MUST(diff_attention_forward_cuda(d_out, &dsv, d_q, d_k, d_v, d_lambda, s, NULL, &kt_err));
-        if (version >= 2) {  // 16-row warps: the same bits (out and both maps)
+        for (int fs = 0; version >= 2 && fs < N_FWD_SHAPES; fs++) {  // the same bits (out and both maps)
             diff_attn_saved_cuda d16 = {dev_nan_bf16(nq), dev_nan_bf16(nq), (float *)dev_alloc(sizeof(float) * 2 * nl),
                                         (float *)dev_alloc(sizeof(float) * rows)};
             floatX *d_out16 = dev_nan_bf16(nq);
-            attention_forward_rows_per_warp_set_cuda(16);
+            fwd_shape_set(fs);
             MUST(diff_attention_forward_cuda(d_out16, &d16, d_q, d_k, d_v, d_lambda, s, NULL, &kt_err));
-            attention_forward_rows_per_warp_set_cuda(0);
-            get_bf16(g1, d_out, nq);
-            get_bf16(got, d_out16, nq);
-            CHECK_EQUAL("forward out, 16-row warps: same bits", g1, got, nq);
-            get_bf16(g1, dsv.o1, nq);
-            get_bf16(got, d16.o1, nq);
-            CHECK_EQUAL("forward o1, 16-row warps: same bits", g1, got, nq);
-            get_bf16(g1, dsv.o2, nq);
-            get_bf16(got, d16.o2, nq);
-            CHECK_EQUAL("forward o2, 16-row warps: same bits", g1, got, nq);
+            fwd_shape_set(-1);
+            static const char *const what[] = {"out", "o1", "o2"};
+            const floatX *mine[] = {d_out, dsv.o1, dsv.o2}, *theirs[] = {d_out16, d16.o1, d16.o2};
+            char name[96];
+            for (int o = 0; o < 3; o++) {
+                get_bf16(g1, mine[o], nq);
+                get_bf16(got, theirs[o], nq);
+                snprintf(name, sizeof name, "forward %s, %s: same bits", what[o], fwd_shapes[fs]);
+                CHECK_EQUAL(name, g1, got, nq);
+            }
             get_f32(g2, dsv.lse, 2 * nl);  // 2 nl <= nq: hd >= 32
             get_f32(got, d16.lse, 2 * nl);
-            CHECK_EQUAL("forward lse, 16-row warps: same bits", g2, got, 2 * nl);
+            snprintf(name, sizeof name, "forward lse, %s: same bits", fwd_shapes[fs]);
+            CHECK_EQUAL(name, g2, got, 2 * nl);
         }
         get_bf16(g1, dsv.o1, nq);
         check_tracked(W_OUT, "forward o1 (map 1, bf16)", g1, sv.o1, nq, TOL_BF16);
@@ -725,6 +744,22 @@ static void time_attention(pcg32 *rng) {
                "blocks only %.2fx)\n",
                ms[1][0] / ms[2][0], ms[1][1] / ms[2][1], ms[2][1] / ms[3][1], f16 / ms[2][0], old[2] / ms[2][1],
                old[3] / ms[3][1], old[2] / rows32, old[2] / blocks2);
+        {  // three buffers for the streamed tiles against two, timed back to back twice
+            attention_kernel_version_set_cuda(2);
+            double st2[2] = {0}, st3[2] = {0};
+            for (int round = 0; round < 2; round++)
+                for (int which = 0; which < 2; which++) {
+                    attention_stages_set_cuda(2);
+                    st2[which] += time_ms(&t, which, reps);
+                    attention_stages_set_cuda(3);
+                    st3[which] += time_ms(&t, which, reps);
+                }
+            attention_stages_set_cuda(0);
+            printf("  v2 with 3 stages / 2: forward %.3f / %.3f ms (%.0f TFLOP/s, %.2fx), backward %.3f / %.3f ms (%.0f "
+                   "TFLOP/s, %.2fx)\n",
+                   st3[0] / 2, st2[0] / 2, 2 * flops / st3[0] * 1e-9, st2[0] / st3[0], st3[1] / 2, st2[1] / 2,
+                   2 * tf / st3[1], st2[1] / st3[1]);
+        }
         if (wgmma_ok && s.hd == 64) {  // version 2's passes on wgmma: dK/dV, dQ, both; forward
             attention_kernel_version_set_cuda(2);
             time_wgmma_passes(&t, 0, "", ms[2], flops, reps);
