@@ -61,7 +61,9 @@ static void usage(FILE *f) {
             "STAR_CUDA_GRAPH=0) times it uncaptured, --graph captured whatever the environment says;\n"
             "the JSON line records \"graph\": true or false, and \"attention_kernels\": the version of\n"
             "the attention kernels (2; STAR_ATTN_V1=1: 1; STAR_ATTN_ATOMIC_DQ=1: 3) and\n"
-            "\"attention_wgmma\": the passes asked to run on wgmma (STAR_ATTN_WGMMA; 0 none).\n\n"
+            "\"attention_wgmma\": the passes asked to run on wgmma (STAR_ATTN_WGMMA; 0 none), and\n"
+            "\"attention_stages\": the buffers for the attention kernels' streamed tiles\n"
+            "(STAR_ATTN_STAGES; 2 or 3).\n\n"
             "  ARCH                 a genome string or a genome / architecture YAML file\n"
             "  --backend B          the engine to time: cpu (default) or cuda (the rank's device;\n"
             "                       needs a build with the CUDA backend)\n"
@@ -97,6 +99,7 @@ typedef struct bench_result {
     int graph;        // the step ran as a captured CUDA graph
     int attention;    // the attention kernels' version (kernels/kernels.h)
     int attention_wgmma;  // the passes asked to run on wgmma (kernels/kernels.h)
+    int attention_stages; // buffers for the attention kernels' streamed tiles (kernels/kernels.h)
 } bench_result;
 
 // The CPU's model name from /proc/cpuinfo ("unknown" where there is none).
@@ -218,6 +221,8 @@ static int run_bench_cuda(const arch_args *a, int warmup_steps, int use_nccl, in
     if (dist_agree(world, r->attention < 0 ? -1 : 0, err) != 0) goto out;
     r->attention_wgmma = attention_wgmma_cuda(err);
     if (dist_agree(world, r->attention_wgmma < 0 ? -1 : 0, err) != 0) goto out;
+    r->attention_stages = attention_stages_cuda(err);
+    if (dist_agree(world, r->attention_stages < 0 ? -1 : 0, err) != 0) goto out;
     double t0 = 0;
     for (int s = 0; s < tp.steps; s++) {
         if (s == warmup_steps) {
@@ -307,6 +312,7 @@ static void format_json(const arch_args *a, const char *backend, const bench_res
         jw_kv_bool(w, "graph", r->graph);
         jw_kv_int(w, "attention_kernels", r->attention);
         jw_kv_int(w, "attention_wgmma", r->attention_wgmma);
+        jw_kv_int(w, "attention_stages", r->attention_stages);
         jw_kv_double(w, "peak_bf16_tflops", r->peak_tflops);
         jw_kv_double(w, "mfu", r->mfu);
         jw_kv_int(w, "arena_bytes", (int64_t)r->arena_bytes);

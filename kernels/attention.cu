@@ -494,9 +494,18 @@ void attention_backward_dq_blocks_set_cuda(int blocks) { attn_dq_blocks = blocks
 
 // Version 2's default kernels at value widths up to 64 (the forward's 32-row warps, the
 // 32-row dK/dV tiles, the 2-block dQ kernel): 2 or 3 buffers for the streamed tiles, the
-// same bits; 0 the default.
+// same bits; 0 reads STAR_ATTN_STAGES (unset: 2).
 static int attn_stages = 0;
 void attention_stages_set_cuda(int stages) { attn_stages = stages == 2 || stages == 3 ? stages : 0; }
+
+int attention_stages_cuda(star_error *err) {
+    if (attn_stages) return attn_stages;
+    const char *v = getenv("STAR_ATTN_STAGES");
+    if (!v || !*v) return 2;
+    if (strcmp(v, "2") == 0 || strcmp(v, "3") == 0) return v[0] - '0';
+    return STAR_FAIL(err, "environment variable STAR_ATTN_STAGES=\"%s\": expected 2 or 3 (buffers for the streamed "
+                          "tiles of the attention kernels)", v);
+}
 
 // Version 2's passes on Hopper's warpgroup products where they apply: mask 1 the
 // backward's dK/dV pass, 2 its dQ pass, 4 the forward, 8 the forward pipelined, 16 the
@@ -588,7 +597,9 @@ static int forward_map(attn_params p, star_stream st, star_error *err) {
         if (wgmma < 0) return -1;
         int ran = wgmma & 12 ? forward_launch_wgmma<QKD, VD>(p, wgmma, st, err) : 0;
         if (ran != 0) return ran < 0 ? -1 : 0;
-        return forward_map_v2<QKD, VD>(p, attn_fwd_rows_per_warp, attn_stages, st, err);
+        int stages = attention_stages_cuda(err);
+        if (stages < 0) return -1;
+        return forward_map_v2<QKD, VD>(p, attn_fwd_rows_per_warp, stages, st, err);
     }
     size_t smem = sizeof(floatX) * ((size_t)(ATT_BQ + ATT_BK) * (QKD + ATT_PAD) + (size_t)ATT_BK * (VD + ATT_PAD));
     cudaCheck(cudaFuncSetAttribute(attention_forward_kernel<QKD, VD>, cudaFuncAttributeMaxDynamicSharedMemorySize,
@@ -608,8 +619,9 @@ static int backward_map(attn_params p, star_stream st, star_error *err) {
     if (version >= 2) {
         int wgmma = attention_wgmma_cuda(err);
         if (wgmma < 0) return -1;
-        return backward_map_v2<QKD, VD>(p, version == 3, attn_dkv_rows, attn_dq_blocks, wgmma & 51, attn_stages, st,
-                                        err);
+        int stages = attention_stages_cuda(err);
+        if (stages < 0) return -1;
+        return backward_map_v2<QKD, VD>(p, version == 3, attn_dkv_rows, attn_dq_blocks, wgmma & 51, stages, st, err);
     }
 
     constexpr int BQ = dkv_tile<VD>::BQ;

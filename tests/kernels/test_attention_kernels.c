@@ -557,7 +557,7 @@ static void test_refused(void) {
 
 // The version switch: STAR_ATTN_V1=1 selects version 1 (bit-identical to
 // attention_kernel_version_set_cuda(1)), STAR_ATTN_ATOMIC_DQ=1 version 3; a bad value, or
-// both, is refused naming the variable.
+// both, is refused naming the variable. STAR_ATTN_STAGES likewise (3 buffers, the same bits).
 static void test_version_switch(pcg32 *rng) {
     printf("attention version switch (STAR_ATTN_V1)\n");
     attn_shape s = {1, 300, 2, 1, 64, 0};
@@ -596,6 +596,18 @@ static void test_version_switch(pcg32 *rng) {
     CHECK(attention_kernel_version_cuda(&kt_err) == -1 && strstr(kt_err.msg, "STAR_ATTN_ATOMIC_DQ") != NULL);
     CHECK(unsetenv("STAR_ATTN_ATOMIC_DQ") == 0);
     CHECK(attention_kernel_version_cuda(&kt_err) == 2);
+    // STAR_ATTN_STAGES: 3 gives version 2's bits, a value other than 2 or 3 fails naming it.
+    CHECK(attention_stages_cuda(&kt_err) == 2);
+    CHECK(setenv("STAR_ATTN_STAGES", "3", 1) == 0);
+    CHECK(attention_stages_cuda(&kt_err) == 3);
+    MUST(attention_forward_cuda(d_o, d_lse, d_q, d_k, d_v, s, NULL, &kt_err));
+    get_bf16(oenv, d_o, nq);
+    CHECK_EQUAL("STAR_ATTN_STAGES=3 gives version 2's bits", oenv, o2, nq);
+    CHECK(setenv("STAR_ATTN_STAGES", "4", 1) == 0);
+    CHECK(attention_forward_cuda(d_o, d_lse, d_q, d_k, d_v, s, NULL, &kt_err) == -1);
+    CHECK(strstr(kt_err.msg, "STAR_ATTN_STAGES") != NULL);
+    CHECK(unsetenv("STAR_ATTN_STAGES") == 0);
+    CHECK(attention_stages_cuda(&kt_err) == 2);
     kt_release();
 }
 
