@@ -63,7 +63,7 @@ static void usage(FILE *f) {
             "the attention kernels (2; STAR_ATTN_V1=1: 1; STAR_ATTN_ATOMIC_DQ=1: 3) and\n"
             "\"attention_wgmma\": the passes asked to run on wgmma (STAR_ATTN_WGMMA; 0 none), and\n"
             "\"attention_stages\": the buffers for the attention kernels' streamed tiles\n"
-            "(STAR_ATTN_STAGES; 2 or 3).\n\n"
+            "(STAR_ATTN_STAGES: 2 or 3; 0 unset, the defaults).\n\n"
             "  ARCH                 a genome string or a genome / architecture YAML file\n"
             "  --backend B          the engine to time: cpu (default) or cuda (the rank's device;\n"
             "                       needs a build with the CUDA backend)\n"

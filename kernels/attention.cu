@@ -494,14 +494,16 @@ void attention_backward_dq_blocks_set_cuda(int blocks) { attn_dq_blocks = blocks
 
 // Version 2's default kernels at value widths up to 64 (the forward's 32-row warps, the
 // 32-row dK/dV tiles, the 2-block dQ kernel): 2 or 3 buffers for the streamed tiles, the
-// same bits; 0 reads STAR_ATTN_STAGES (unset: 2).
+// same bits; 0 reads STAR_ATTN_STAGES (unset: the defaults, 2 for the forward and 3 for
+// the backward: on an H100 three gave the backward 1.02-1.03x and the forward 0.99-1.00x,
+// kernels/NOTES.md).
 static int attn_stages = 0;
 void attention_stages_set_cuda(int stages) { attn_stages = stages == 2 || stages == 3 ? stages : 0; }
 
 int attention_stages_cuda(star_error *err) {
     if (attn_stages) return attn_stages;
     const char *v = getenv("STAR_ATTN_STAGES");
-    if (!v || !*v) return 2;
+    if (!v || !*v) return 0;
     if (strcmp(v, "2") == 0 || strcmp(v, "3") == 0) return v[0] - '0';
     return STAR_FAIL(err, "environment variable STAR_ATTN_STAGES=\"%s\": expected 2 or 3 (buffers for the streamed "
                           "tiles of the attention kernels)", v);
@@ -599,7 +601,7 @@ static int forward_map(attn_params p, star_stream st, star_error *err) {
         if (ran != 0) return ran < 0 ? -1 : 0;
         int stages = attention_stages_cuda(err);
         if (stages < 0) return -1;
-        return forward_map_v2<QKD, VD>(p, attn_fwd_rows_per_warp, stages, st, err);
+        return forward_map_v2<QKD, VD>(p, attn_fwd_rows_per_warp, stages ? stages : 2, st, err);
     }
     size_t smem = sizeof(floatX) * ((size_t)(ATT_BQ + ATT_BK) * (QKD + ATT_PAD) + (size_t)ATT_BK * (VD + ATT_PAD));
     cudaCheck(cudaFuncSetAttribute(attention_forward_kernel<QKD, VD>, cudaFuncAttributeMaxDynamicSharedMemorySize,
@@ -621,7 +623,8 @@ static int backward_map(attn_params p, star_stream st, star_error *err) {
         if (wgmma < 0) return -1;
         int stages = attention_stages_cuda(err);
         if (stages < 0) return -1;
-        return backward_map_v2<QKD, VD>(p, version == 3, attn_dkv_rows, attn_dq_blocks, wgmma & 51, stages, st, err);
+        return backward_map_v2<QKD, VD>(p, version == 3, attn_dkv_rows, attn_dq_blocks, wgmma & 51, stages ? stages : 3,
+                                        st, err);
     }
 
     constexpr int BQ = dkv_tile<VD>::BQ;

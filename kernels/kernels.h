@@ -219,10 +219,11 @@ void attention_backward_dq_blocks_set_cuda(int blocks);
 // 32-row dK/dV tiles, the dQ kernel at 2 blocks per SM) stream their tiles through stages
 // buffers: 2 (tile n + 1 loads while tile n computes, two barriers per tile) or 3 (tile
 // n + 2, one barrier), with the same bits (for tests and timings); 0 (the default) reads
-// the environment variable STAR_ATTN_STAGES at each call (unset: 2; a value other than 2
-// or 3 fails the call naming it).
+// the environment variable STAR_ATTN_STAGES at each call (unset: the defaults, 2 for the
+// forward and 3 for the backward; a value other than 2 or 3 fails the call naming it).
 void attention_stages_set_cuda(int stages);
-// The buffers asked for (set, else STAR_ATTN_STAGES, else 2); -1 with err for a bad variable.
+// The buffers asked for (set, else STAR_ATTN_STAGES), 0 for the defaults; -1 with err for
+// a bad variable.
 int attention_stages_cuda(star_error *err);
 // Version 2's passes on Hopper's warpgroup products (wgmma; kernels/attention_wgmma.cuh)
 // at q.k and value width 64 on a compute capability 9.0 device, by mask: 1 the backward's
