@@ -556,6 +556,30 @@ static void test_refused(void) {
     kt_release();
 }
 
+// One forward's device buffers, for the environment switches below.
+typedef struct {
+    attn_shape s;
+    floatX *o, *q, *k, *v;
+    float *lse;
+} fwd_bufs;
+
+// With var=val in the environment the forward gives the bits want (nq values); name says what.
+static void check_env_forward(const fwd_bufs *f, const char *var, const char *val, const float *want, float *got,
+                              const char *name) {
+    long nq = (long)f->s.B * f->s.T * f->s.H * f->s.hd;
+    CHECK(setenv(var, val, 1) == 0);
+    MUST(attention_forward_cuda(f->o, f->lse, f->q, f->k, f->v, f->s, NULL, &kt_err));
+    get_bf16(got, f->o, nq);
+    CHECK_EQUAL(name, got, want, nq);
+}
+
+// With var=val in the environment the forward fails naming var.
+static void check_env_refused(const fwd_bufs *f, const char *var, const char *val) {
+    CHECK(setenv(var, val, 1) == 0);
+    CHECK(attention_forward_cuda(f->o, f->lse, f->q, f->k, f->v, f->s, NULL, &kt_err) == -1);
+    CHECK(strstr(kt_err.msg, var) != NULL);
+}
+
 // The version switch: STAR_ATTN_V1=1 selects version 1 (bit-identical to
 // attention_kernel_version_set_cuda(1)), STAR_ATTN_ATOMIC_DQ=1 version 3; a bad value, or
 // both, is refused naming the variable. STAR_ATTN_STAGES likewise (3 buffers, the same bits).
@@ -565,27 +589,22 @@ static void test_version_switch(pcg32 *rng) {
     long nq = (long)s.B * s.T * s.H * s.hd, nkv = (long)s.B * s.T * s.Hkv * s.hd, nl = (long)s.B * s.H * s.T;
     float *q = host_random(nq, 2, 1, rng), *k = host_random(nkv, 2, 1, rng), *v = host_random(nkv, 1, 1, rng);
     float *o1 = host_f32(nq), *o2 = host_f32(nq), *oenv = host_f32(nq);
-    floatX *d_q = dev_bf16(q, nq), *d_k = dev_bf16(k, nkv), *d_v = dev_bf16(v, nkv), *d_o = dev_nan_bf16(nq);
-    float *d_lse = (float *)dev_alloc(sizeof(float) * nl);
+    fwd_bufs f = {s, dev_nan_bf16(nq), dev_bf16(q, nq), dev_bf16(k, nkv), dev_bf16(v, nkv),
+                  (float *)dev_alloc(sizeof(float) * nl)};
     attention_kernel_version_set_cuda(1);
-    MUST(attention_forward_cuda(d_o, d_lse, d_q, d_k, d_v, s, NULL, &kt_err));
-    get_bf16(o1, d_o, nq);
+    MUST(attention_forward_cuda(f.o, f.lse, f.q, f.k, f.v, s, NULL, &kt_err));
+    get_bf16(o1, f.o, nq);
     attention_kernel_version_set_cuda(2);
-    MUST(attention_forward_cuda(d_o, d_lse, d_q, d_k, d_v, s, NULL, &kt_err));
-    get_bf16(o2, d_o, nq);
+    MUST(attention_forward_cuda(f.o, f.lse, f.q, f.k, f.v, s, NULL, &kt_err));
+    get_bf16(o2, f.o, nq);
     long differ = 0;
     for (long i = 0; i < nq; i++) differ += memcmp(&o1[i], &o2[i], sizeof(float)) != 0;
     printf("  %ld of %ld outputs differ between versions 1 and 2\n", differ, nq);
     CHECK(differ > 0);  // exp2 and the tile order change the rounding: the two really ran
     attention_kernel_version_set_cuda(-1);
-    CHECK(setenv("STAR_ATTN_V1", "1", 1) == 0);
+    check_env_forward(&f, "STAR_ATTN_V1", "1", o1, oenv, "STAR_ATTN_V1=1 is version 1");
     CHECK(attention_kernel_version_cuda(&kt_err) == 1);
-    MUST(attention_forward_cuda(d_o, d_lse, d_q, d_k, d_v, s, NULL, &kt_err));
-    get_bf16(oenv, d_o, nq);
-    CHECK_EQUAL("STAR_ATTN_V1=1 is version 1", oenv, o1, nq);
-    CHECK(setenv("STAR_ATTN_V1", "yes", 1) == 0);
-    CHECK(attention_forward_cuda(d_o, d_lse, d_q, d_k, d_v, s, NULL, &kt_err) == -1);
-    CHECK(strstr(kt_err.msg, "STAR_ATTN_V1") != NULL);
+    check_env_refused(&f, "STAR_ATTN_V1", "yes");
     CHECK(unsetenv("STAR_ATTN_V1") == 0);
     CHECK(attention_kernel_version_cuda(&kt_err) == 2);
     CHECK(setenv("STAR_ATTN_ATOMIC_DQ", "1", 1) == 0);
@@ -593,20 +612,13 @@ static void test_version_switch(pcg32 *rng) {
     CHECK(setenv("STAR_ATTN_V1", "1", 1) == 0);  // both: refused
     CHECK(attention_kernel_version_cuda(&kt_err) == -1 && strstr(kt_err.msg, "choose one") != NULL);
     CHECK(unsetenv("STAR_ATTN_V1") == 0);
-    CHECK(setenv("STAR_ATTN_ATOMIC_DQ", "on", 1) == 0);
-    CHECK(attention_kernel_version_cuda(&kt_err) == -1 && strstr(kt_err.msg, "STAR_ATTN_ATOMIC_DQ") != NULL);
+    check_env_refused(&f, "STAR_ATTN_ATOMIC_DQ", "on");
     CHECK(unsetenv("STAR_ATTN_ATOMIC_DQ") == 0);
     CHECK(attention_kernel_version_cuda(&kt_err) == 2);
-    // STAR_ATTN_STAGES: 3 gives version 2's bits, a value other than 2 or 3 fails naming it.
-    CHECK(attention_stages_cuda(&kt_err) == 0);  // the defaults
-    CHECK(setenv("STAR_ATTN_STAGES", "3", 1) == 0);
+    CHECK(attention_stages_cuda(&kt_err) == 0);  // unset: the defaults
+    check_env_forward(&f, "STAR_ATTN_STAGES", "3", o2, oenv, "STAR_ATTN_STAGES=3 gives version 2's bits");
     CHECK(attention_stages_cuda(&kt_err) == 3);
-    MUST(attention_forward_cuda(d_o, d_lse, d_q, d_k, d_v, s, NULL, &kt_err));
-    get_bf16(oenv, d_o, nq);
-    CHECK_EQUAL("STAR_ATTN_STAGES=3 gives version 2's bits", oenv, o2, nq);
-    CHECK(setenv("STAR_ATTN_STAGES", "4", 1) == 0);
-    CHECK(attention_forward_cuda(d_o, d_lse, d_q, d_k, d_v, s, NULL, &kt_err) == -1);
-    CHECK(strstr(kt_err.msg, "STAR_ATTN_STAGES") != NULL);
+    check_env_refused(&f, "STAR_ATTN_STAGES", "4");
     CHECK(unsetenv("STAR_ATTN_STAGES") == 0);
     CHECK(attention_stages_cuda(&kt_err) == 0);
     kt_release();
