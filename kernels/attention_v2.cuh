@@ -100,18 +100,21 @@ __device__ __forceinline__ void cp_row_values(float *s, const float *g, int r0, 
     }
 }
 
+// Key/value tile (the key rows from k0) into buffer nb of Ks and Vs.
+template <int QKD, int VD, int BK, int NT, bool WHOLE = true>
+__device__ __forceinline__ void kv_tile_load(floatX *Ks, floatX *Vs, const floatX *kg, const floatX *vg, long ks,
+                                             int nb, int k0, int T) {
+    cp_tile<QKD, BK, NT, WHOLE>(Ks + nb * BK * (QKD + ATT_PAD), kg, ks, k0, T);
+    cp_tile<VD, BK, NT, WHOLE>(Vs + nb * BK * (VD + ATT_PAD), vg, ks, k0, T);
+}
+
 // The key loop's double buffering (forward and dQ): starts loading key/value tile n + 1
 // (the key rows from k0 + BK) into the other buffer, then waits until tile n, and all
 // that was committed before it, is in shared memory for the whole block.
 template <int QKD, int VD, int BK, int NT, bool WHOLE = true>
 __device__ __forceinline__ void next_kv_tile(floatX *Ks, floatX *Vs, const floatX *kg, const floatX *vg, long ks,
                                              int n, int ntiles, int k0, int T) {
-    constexpr int LQ = QKD + ATT_PAD, LV = VD + ATT_PAD;
-    if (n + 1 < ntiles) {
-        int nb = (n + 1) & 1;
-        cp_tile<QKD, BK, NT, WHOLE>(Ks + nb * BK * LQ, kg, ks, k0 + BK, T);
-        cp_tile<VD, BK, NT, WHOLE>(Vs + nb * BK * LV, vg, ks, k0 + BK, T);
-    }
+    if (n + 1 < ntiles) kv_tile_load<QKD, VD, BK, NT, WHOLE>(Ks, Vs, kg, vg, ks, (n + 1) & 1, k0 + BK, T);
     cp_async_commit();
     cp_async_wait<1>();
     __syncthreads();
@@ -125,14 +128,9 @@ __device__ __forceinline__ void next_kv_tile(floatX *Ks, floatX *Vs, const float
 template <int QKD, int VD, int BK, int NT, bool WHOLE = true>
 __device__ __forceinline__ void next_kv_tile3(floatX *Ks, floatX *Vs, const floatX *kg, const floatX *vg, long ks,
                                               int n, int ntiles, int k0, int T) {
-    constexpr int LQ = QKD + ATT_PAD, LV = VD + ATT_PAD;
     cp_async_wait<1>();
     __syncthreads();
-    if (n + 2 < ntiles) {
-        int nb = (n + 2) % 3;
-        cp_tile<QKD, BK, NT, WHOLE>(Ks + nb * BK * LQ, kg, ks, k0 + 2 * BK, T);
-        cp_tile<VD, BK, NT, WHOLE>(Vs + nb * BK * LV, vg, ks, k0 + 2 * BK, T);
-    }
+    if (n + 2 < ntiles) kv_tile_load<QKD, VD, BK, NT, WHOLE>(Ks, Vs, kg, vg, ks, (n + 2) % 3, k0 + 2 * BK, T);
     cp_async_commit();
 }
 
@@ -142,10 +140,7 @@ template <int QKD, int VD, int BK, int NT, int NBUF, bool WHOLE = true>
 __device__ __forceinline__ void kv_tile1(floatX *Ks, floatX *Vs, const floatX *kg, const floatX *vg, long ks,
                                          int ntiles, int kbeg, int T) {
     if constexpr (NBUF == 3) {
-        if (ntiles > 1) {
-            cp_tile<QKD, BK, NT, WHOLE>(Ks + BK * (QKD + ATT_PAD), kg, ks, kbeg + BK, T);
-            cp_tile<VD, BK, NT, WHOLE>(Vs + BK * (VD + ATT_PAD), vg, ks, kbeg + BK, T);
-        }
+        if (ntiles > 1) kv_tile_load<QKD, VD, BK, NT, WHOLE>(Ks, Vs, kg, vg, ks, 1, kbeg + BK, T);
         cp_async_commit();
     }
 }
@@ -190,8 +185,7 @@ __global__ void __launch_bounds__(NW *WARP_SIZE, att2_fwd_cfg<VD, MT>::MINB) att
     // spills at hd 64 (253 registers there).
     cp_tile<QKD, BQ, NT, false>(Qs, qg, qs, q0, T);
     cp_async_commit();
-    cp_tile<QKD, BK, NT, false>(Ks, kg, ks, kbeg, T);
-    cp_tile<VD, BK, NT, false>(Vs, vg, ks, kbeg, T);
+    kv_tile_load<QKD, VD, BK, NT, false>(Ks, Vs, kg, vg, ks, 0, kbeg, T);
     cp_async_commit();
     kv_tile1<QKD, VD, BK, NT, NBUF, false>(Ks, Vs, kg, vg, ks, ntiles, kbeg, T);
     cp_async_wait<NBUF - 1>();  // Q is in
@@ -486,8 +480,7 @@ __global__ void __launch_bounds__(NW *WARP_SIZE, MINB) attention_backward_dq_v2_
 
     cp_tile<QKD, BQ, NT>(Qs, p.q + ((long)b * T * H + h) * p.hd + p.qk_off, qs, q0, T);
     cp_tile<VD, BQ, NT>(dOs, p.dout + ((long)b * T * H + h) * p.hd, qs, q0, T);
-    cp_tile<QKD, BK, NT>(Ks, kg, ks, kbeg, T);
-    cp_tile<VD, BK, NT>(Vs, vg, ks, kbeg, T);
+    kv_tile_load<QKD, VD, BK, NT>(Ks, Vs, kg, vg, ks, 0, kbeg, T);
     cp_async_commit();
     kv_tile1<QKD, VD, BK, NT, NBUF>(Ks, Vs, kg, vg, ks, ntiles, kbeg, T);
 
