@@ -612,7 +612,8 @@ static void test_version_switch(pcg32 *rng) {
     CHECK(setenv("STAR_ATTN_V1", "1", 1) == 0);  // both: refused
     CHECK(attention_kernel_version_cuda(&kt_err) == -1 && strstr(kt_err.msg, "choose one") != NULL);
     CHECK(unsetenv("STAR_ATTN_V1") == 0);
-    check_env_refused(&f, "STAR_ATTN_ATOMIC_DQ", "on");
+    CHECK(setenv("STAR_ATTN_ATOMIC_DQ", "on", 1) == 0);
+    CHECK(attention_kernel_version_cuda(&kt_err) == -1 && strstr(kt_err.msg, "STAR_ATTN_ATOMIC_DQ") != NULL);
     CHECK(unsetenv("STAR_ATTN_ATOMIC_DQ") == 0);
     CHECK(attention_kernel_version_cuda(&kt_err) == 2);
     CHECK(attention_stages_cuda(&kt_err) == 0);  // unset: the defaults
