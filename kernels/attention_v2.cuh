@@ -21,6 +21,19 @@
 #define ATT2_LOG2E 1.4426950408889634f
 #define ATT2_LN2 0.6931471805599453f
 
+// 2^x on the special-function unit with results below 2^-126 flushed to zero
+// (ex2.approx.ftz). exp2f compiles to the same MUFU.EX2 plus a compare and two
+// multiplies around it to keep those denormal results, three more instructions per
+// score in kernels bound by instruction issue; a softmax never needs them (the largest
+// probability of a row is at least 1/T, so the flushed ones change no sum). The backward
+// passes use it; version 2's forward keeps exp2f: with att_exp2 ptxas spills its 32-row
+// warps at value width 64 (253 registers, 0 spills -> 255 and 8/32 bytes, CUDA 13.0).
+__device__ __forceinline__ float att_exp2(float x) {
+    float y;
+    asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
+    return y;
+}
+
 // Tile shapes of version 2 (NW warps of 16 rows each, in the forward MT row tiles each).
 template <int VD>
 struct att2_cfg {
@@ -372,7 +385,7 @@ __global__ void __launch_bounds__(NW *WARP_SIZE, MINB) attention_backward_dkv_v2
             for (int nt = 0; nt < BQ / 8; nt++)
 #pragma unroll
                 for (int e = 0; e < 4; e++)
-                    pt[nt][e] = exp2f(fmaf(pt[nt][e], sl2, -lse_b[nt * 8 + 2 * t + (e & 1)] * ATT2_LOG2E));
+                    pt[nt][e] = att_exp2(fmaf(pt[nt][e], sl2, -lse_b[nt * 8 + 2 * t + (e & 1)] * ATT2_LOG2E));
             // The mask as a pass of its own, on the tiles that need it (a test per element fused
             // into the loop above made the compiler keep the tests as bit masks in registers,
             // a third of the dQ kernel's instructions, on every tile).
@@ -511,7 +524,7 @@ __global__ void __launch_bounds__(NW *WARP_SIZE, MINB) attention_backward_dq_v2_
 #pragma unroll
             for (int nt = 0; nt < BK / 8; nt++)
 #pragma unroll
-                for (int e = 0; e < 4; e++) s[nt][e] = exp2f(fmaf(s[nt][e], sl2, -lse2[e >> 1]));
+                for (int e = 0; e < 4; e++) s[nt][e] = att_exp2(fmaf(s[nt][e], sl2, -lse2[e >> 1]));
             if (!all) {
 #pragma unroll
                 for (int nt = 0; nt < BK / 8; nt++)
