@@ -34,6 +34,22 @@ __device__ __forceinline__ float att_exp2(float x) {
     return y;
 }
 
+// The causal (and window) mask of a fragment row as a range of columns. With base the
+// column of the thread's first element (k0 + 2t along keys, i0 + 2t along queries),
+// element (nt, e) is visible iff lo <= nt * 8 + (e & 1) <= hi: one compare of a register
+// with a constant per bound, where visible() per element compiled to about ten
+// instructions (bit masks of its three tests). The same elements as visible().
+// Keys query i sees, [i - window + 1, i] (none where i >= T):
+__device__ __forceinline__ void keys_seen(int i, int T, int window, int base, int *lo, int *hi) {
+    *lo = (window > 0 ? i - window + 1 : -(1 << 30)) - base;
+    *hi = i < T ? i - base : *lo - 1;
+}
+// Queries that see key j, [j, j + window - 1] below T:
+__device__ __forceinline__ void queries_seeing(int j, int T, int window, int base, int *lo, int *hi) {
+    *lo = j - base;
+    *hi = (window > 0 ? min(T - 1, j + window - 1) : T - 1) - base;
+}
+
 // Tile shapes of version 2 (NW warps of 16 rows each, in the forward MT row tiles each).
 template <int VD>
 struct att2_cfg {
@@ -245,12 +261,16 @@ __global__ void __launch_bounds__(NW *WARP_SIZE, att2_fwd_cfg<VD, MT>::MINB) att
 #pragma unroll
             for (int mt = 0; mt < MT; mt++) {
                 if (!all) {
+                    int lo[2], hi[2];
+                    #pragma unroll
+                    for (int r = 0; r < 2; r++) keys_seen(row[mt][r], T, p.window, k0 + 2 * t, &lo[r], &hi[r]);
 #pragma unroll
                     for (int nt = 0; nt < BK / 8; nt++)
 #pragma unroll
-                        for (int e = 0; e < 4; e++)
-                            if (!visible(row[mt][e >> 1], k0 + nt * 8 + 2 * t + (e & 1), T, p.window))
-                                s[mt][nt][e] = -INFINITY;
+                        for (int e = 0; e < 4; e++) {
+                            int c = nt * 8 + (e & 1);
+                            if (c < lo[e >> 1] || c > hi[e >> 1]) s[mt][nt][e] = -INFINITY;
+                        }
                 }
                 float mx[2] = {-INFINITY, -INFINITY};
 #pragma unroll
@@ -390,11 +410,16 @@ __global__ void __launch_bounds__(NW *WARP_SIZE, MINB) attention_backward_dkv_v2
             // into the loop above made the compiler keep the tests as bit masks in registers,
             // a third of the dQ kernel's instructions, on every tile).
             if (!all) {
+                int lo[2], hi[2];
+                #pragma unroll
+                for (int r = 0; r < 2; r++) queries_seeing(key[r], T, p.window, i0 + 2 * t, &lo[r], &hi[r]);
 #pragma unroll
                 for (int nt = 0; nt < BQ / 8; nt++)
 #pragma unroll
-                    for (int e = 0; e < 4; e++)
-                        if (!visible(i0 + nt * 8 + 2 * t + (e & 1), key[e >> 1], T, p.window)) pt[nt][e] = 0.0f;
+                    for (int e = 0; e < 4; e++) {
+                        int c = nt * 8 + (e & 1);
+                        if (c < lo[e >> 1] || c > hi[e >> 1]) pt[nt][e] = 0.0f;
+                    }
             }
             // dP^T = V dO^T
             float dpt[BQ / 8][4] = {};
@@ -526,11 +551,16 @@ __global__ void __launch_bounds__(NW *WARP_SIZE, MINB) attention_backward_dq_v2_
 #pragma unroll
                 for (int e = 0; e < 4; e++) s[nt][e] = att_exp2(fmaf(s[nt][e], sl2, -lse2[e >> 1]));
             if (!all) {
+                int lo[2], hi[2];
+                #pragma unroll
+                for (int r = 0; r < 2; r++) keys_seen(row[r], T, p.window, k0 + 2 * t, &lo[r], &hi[r]);
 #pragma unroll
                 for (int nt = 0; nt < BK / 8; nt++)
 #pragma unroll
-                    for (int e = 0; e < 4; e++)
-                        if (!visible(row[e >> 1], k0 + nt * 8 + 2 * t + (e & 1), T, p.window)) s[nt][e] = 0.0f;
+                    for (int e = 0; e < 4; e++) {
+                        int c = nt * 8 + (e & 1);
+                        if (c < lo[e >> 1] || c > hi[e >> 1]) s[nt][e] = 0.0f;
+                    }
             }
 #pragma unroll
             for (int nt = 0; nt < BK / 8; nt++)
