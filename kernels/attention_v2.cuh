@@ -25,9 +25,10 @@
 // (ex2.approx.ftz). exp2f compiles to the same MUFU.EX2 plus a compare and two
 // multiplies around it to keep those denormal results, three more instructions per
 // score in kernels bound by instruction issue; a softmax never needs them (the largest
-// probability of a row is at least 1/T, so the flushed ones change no sum). The backward
-// passes use it; version 2's forward keeps exp2f: with att_exp2 ptxas spills its 32-row
-// warps at value width 64 (253 registers, 0 spills -> 255 and 8/32 bytes, CUDA 13.0).
+// probability of a row is at least 1/T, so the flushed ones change no sum). Version 2's
+// forward keeps exp2f for its 4 rescale factors per tile: with att_exp2 there too ptxas
+// spills its 32-row warps at value width 64 (255 registers and 16/52 bytes, CUDA 13.0;
+// with exp2f there, 255 and none).
 __device__ __forceinline__ float att_exp2(float x) {
     float y;
     asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
@@ -290,7 +291,7 @@ __global__ void __launch_bounds__(NW *WARP_SIZE, att2_fwd_cfg<VD, MT>::MINB) att
 #pragma unroll
                 for (int nt = 0; nt < BK / 8; nt++)
 #pragma unroll
-                    for (int e = 0; e < 4; e++) s[mt][nt][e] = exp2f(fmaf(s[mt][nt][e], sl2, -mu[e >> 1]));
+                    for (int e = 0; e < 4; e++) s[mt][nt][e] = att_exp2(fmaf(s[mt][nt][e], sl2, -mu[e >> 1]));
                 softmax_tile_update<BK, VD>(l[mt], o[mt], s[mt], corr);
             }
             ldsm_mma_pkn_rows<MT, BK, VD, LV>(o, s, Vb);
