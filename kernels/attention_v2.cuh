@@ -21,19 +21,11 @@
 #define ATT2_LOG2E 1.4426950408889634f
 #define ATT2_LN2 0.6931471805599453f
 
-// 2^x on the special-function unit with results below 2^-126 flushed to zero
-// (ex2.approx.ftz). exp2f compiles to the same MUFU.EX2 plus a compare and two
-// multiplies around it to keep those denormal results, three more instructions per
-// score in kernels bound by instruction issue; a softmax never needs them (the largest
-// probability of a row is at least 1/T, so the flushed ones change no sum). Version 2's
-// forward keeps exp2f for its 4 rescale factors per tile: with att_exp2 there too ptxas
-// spills its 32-row warps at value width 64 (255 registers and 16/52 bytes, CUDA 13.0;
-// with exp2f there, 255 and none).
-__device__ __forceinline__ float att_exp2(float x) {
-    float y;
-    asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
-    return y;
-}
+// The exponentials are exp2_ftz (kernels/common.cuh: no denormal fix-up around each
+// MUFU.EX2; a softmax never needs those results, the largest probability of a row is at
+// least 1/T, so the flushed ones change no sum). Version 2's forward keeps exp2f for its 4
+// rescale factors per tile: with exp2_ftz there too ptxas spills its 32-row warps at value
+// width 64 (255 registers and 16/52 bytes, CUDA 13.0; with exp2f there, 255 and none).
 
 // The causal (and window) mask of a fragment row as a range of columns. With base the
 // column of the thread's first element (k0 + 2t along keys, i0 + 2t along queries),
@@ -291,7 +283,7 @@ __global__ void __launch_bounds__(NW *WARP_SIZE, att2_fwd_cfg<VD, MT>::MINB) att
 #pragma unroll
                 for (int nt = 0; nt < BK / 8; nt++)
 #pragma unroll
-                    for (int e = 0; e < 4; e++) s[mt][nt][e] = att_exp2(fmaf(s[mt][nt][e], sl2, -mu[e >> 1]));
+                    for (int e = 0; e < 4; e++) s[mt][nt][e] = exp2_ftz(fmaf(s[mt][nt][e], sl2, -mu[e >> 1]));
                 softmax_tile_update<BK, VD>(l[mt], o[mt], s[mt], corr);
             }
             ldsm_mma_pkn_rows<MT, BK, VD, LV>(o, s, Vb);
@@ -406,7 +398,7 @@ __global__ void __launch_bounds__(NW *WARP_SIZE, MINB) attention_backward_dkv_v2
             for (int nt = 0; nt < BQ / 8; nt++)
 #pragma unroll
                 for (int e = 0; e < 4; e++)
-                    pt[nt][e] = att_exp2(fmaf(pt[nt][e], sl2, -lse_b[nt * 8 + 2 * t + (e & 1)] * ATT2_LOG2E));
+                    pt[nt][e] = exp2_ftz(fmaf(pt[nt][e], sl2, -lse_b[nt * 8 + 2 * t + (e & 1)] * ATT2_LOG2E));
             // The mask as a pass of its own, on the tiles that need it (a test per element fused
             // into the loop above made the compiler keep the tests as bit masks in registers,
             // a third of the dQ kernel's instructions, on every tile).
@@ -550,7 +542,7 @@ __global__ void __launch_bounds__(NW *WARP_SIZE, MINB) attention_backward_dq_v2_
 #pragma unroll
             for (int nt = 0; nt < BK / 8; nt++)
 #pragma unroll
-                for (int e = 0; e < 4; e++) s[nt][e] = att_exp2(fmaf(s[nt][e], sl2, -lse2[e >> 1]));
+                for (int e = 0; e < 4; e++) s[nt][e] = exp2_ftz(fmaf(s[nt][e], sl2, -lse2[e >> 1]));
             if (!all) {
                 int lo[2], hi[2];
                 #pragma unroll

@@ -207,14 +207,14 @@ __device__ __forceinline__ void awg_softmax(uint32_t (&pa)[4][4], float (&s)[32]
         mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 2));
         float mnew = fmaxf(ms[r], mx[r] * sl2);
         mu[r] = mnew == -INFINITY ? 0.0f : mnew;  // no key seen yet: exp2(-inf - 0) = 0
-        corr[r] = att_exp2(ms[r] - mu[r]);
+        corr[r] = exp2_ftz(ms[r] - mu[r]);
         ms[r] = mnew;
     }
     float rs[2] = {0.0f, 0.0f};
 #pragma unroll
     for (int i = 0; i < 32; i++) {
         int r = (i % 4) / 2;
-        s[i] = att_exp2(fmaf(s[i], sl2, -mu[r]));  // P
+        s[i] = exp2_ftz(fmaf(s[i], sl2, -mu[r]));  // P
         rs[r] += s[i];
         o[i] *= corr[r];
     }
@@ -494,7 +494,7 @@ __global__ void __launch_bounds__(128 * NWG, NWG == 2 ? 1 : AWG1_DKV_BLOCKS) att
             // P^T and dS^T: accumulator i is (key jl + 16 warp + g + 8 ((i % 4) / 2), query
             // i0 + 8 (i / 4) + 2 q + i % 2).
 #pragma unroll
-            for (int i = 0; i < 32; i++) st[i] = att_exp2(fmaf(st[i], sl2, -lse_b[8 * (i / 4) + 2 * q + i % 2] * ATT2_LOG2E));
+            for (int i = 0; i < 32; i++) st[i] = exp2_ftz(fmaf(st[i], sl2, -lse_b[8 * (i / 4) + 2 * q + i % 2] * ATT2_LOG2E));
             if (!all) {  // the mask as a pass of its own (awg_softmax says why)
 #pragma unroll
                 for (int i = 0; i < 32; i++)
@@ -577,7 +577,7 @@ __global__ void __launch_bounds__(128 * NWG, NWG == 2 ? 1 : 3) attention_backwar
             // dS: accumulator i is (query r_lo + 16 warp + g + 8 ((i % 4) / 2), key
             // k0 + 8 (i / 4) + 2 q + i % 2); as A fragments of the k16 steps over keys.
 #pragma unroll
-            for (int i = 0; i < 32; i++) s[i] = att_exp2(fmaf(s[i], sl2, -lse2[(i % 4) / 2]));  // P
+            for (int i = 0; i < 32; i++) s[i] = exp2_ftz(fmaf(s[i], sl2, -lse2[(i % 4) / 2]));  // P
             if (!all) {  // the mask as a pass of its own (awg_softmax says why)
 #pragma unroll
                 for (int i = 0; i < 32; i++)

@@ -22,10 +22,11 @@
 
 #define CE_THREADS 512
 
-// exp through the special-function unit (ex2 of x log2 e: about 1e-6 relative at the
-// arguments a softmax meets, under the fp32 checks' 1e-5): the two passes evaluate one per
-// logit each, and from shared memory the first pass is bound by that arithmetic.
-__device__ __forceinline__ float ce_exp(float x) { return __expf(x); }
+// exp through the special-function unit (ex2 of x log2 e, as __expf: about 1e-6 relative
+// at the arguments a softmax meets, under the fp32 checks' 1e-5; results below 2^-126
+// flushed to zero, kernels/common.cuh): the two passes evaluate one per logit each, and
+// from shared memory the first pass is bound by that arithmetic.
+__device__ __forceinline__ float ce_exp(float x) { return exp2_ftz(x * 1.4426950408889634f); }
 
 struct max_sum {
     float m, s;  // running max and sum of exp(x - m)
