@@ -330,10 +330,11 @@ static void test_embedding(long N, int V, int C, pcg32 *rng) {
 }
 
 // ------------------------------------------------------------------------ cross-entropy
-static void test_crossentropy(long N, int V, pcg32 *rng) {
-    printf("crossentropy N=%ld V=%d\n", N, V);
+// Logits uniform in [-spread, spread].
+static void test_crossentropy(long N, int V, float spread, pcg32 *rng) {
+    printf("crossentropy N=%ld V=%d logits within +-%g\n", N, V, spread);
     long n = N * V;
-    float *logits = host_random(n, 4, 0, rng), *probs = host_f32(n), *losses = host_f32(N), *got = host_f32(n);
+    float *logits = host_random(n, spread, 0, rng), *probs = host_f32(n), *losses = host_f32(N), *got = host_f32(n);
     int32_t *tgt = (int32_t *)host_alloc(sizeof(int32_t) * N);
     for (long i = 0; i < N; i++) tgt[i] = i % 5 == 2 ? -1 : (int32_t)pcg32_bounded(rng, (uint32_t)V);
     double loss;
@@ -602,13 +603,16 @@ int main(int argc, char **argv) {
     test_scale_channels(67, 40, &rng);
     test_embedding(300, 50, 24, &rng);
     test_embedding(200, 7, 13, &rng);
-    test_crossentropy(40, 1000, &rng);
-    test_crossentropy(9, 37, &rng);
-    test_crossentropy(6, 8196, &rng);     // 2049 float4s a row: past the unrolled steps, the tail loop
-    test_crossentropy(4, 50304, &rng);    // GPT-2's padded vocabulary (kept in shared memory on Hopper)
-    test_crossentropy(300, 50304, &rng);  // more rows than blocks: each block streams in its next row
-    test_crossentropy(5000, 256, &rng);   // the same at a search's vocabulary (128 threads a row)
-    test_crossentropy(3, 60000, &rng);    // a row past 227 KB of shared memory: the two-read path
+    test_crossentropy(40, 1000, 4, &rng);
+    test_crossentropy(9, 37, 4, &rng);
+    test_crossentropy(6, 8196, 4, &rng);     // 2049 float4s a row: past the unrolled steps, the tail loop
+    test_crossentropy(4, 50304, 4, &rng);    // GPT-2's padded vocabulary (kept in shared memory on Hopper)
+    test_crossentropy(300, 50304, 4, &rng);  // more rows than blocks: each block streams in its next row
+    test_crossentropy(5000, 256, 4, &rng);   // the same at a search's vocabulary (128 threads a row)
+    test_crossentropy(3, 60000, 4, &rng);    // a row past 227 KB of shared memory: the two-read path
+    // Logits 120 nats apart: probabilities below 2^-126, which the device flushes to 0.
+    test_crossentropy(8, 1000, 60, &rng);
+    test_crossentropy(4, 50304, 60, &rng);
     test_adamw(&rng);
     test_adamw_graph(&rng);
 
