@@ -88,7 +88,7 @@ if have_mpi; then
   "${mpi[@]}" -np 2 $star search configs/quickstart.yaml --set run.dir="$tmp/dp" "${tiny[@]}" \
     --set evaluation.budget.batch=2 --set evaluation.ranks_per_candidate=2 \
     --set 'evaluation.data={mad: [selective_copying]}' >"$tmp/out" 2>&1
-  check "data-parallel search (ranks_per_candidate 2)" '[ $? -eq 0 ]'
+  check "data-parallel search (ranks_per_candidate 2)" '[ $? -eq 0 ]' || tail -20 "$tmp/out"
   n_dp=$(grep -c '"status":"ok"' "$tmp/dp/archive.jsonl"); n_dpw=$(ls "$tmp/dp/weights" | wc -l)
   check "data parallel: one whole directory per trained candidate ($n_dpw for $n_dp)" \
       '[ $n_dp -ge 2 ] && [ $n_dpw -eq $n_dp ] && [ -z "$(find "$tmp/dp/weights" -name ".*")" ]'
