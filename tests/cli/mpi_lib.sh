@@ -8,6 +8,10 @@ have_mpi() { command -v mpirun >/dev/null && ldd "$star" | grep -q libmpi; }
 # Ends a test that needs MPI with a skip (77) where there is none.
 require_mpi() { have_mpi || { echo "SKIP: star built without MPI, or no mpirun"; exit 77; }; }
 export OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_btl_vader_single_copy_mechanism=none
+# Each test its own Open MPI session directory (under lib.sh's $tmp): concurrent mpiruns
+# (ctest -j) sharing /tmp/ompi.<host>.<uid> can remove each other's directories as they
+# finish (Open MPI 4.x), which failed a run at start-up now and then.
+export OMPI_MCA_orte_tmpdir_base="$tmp"
 # Open MPI does not free some of its own allocations (docs/reliability.md): no leak check
 # inside the ranks of a sanitizer build (ASan and UBSan stay on).
 mpi=(env ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" mpirun --oversubscribe)
