@@ -3,7 +3,7 @@
 # side): builds BASE beside this tree, then times both, alternating, and prints the ratios.
 #
 #   bench/ab.sh BASE [--backend cuda|cpu] [--rounds N] [--kernels] [--bench 'ARCH OPTIONS']...
-#                    [--base-star BIN --star BIN] [--out FILE]
+#                    [--tests 'TEST...'] [--base-star BIN --star BIN] [--out FILE]
 #
 # BASE: a source tree (a directory, or a .tgz such as `git archive main | gzip >
 # .carry/base.tgz`, unpacked into a temporary directory); both trees build into their own
@@ -11,8 +11,12 @@
 # Each --bench is an ARCH and star bench options (default: per backend, below); each runs
 # --rounds times (default 2), BASE first then this tree, every run its own process.
 # --kernels (cuda) also runs `test_attention_kernels --time` and `test_seq_kernels --time`
-# of both. --base-star and --star take two built star binaries instead (BASE is then a
-# label). Prints one line per bench and round with the ratio (this / BASE), and appends one
+# of both. --tests names test programs (CMake targets, such as 'test_seq_kernels
+# test_model_cuda') built in this tree and run before any timing: one that fails stops the
+# script (exit 1) before it times anything, so a change is checked and timed in one call
+# (exit 77, a skip, is reported and passed over).
+# --base-star and --star take two built star binaries instead (BASE is then a label; the
+# tests are then looked for beside --star). Prints one line per bench and round with the ratio (this / BASE), and appends one
 # JSON line per bench to bench/results/ab.jsonl (--out FILE elsewhere): base, arch,
 # options, backend, tokens/s of each side and round, the ratio of the means, device, date.
 # Exit 2 on bad usage, 1 when a build or a run fails.
@@ -30,7 +34,7 @@ case "$1" in -h|--help) usage ;; -*) bad "BASE must come first (got '$1')" ;; es
 BASE=$1
 shift
 HERE=$(cd "$(dirname "$0")/.." && pwd)
-backend=cuda rounds=2 kernels=0 base_star= new_star= out=$HERE/bench/results/ab.jsonl
+backend=cuda rounds=2 kernels=0 base_star= new_star= out=$HERE/bench/results/ab.jsonl tests=
 benches=()
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -38,6 +42,7 @@ while [ $# -gt 0 ]; do
     --rounds) rounds=${2:-}; shift 2 || bad "--rounds needs a value" ;;
     --kernels) kernels=1; shift ;;
     --bench) [ -n "${2:-}" ] || bad "--bench needs 'ARCH OPTIONS'"; benches+=("$2"); shift 2 ;;
+    --tests) [ -n "${2:-}" ] || bad "--tests needs 'TEST...'"; tests=$2; shift 2 ;;
     --base-star) base_star=${2:-}; shift 2 || bad "--base-star needs a value" ;;
     --star) new_star=${2:-}; shift 2 || bad "--star needs a value" ;;
     --out) out=${2:-}; shift 2 || bad "--out needs a value" ;;
@@ -88,9 +93,24 @@ if [ -z "$base_star" ]; then
     targets=(star)
     [ $kernels = 1 ] && targets+=(test_attention_kernels test_seq_kernels)
     build "$base_tree" "${targets[@]}"
-    build "$HERE" "${targets[@]}"
+    # shellcheck disable=SC2086
+    build "$HERE" "${targets[@]}" $tests
     base_star=$base_tree/build-ab/star new_star=$HERE/build-ab/star
 fi
+
+for t in $tests; do
+    bin=$(dirname "$new_star")/$t
+    [ -x "$bin" ] || fail "no test program '$t' beside $new_star"
+    echo "ab: $t" >&2
+    rc=0
+    "$bin" >"$tmp/test.log" 2>&1 || rc=$?
+    if [ $rc = 77 ]; then  # ctest's skip (a GPU test without a GPU)
+        echo "ab: $t skipped: $(tail -1 "$tmp/test.log")" >&2
+        continue
+    fi
+    [ $rc = 0 ] || { grep -E 'FAIL' "$tmp/test.log" | head -20 >&2; tail -3 "$tmp/test.log" >&2; fail "test $t failed (exit $rc): nothing timed"; }
+    tail -1 "$tmp/test.log" | sed "s/^/ab: $t: /" >&2
+done
 
 if [ $kernels = 1 ]; then
     for t in test_attention_kernels test_seq_kernels; do

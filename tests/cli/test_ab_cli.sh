@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench/ab.sh without building (--base-star / --star, the CPU backend, tiny shapes): each
 # bench runs the rounds on both sides and prints the ratio, one JSON line per bench with
-# both sides' tokens/s; bad usage exits 2 naming the option, a failing star bench exits 1.
+# both sides' tokens/s; bad usage exits 2 naming the option, a failing star bench exits 1;
+# --tests runs test programs first (a skip passes, a failure stops before any timing).
 # $1 is the star binary; run from the source root.
 source "$(dirname "$0")/lib.sh"
 command -v python3 >/dev/null || { echo "SKIP: no python3"; exit 77; }
@@ -25,6 +26,19 @@ $ab label --base-star "$star" --star "$star" --backend cpu --rounds 1 --out "$tm
     --bench "11111-91111-zz $tiny" >/dev/null 2>"$tmp/err"; rc=$?
 check "a star bench that fails exits 1 naming the arch" "[ $rc = 1 ] && grep -q 'star bench failed (base, 11111-91111-zz)' '$tmp/err'"
 check "and writes no line" "[ ! -e '$tmp/x.jsonl' ]"
+# --tests: the named programs beside --star run first; a failing one stops everything.
+out=$($ab label --base-star "$star" --star "$star" --backend cpu --rounds 1 --out "$tmp/t.jsonl" \
+    --tests "test_pcg32" --bench "11111-91111 $tiny" 2>"$tmp/err"); rc=$?
+check "--tests: the test runs, then the timing" "[ $rc = 0 ] && grep -q '^ab: test_pcg32: ' '$tmp/err' && [ -s '$tmp/t.jsonl' ]"
+mkdir -p "$tmp/bin" && ln -s "$(cd "$(dirname "$star")" && pwd)/$(basename "$star")" "$tmp/bin/star"
+printf '#!/bin/sh\necho "FAIL: something"; exit 1\n' >"$tmp/bin/test_bad" && chmod +x "$tmp/bin/test_bad"
+printf '#!/bin/sh\necho "SKIP: no GPU"; exit 77\n' >"$tmp/bin/test_skip" && chmod +x "$tmp/bin/test_skip"
+$ab label --base-star "$tmp/bin/star" --star "$tmp/bin/star" --backend cpu --rounds 1 --out "$tmp/f.jsonl" \
+    --tests "test_skip test_bad" --bench "11111-91111 $tiny" >/dev/null 2>"$tmp/err"; rc=$?
+check "--tests: a skip passes over, a failure exits 1 before any timing" \
+    "[ $rc = 1 ] && grep -q 'test_skip skipped: SKIP: no GPU' '$tmp/err' && grep -q 'FAIL: something' '$tmp/err' && grep -q 'test test_bad failed (exit 1): nothing timed' '$tmp/err' && [ ! -e '$tmp/f.jsonl' ]"
+$ab label --base-star "$star" --star "$star" --backend cpu --tests "test_nothing" >/dev/null 2>"$tmp/err"; rc=$?
+check "--tests: a program that is not there exits 1 naming it" "[ $rc = 1 ] && grep -q \"no test program 'test_nothing'\" '$tmp/err'"
 $ab >/dev/null 2>&1; rc=$?
 check "no arguments exit 2" "[ $rc = 2 ]"
 $ab label --rounds 0 2>"$tmp/err"; rc=$?
