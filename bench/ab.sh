@@ -3,7 +3,7 @@
 # side): builds BASE beside this tree, then times both, alternating, and prints the ratios.
 #
 #   bench/ab.sh BASE [--backend cuda|cpu] [--rounds N] [--kernels] [--bench 'ARCH OPTIONS']...
-#                    [--tests 'TEST...'] [--base-star BIN --star BIN] [--out FILE]
+#                    [--tests 'TEST...'] [--same-loss] [--base-star BIN --star BIN] [--out FILE]
 #
 # BASE: a source tree (a directory, or a .tgz such as `git archive main | gzip >
 # .carry/base.tgz`, unpacked into a temporary directory); both trees build into their own
@@ -15,6 +15,10 @@
 # test_model_cuda') built in this tree and run before any timing: one that fails stops the
 # script (exit 1) before it times anything, so a change is checked and timed in one call
 # (exit 77, a skip, is reported and passed over).
+# Each round also compares the last step's loss of the two sides (star bench trains on the
+# same random batch every step, so a change that keeps the arithmetic keeps the bits);
+# --same-loss makes a difference an error (exit 1, after every bench is timed and written):
+# the check for a change meant to move only addresses, loads or schedules.
 # --base-star and --star take two built star binaries instead (BASE is then a label; the
 # tests are then looked for beside --star). Prints one line per bench and round with the ratio (this / BASE), and appends one
 # JSON line per bench to bench/results/ab.jsonl (--out FILE elsewhere): base, arch,
@@ -34,13 +38,14 @@ case "$1" in -h|--help) usage ;; -*) bad "BASE must come first (got '$1')" ;; es
 BASE=$1
 shift
 HERE=$(cd "$(dirname "$0")/.." && pwd)
-backend=cuda rounds=2 kernels=0 base_star= new_star= out=$HERE/bench/results/ab.jsonl tests=
+backend=cuda rounds=2 kernels=0 base_star= new_star= out=$HERE/bench/results/ab.jsonl tests= same_loss=0
 benches=()
 while [ $# -gt 0 ]; do
     case "$1" in
     --backend) backend=${2:-}; shift 2 || bad "--backend needs a value" ;;
     --rounds) rounds=${2:-}; shift 2 || bad "--rounds needs a value" ;;
     --kernels) kernels=1; shift ;;
+    --same-loss) same_loss=1; shift ;;
     --bench) [ -n "${2:-}" ] || bad "--bench needs 'ARCH OPTIONS'"; benches+=("$2"); shift 2 ;;
     --tests) [ -n "${2:-}" ] || bad "--tests needs 'TEST...'"; tests=$2; shift 2 ;;
     --base-star) base_star=${2:-}; shift 2 || bad "--base-star needs a value" ;;
@@ -133,8 +138,11 @@ for spec in "${benches[@]}"; do
         done
         python3 - "$tmp/base.$r.json" "$tmp/this.$r.json" "$arch" "$r" <<'PY' || fail "star bench gave no tokens_per_s"
 import json, sys
-a, b = (json.load(open(p))["tokens_per_s"] for p in sys.argv[1:3])
-print("%s round %s: base %.0f, this %.0f tokens/s, this / base %.3f" % (sys.argv[3][:60], sys.argv[4], a, b, b / a))
+ja, jb = (json.load(open(p)) for p in sys.argv[1:3])
+a, b = ja["tokens_per_s"], jb["tokens_per_s"]
+la, lb = ja.get("loss"), jb.get("loss")
+same = "loss the same bits" if la == lb else "loss differs: base %r, this %r" % (la, lb)
+print("%s round %s: base %.0f, this %.0f tokens/s, this / base %.3f, %s" % (sys.argv[3][:60], sys.argv[4], a, b, b / a, same))
 PY
     done
     python3 - "$tmp" "$rounds" "$BASE" "$arch" "$opts" "$backend" "$out" <<'PY' || fail "cannot write '$out'"
@@ -142,14 +150,21 @@ import datetime, json, sys
 tmp, rounds, base, arch, opts, backend, out = sys.argv[1:]
 side = {s: [json.load(open("%s/%s.%d.json" % (tmp, s, r))) for r in range(1, int(rounds) + 1)] for s in ("base", "this")}
 tps = {s: [j["tokens_per_s"] for j in side[s]] for s in side}
+loss = {s: [j.get("loss") for j in side[s]] for s in side}
 row = {"base": base, "arch": arch, "options": opts, "backend": backend,
        "base_tokens_per_s": tps["base"], "this_tokens_per_s": tps["this"],
+       "base_loss": loss["base"], "this_loss": loss["this"], "same_loss": loss["base"] == loss["this"],
        "ratio": (sum(tps["this"]) / len(tps["this"])) / (sum(tps["base"]) / len(tps["base"])),
        "device": side["this"][0].get("device", ""),
        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
 with open(out, "a") as f:
     f.write(json.dumps(row) + "\n")
 print("%s: this / base %.3f over %s rounds" % (arch[:60], row["ratio"], rounds))
+if not row["same_loss"]:
+    open(tmp + "/loss_differs", "a").write(arch[:60] + "\n")
 PY
 done
 echo "ab: appended ${#benches[@]} line(s) to $out" >&2
+if [ $same_loss = 1 ] && [ -s "$tmp/loss_differs" ]; then
+    fail "--same-loss: the last step's loss differs between base and this for: $(paste -sd, "$tmp/loss_differs")"
+fi

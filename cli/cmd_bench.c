@@ -47,8 +47,10 @@ static void usage(FILE *f) {
             "                       [--results FILE] [--json] [--nccl] [--graph|--no-graph]\n\n"
             "Times training steps (forward, backward, AdamW) of ARCH on random tokens after\n"
             "--warmup-steps untimed ones (default 2) and prints tokens per second, ms per step,\n"
-            "parameters, the model's planned memory (weights, gradients, activations), the\n"
-            "optimizer's moments and the process's peak RSS. Appends one JSON line to\n"
+            "the last step's loss (the same random batch every step: two builds with the same\n"
+            "arithmetic print the same bits), parameters, the model's planned memory (weights,\n"
+            "gradients, activations), the optimizer's moments and the process's peak RSS.\n"
+            "Appends one JSON line to\n"
             "%s (cuda: " BENCH_CUDA_RESULTS "; relative to the current directory;\n"
             "--results FILE elsewhere). --json prints the same object. With --backend cuda it\n"
             "also prints the model FLOPs utilization against the bf16 matrix-product rate\n"
@@ -87,6 +89,7 @@ __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ..
 
 typedef struct bench_result {
     double tokens_per_s, ms_per_step;
+    double loss;  // the last timed step's training loss: equal bits, equal arithmetic (bench/ab.sh)
     size_t params, memory_bytes, optimizer_bytes;
     long peak_rss_bytes;
     int threads;
@@ -122,9 +125,8 @@ static void cpu_model(char *out, size_t cap) {
 }
 
 // One training step as train_run takes it: forward, backward, clipping, AdamW.
-static int train_step(model *m, adamw_state *opt, const token_batch *b, star_error *err) {
-    double loss;
-    if (model_forward(m, b, &loss, err) != 0) return -1;
+static int train_step(model *m, adamw_state *opt, const token_batch *b, double *loss, star_error *err) {
+    if (model_forward(m, b, loss, err) != 0) return -1;
     model_zero_grad(m);
     if (model_backward(m, err) != 0) return -1;
     double gnorm = adamw_grad_norm(m);
@@ -150,10 +152,10 @@ static int run_bench(const arch_args *a, int warmup_steps, bench_result *r, star
     if (adamw_init(&opt, m, err) != 0) goto out;
     opt_ready = 1;
     for (int s = 0; s < warmup_steps; s++)
-        if (train_step(m, &opt, &b, err) != 0) goto out;
+        if (train_step(m, &opt, &b, &r->loss, err) != 0) goto out;
     double t0 = star_now_s();
     for (int s = 0; s < a->steps; s++)
-        if (train_step(m, &opt, &b, err) != 0) goto out;
+        if (train_step(m, &opt, &b, &r->loss, err) != 0) goto out;
     double dt = star_now_s() - t0;
     r->ms_per_step = 1e3 * dt / a->steps;
     r->tokens_per_s = dt > 0 ? (double)n * a->steps / dt : 0;
@@ -232,6 +234,7 @@ static int run_bench_cuda(const arch_args *a, int warmup_steps, int use_nccl, in
         }
         cuda_step_result sr;
         if (cuda_train_step(g, nccl, &b, world, s, &tp, &sr, err) != 0) goto step_failed;
+        r->loss = sr.loss;
     }
     if (cuda_model_sync(g, err) != 0 || dist_barrier(world, err) != 0) goto step_failed;
     double dt = star_now_s() - t0;
@@ -298,6 +301,7 @@ static void format_json(const arch_args *a, const char *backend, const bench_res
     jw_kv_int(w, "seq_len", a->seq_len);
     jw_kv_int(w, "steps", a->steps);
     jw_kv_double(w, "tokens_per_s", r->tokens_per_s);
+    jw_kv_double(w, "loss", r->loss);
     jw_kv_double(w, "ms_per_step", r->ms_per_step);
     jw_kv_int(w, "params", (int64_t)r->params);
     jw_kv_int(w, "memory_bytes", (int64_t)r->memory_bytes);
@@ -438,6 +442,7 @@ int cmd_bench(int argc, char **argv) {
         if (on_cuda) printf("  CUDA graph       %s\n", r.graph ? "yes (the step captured once, replayed)" : "no");
         printf("  tokens/s         %.0f\n", r.tokens_per_s);
         printf("  ms/step          %.3f  (mean of %d steps after %ld warm-up)\n", r.ms_per_step, a.steps, warmup_steps);
+        printf("  loss             %.9g  (the last step's, on the same random batch every step)\n", r.loss);
         printf("  params           %zu\n", r.params);
         printf("  planned memory   %zu bytes (weights, gradients, activations)\n", r.memory_bytes);
         printf("  optimizer        %zu bytes (AdamW moments)\n", r.optimizer_bytes);

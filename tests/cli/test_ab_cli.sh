@@ -2,7 +2,8 @@
 # bench/ab.sh without building (--base-star / --star, the CPU backend, tiny shapes): each
 # bench runs the rounds on both sides and prints the ratio, one JSON line per bench with
 # both sides' tokens/s; bad usage exits 2 naming the option, a failing star bench exits 1;
-# --tests runs test programs first (a skip passes, a failure stops before any timing).
+# --tests runs test programs first (a skip passes, a failure stops before any timing);
+# each round compares the last step's loss, and --same-loss fails on a difference.
 # $1 is the star binary; run from the source root.
 source "$(dirname "$0")/lib.sh"
 command -v python3 >/dev/null || { echo "SKIP: no python3"; exit 77; }
@@ -22,6 +23,23 @@ for r in rows:
     ok &= min(r['base_tokens_per_s'] + r['this_tokens_per_s']) > 0 and r['date'].endswith('Z')
 sys.exit(0 if ok else 1)
 PY"
+check "each round: the same binary gives the same loss bits" "[ \$(grep -c 'loss the same bits' <<<\"\$out\") = 4 ]"
+check "the JSON lines hold both sides' losses" "python3 -c \"
+import json, sys
+rows = [json.loads(l) for l in open('$tmp/ab.jsonl')]
+sys.exit(0 if all(r['same_loss'] and len(r['base_loss']) == 2 and r['base_loss'] == r['this_loss'] and r['this_loss'][0] > 0 for r in rows) else 1)\""
+# Another seed on one side: other weights, another loss.
+mkdir -p "$tmp/seed2" && printf '#!/bin/sh\nexec "%s" "$@" --seed 2\n' "$(cd "$(dirname "$star")" && pwd)/$(basename "$star")" >"$tmp/seed2/star" && chmod +x "$tmp/seed2/star"
+out=$($ab label --base-star "$star" --star "$tmp/seed2/star" --backend cpu --rounds 1 --out "$tmp/s.jsonl" \
+    --bench "11111-91111 $tiny" 2>"$tmp/err"); rc=$?
+check "a loss that differs is printed, and without --same-loss passes" "[ $rc = 0 ] && grep -q 'loss differs: base ' <<<\"\$out\""
+$ab label --base-star "$star" --star "$tmp/seed2/star" --backend cpu --rounds 1 --out "$tmp/s2.jsonl" --same-loss \
+    --bench "11111-91111 $tiny" >/dev/null 2>"$tmp/err"; rc=$?
+check "--same-loss: a difference exits 1 naming the arch, its line written" \
+    "[ $rc = 1 ] && grep -q 'same-loss: the last step.s loss differs between base and this for: 11111-91111' '$tmp/err' && [ -s '$tmp/s2.jsonl' ]"
+$ab label --base-star "$star" --star "$star" --backend cpu --rounds 1 --out "$tmp/s3.jsonl" --same-loss \
+    --bench "11111-91111 $tiny" >/dev/null 2>"$tmp/err"; rc=$?
+check "--same-loss: equal losses pass" "[ $rc = 0 ]"
 $ab label --base-star "$star" --star "$star" --backend cpu --rounds 1 --out "$tmp/x.jsonl" \
     --bench "11111-91111-zz $tiny" >/dev/null 2>"$tmp/err"; rc=$?
 check "a star bench that fails exits 1 naming the arch" "[ $rc = 1 ] && grep -q 'star bench failed (base, 11111-91111-zz)' '$tmp/err'"
