@@ -6,8 +6,8 @@
 #                    [--tests 'TEST...'] [--same-loss] [--base-star BIN --star BIN] [--out FILE]
 #
 # BASE: a source tree (a directory, or a .tgz such as `git archive main | gzip >
-# .carry/base.tgz`, unpacked into a temporary directory); both trees build into their own
-# build-ab/ (CMake, the same options), a .carry/yaml beside this tree is lent to BASE.
+# .carry/base.tgz`, unpacked into a temporary directory); both trees build at once into
+# their own build-ab/ (CMake, the same options), a .carry/yaml beside this tree is lent to BASE.
 # Each --bench is an ARCH and star bench options (default: per backend, below); each runs
 # --rounds times (default 2), BASE first then this tree, every run its own process.
 # --kernels (cuda) also runs `test_attention_kernels --time` and `test_seq_kernels --time`
@@ -74,16 +74,22 @@ if [ ${#benches[@]} -eq 0 ]; then
     fi
 fi
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+base_pid=
+kill_tree() {  # a process and its descendants (the base build's cmake, ninja, compilers)
+    local c
+    if command -v pgrep >/dev/null; then for c in $(pgrep -P "$1"); do kill_tree "$c"; done; fi
+    kill "$1" 2>/dev/null
+}
+trap '[ -n "$base_pid" ] && kill_tree "$base_pid"; rm -rf "$tmp"' EXIT
 
-build() {  # build TREE TARGETS...: TREE/build-ab
-    local tree=$1
-    shift
+build() {  # build SIDE TREE TARGETS...: TREE/build-ab, logs in $tmp/SIDE.*.log
+    local side=$1 tree=$2
+    shift 2
     local gen=()
     command -v ninja >/dev/null && gen=(-G Ninja)
     echo "ab: building $tree/build-ab ($*)" >&2
-    cmake -S "$tree" -B "$tree/build-ab" "${gen[@]}" >"$tmp/cmake.log" 2>&1 || { tail -20 "$tmp/cmake.log" >&2; fail "cmake failed in $tree"; }
-    cmake --build "$tree/build-ab" -j"$(nproc)" --target "$@" >"$tmp/build.log" 2>&1 || { tail -30 "$tmp/build.log" >&2; fail "the build failed in $tree"; }
+    cmake -S "$tree" -B "$tree/build-ab" "${gen[@]}" >"$tmp/$side.cmake.log" 2>&1 || { tail -20 "$tmp/$side.cmake.log" >&2; fail "cmake failed in $tree"; }
+    cmake --build "$tree/build-ab" -j"$(nproc)" --target "$@" >"$tmp/$side.build.log" 2>&1 || { tail -30 "$tmp/$side.build.log" >&2; fail "the build failed in $tree"; }
 }
 if [ -z "$base_star" ]; then
     base_tree=$BASE
@@ -97,9 +103,13 @@ if [ -z "$base_star" ]; then
     fi
     targets=(star)
     [ $kernels = 1 ] && targets+=(test_attention_kernels test_seq_kernels)
-    build "$base_tree" "${targets[@]}"
+    # Both trees at once (a device call's minutes go to the builds otherwise).
+    build base "$base_tree" "${targets[@]}" &
+    base_pid=$!
     # shellcheck disable=SC2086
-    build "$HERE" "${targets[@]}" $tests
+    build this "$HERE" "${targets[@]}" $tests
+    wait "$base_pid" || exit 1  # (the build said why)
+    base_pid=
     base_star=$base_tree/build-ab/star new_star=$HERE/build-ab/star
 fi
 
