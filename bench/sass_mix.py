@@ -30,7 +30,8 @@ import sys
 
 TENSOR_OPS = ("HMMA", "HGMMA", "IMMA", "QGMMA")
 INS_RE = re.compile(r"^\s*/\*([0-9a-f]{4,})\*/\s+(.*?)\s*;")
-BRA_RE = re.compile(r"\bBRA\b(?:\s+[A-Z.!]*P\w*,)?\s+(?:`?\(?)(0x[0-9a-f]+)")
+# BRA 0x..; BRA P1, 0x..; BRA.DIV UR8, 0x.. (a predicate or a uniform register before the target)
+BRA_RE = re.compile(r"\bBRA(?:\.\w+)*\s+(?:!?U?[PR]\w*,\s*)?(0x[0-9a-f]+)")
 
 
 def fail(msg):
